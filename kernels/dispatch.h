@@ -1,0 +1,29 @@
+// From a runtime dtype to a template: dispatch_float(dtype, "op", [&](auto tag) { using T = TTT_T(tag); ... })
+// runs the body with T bound to float or double (the CPU compute types); any other dtype throws naming
+// the op. (A function, not a macro, so OpenMP pragmas can stand inside the body.)
+#pragma once
+
+#include "core/dtype.h"
+#include "core/error.h"
+
+namespace tttlm::kernels {
+
+template <class T>
+struct TypeTag {
+  using type = T;
+};
+
+#define TTT_T(tag) typename decltype(tag)::type
+
+template <class F>
+decltype(auto) dispatch_float(Dtype dtype, const char* op, F&& body) {
+  switch (dtype) {
+    case Dtype::f32: return body(TypeTag<float>{});
+    case Dtype::f64: return body(TypeTag<double>{});
+    default:
+      throw InvalidArgument(detail::concat("[", op, "] dtype ", dtype_name(dtype),
+                                           " is not supported on the CPU (f32, f64)"));
+  }
+}
+
+}  // namespace tttlm::kernels

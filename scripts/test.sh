@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds tttlm and runs the whole test suite (what .ci/run calls). Usage: scripts/test.sh [BUILD_DIR]
+# Environment: TTTLM_CUDA=AUTO|ON|OFF (default AUTO), CUDA_ARCHS (default "90" when building CUDA here),
+# JOBS (default: all cores).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+jobs=${JOBS:-$(nproc)}
+cuda=${TTTLM_CUDA:-AUTO}
+archs=${CUDA_ARCHS:-90}
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+
+cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DTTTLM_CUDA="$cuda" -DCMAKE_CUDA_ARCHITECTURES="$archs" ${TTTLM_WERROR:+-DTTTLM_WERROR=$TTTLM_WERROR}
+cmake --build "$build" -j "$jobs"
+cd "$build"
+# Two processes share the 2 cores; each test runs with OMP_NUM_THREADS=2 (set per test).
+ctest --output-on-failure -j "$jobs" --timeout 900

@@ -1,0 +1,74 @@
+#include <catch2/catch.hpp>
+
+#include "autograd/engine.h"
+#include "autograd/ops/matmul.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/view.h"
+#include "helpers.h"
+
+using namespace tttlm;
+using namespace tttlm::test;
+
+namespace {
+// Triple loop in double over at(): the independent reference.
+Tensor reference_matmul(const Tensor& a, const Tensor& b) {
+  int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+  int64_t batch = a.ndim() == 3 ? a.size(0) : (b.ndim() == 3 ? b.size(0) : 1);
+  Shape s = batch > 1 || a.ndim() == 3 || b.ndim() == 3 ? Shape{batch, M, N} : Shape{M, N};
+  std::vector<double> out(batch * M * N);
+  for (int64_t z = 0; z < batch; ++z)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        double acc = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          double x = a.ndim() == 3 ? a.at({z, i, k}) : a.at({i, k});
+          double y = b.ndim() == 3 ? b.at({z, k, j}) : b.at({k, j});
+          acc += x * y;
+        }
+        out[(z * M + i) * N + j] = acc;
+      }
+  return Tensor::from_vector(out, s);
+}
+}  // namespace
+
+TEST_CASE("matmul forward matches a triple loop for every transpose combination", "[ops][matmul]") {
+  auto dims = GENERATE(std::tuple<int64_t, int64_t, int64_t>{5, 7, 11}, std::tuple<int64_t, int64_t, int64_t>{1, 13, 1},
+                       std::tuple<int64_t, int64_t, int64_t>{16, 64, 64});
+  auto [M, K, N] = dims;
+  auto dtype = GENERATE(Dtype::f32, Dtype::f64);
+  double tol = dtype == Dtype::f32 ? 1e-4 : 1e-12;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      Tensor a = ta ? ops::transpose(randn({3, K, M}, 1, dtype), 1, 2) : randn({3, M, K}, 1, dtype);
+      Tensor b = tb ? ops::transpose(randn({3, N, K}, 2, dtype), 1, 2) : randn({3, K, N}, 2, dtype);
+      require_close(ops::matmul(a, b), reference_matmul(a, b), tol, tol, "batched");
+      Tensor w = tb ? ops::transpose(randn({N, K}, 3, dtype), 0, 1) : randn({K, N}, 3, dtype);
+      require_close(ops::matmul(a, w), reference_matmul(a, w), tol, tol, "shared 2-D weight");
+    }
+}
+
+TEST_CASE("matmul backward equals gᵀ products", "[ops][matmul]") {
+  Tensor a = req(randn({4, 3}, 4, Dtype::f64)), b = req(randn({3, 5}, 5, Dtype::f64));
+  Tensor g = randn({4, 5}, 6, Dtype::f64);
+  autograd::backward({ops::matmul(a, b)}, {g});
+  require_close(a.grad(), reference_matmul(g, ops::transpose(b, 0, 1)), 1e-12, 1e-12, "da");
+  require_close(b.grad(), reference_matmul(ops::transpose(a, 0, 1), g), 1e-12, 1e-12, "db");
+}
+
+TEST_CASE("matmul gradcheck", "[ops][matmul]") {
+  require_gradcheck([](auto& in) { return ops::matmul(in[0], in[1]); },
+                    {req(randn({2, 3, 4}, 7, Dtype::f64)), req(randn({2, 4, 5}, 8, Dtype::f64))});
+  require_gradcheck([](auto& in) { return ops::matmul(in[0], ops::transpose(in[1], 0, 1)); },
+                    {req(randn({2, 3, 4}, 9, Dtype::f64)), req(randn({5, 4}, 10, Dtype::f64))});
+}
+
+TEST_CASE("linear gradcheck", "[ops][matmul]") {
+  require_gradcheck([](auto& in) { return ops::linear(in[0], in[1]); },
+                    {req(randn({2, 3, 4}, 11, Dtype::f64)), req(randn({4, 6}, 12, Dtype::f64))});
+}
+
+TEST_CASE("matmul errors name both shapes", "[ops][matmul]") {
+  REQUIRE_THROWS_WITH(ops::matmul(randn({2, 3}, 1), randn({4, 5}, 2)),
+                      Catch::Contains("[matmul]") && Catch::Contains("(2, 3)") && Catch::Contains("(4, 5)"));
+  REQUIRE_THROWS_WITH(ops::matmul(randn({2, 2, 3}, 1), randn({3, 3, 5}, 2)), Catch::Contains("batch"));
+}
