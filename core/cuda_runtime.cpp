@@ -55,10 +55,9 @@ std::string cuda_device_description(int device) {
   if (device >= n) return "no CUDA device " + std::to_string(device) + " (" + std::to_string(n) + " visible)";
   cudaDeviceProp p;
   TTT_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%s, sm_%d%d, %.1f GiB", p.name, p.major, p.minor,
-                p.totalGlobalMem / 1073741824.0);
-  return buf;
+  char gib[32];
+  std::snprintf(gib, sizeof gib, "%.1f", p.totalGlobalMem / 1073741824.0);
+  return std::string(p.name) + ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " + gib + " GiB";
 }
 
 }  // namespace tttlm
