@@ -1,0 +1,138 @@
+#include "core/config_reader.h"
+
+#include <algorithm>
+
+namespace tttlm {
+
+namespace {
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string type_name(const nlohmann::json& v) {
+  std::string dump = v.dump();
+  if (dump.size() > 40) dump = dump.substr(0, 37) + "...";
+  return std::string(v.type_name()) + " " + dump;
+}
+}  // namespace
+
+std::string nearest_key(const std::string& key, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = ~size_t(0);
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(key, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+ConfigReader::ConfigReader(const nlohmann::json& object, std::string path, std::string file)
+    : object_(object.is_null() ? nlohmann::json::object() : object), path_(std::move(path)), file_(std::move(file)) {
+  TTT_CHECK(object_.is_object(), "[config] ", file_, ": ", path_.empty() ? "the top level" : path_,
+            " must be a JSON object, got ", type_name(object_));
+}
+
+void ConfigReader::fail(const char* key, const std::string& what) const {
+  throw InvalidArgument("[config] " + file_ + ": " + key_path(key) + ": " + what);
+}
+
+const nlohmann::json* ConfigReader::get(const char* key) {
+  known_.insert(key);
+  auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
+bool ConfigReader::has(const char* key) const { return object_.contains(key); }
+void ConfigReader::allow(const char* key) { known_.insert(key); }
+
+void ConfigReader::read(const char* key, int64_t& out) {
+  if (auto* v = get(key)) {
+    if (v->is_number_integer()) {
+      out = v->get<int64_t>();
+    } else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
+      out = static_cast<int64_t>(v->get<double>());
+    } else {
+      fail(key, "expected an integer, got " + type_name(*v));
+    }
+  }
+}
+
+void ConfigReader::read(const char* key, int& out) {
+  int64_t v = out;
+  read(key, v);
+  out = static_cast<int>(v);
+}
+
+void ConfigReader::read(const char* key, double& out) {
+  if (auto* v = get(key)) {
+    if (!v->is_number()) fail(key, "expected a number, got " + type_name(*v));
+    out = v->get<double>();
+  }
+}
+
+void ConfigReader::read(const char* key, bool& out) {
+  if (auto* v = get(key)) {
+    if (!v->is_boolean()) fail(key, "expected true or false, got " + type_name(*v));
+    out = v->get<bool>();
+  }
+}
+
+void ConfigReader::read(const char* key, std::string& out) {
+  if (auto* v = get(key)) {
+    if (!v->is_string()) fail(key, "expected a string, got " + type_name(*v));
+    out = v->get<std::string>();
+  }
+}
+
+void ConfigReader::read(const char* key, std::vector<int64_t>& out) {
+  if (auto* v = get(key)) {
+    if (!v->is_array()) fail(key, "expected a list of integers, got " + type_name(*v));
+    std::vector<int64_t> r;
+    for (const auto& e : *v) {
+      if (!e.is_number_integer()) fail(key, "expected a list of integers, got an element " + type_name(e));
+      r.push_back(e.get<int64_t>());
+    }
+    out = r;
+  }
+}
+
+void ConfigReader::read(const char* key, std::vector<std::string>& out) {
+  if (auto* v = get(key)) {
+    if (!v->is_array()) fail(key, "expected a list of strings, got " + type_name(*v));
+    std::vector<std::string> r;
+    for (const auto& e : *v) {
+      if (!e.is_string()) fail(key, "expected a list of strings, got an element " + type_name(e));
+      r.push_back(e.get<std::string>());
+    }
+    out = r;
+  }
+}
+
+ConfigReader ConfigReader::section(const char* key) {
+  const nlohmann::json* v = get(key);
+  if (v && !v->is_object()) fail(key, "expected an object, got " + type_name(*v));
+  return ConfigReader(v ? *v : nlohmann::json::object(), key_path(key), file_);
+}
+
+void ConfigReader::finish() const {
+  std::vector<std::string> known(known_.begin(), known_.end());
+  for (auto it = object_.begin(); it != object_.end(); ++it) {
+    if (known_.count(it.key())) continue;
+    std::string near = nearest_key(it.key(), known);
+    throw InvalidArgument("[config] " + file_ + ": unknown key " + key_path(it.key().c_str()) +
+                          (near.empty() ? "" : "; did you mean " + key_path(near.c_str()) + "?"));
+  }
+}
+
+}  // namespace tttlm
