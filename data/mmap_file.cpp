@@ -1,0 +1,134 @@
+// Read-only mapping with POSIX mmap and temp-then-rename output files.
+#include "data/mmap_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "core/error.h"
+
+namespace tttlm::data {
+
+namespace {
+std::string os_error() {
+  return std::strerror(errno);
+}
+}  // namespace
+
+MmapFile::MmapFile(const std::string& path) : path_(path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  TTT_CHECK_RT(fd >= 0, "[mmap] cannot open ", path, ": ", os_error());
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    std::string err = os_error();
+    ::close(fd);
+    throw RuntimeError("[mmap] cannot stat " + path + ": " + err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw RuntimeError("[mmap] " + path + " is not a regular file");
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      std::string err = os_error();
+      ::close(fd);
+      throw RuntimeError("[mmap] cannot map " + path + " (" + std::to_string(size_) + " bytes): " + err);
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);  // the mapping keeps the file alive
+}
+
+MmapFile::~MmapFile() {
+  release();
+}
+
+MmapFile::MmapFile(MmapFile&& other) noexcept
+    : path_(std::move(other.path_)), data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+MmapFile& MmapFile::operator=(MmapFile&& other) noexcept {
+  if (this != &other) {
+    release();
+    path_ = std::move(other.path_);
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+void MmapFile::release() noexcept {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
+uint64_t file_size(const std::string& path) {
+  struct stat st;
+  TTT_CHECK_RT(::stat(path.c_str(), &st) == 0, "cannot stat ", path, ": ", os_error());
+  return static_cast<uint64_t>(st.st_size);
+}
+
+OutputFile::OutputFile(std::string path) : path_(std::move(path)), tmp_path_(path_ + ".tmp") {
+  file_ = std::fopen(tmp_path_.c_str(), "wb");
+  TTT_CHECK_RT(file_ != nullptr, "[write] cannot create ", tmp_path_, ": ", os_error());
+}
+
+OutputFile::~OutputFile() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) std::remove(tmp_path_.c_str());
+}
+
+void OutputFile::write(const void* data, size_t n) {
+  TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
+  if (n == 0) return;
+  size_t done = std::fwrite(data, 1, n, file_);
+  TTT_CHECK_RT(done == n,
+               "[write] short write to ",
+               tmp_path_,
+               " at byte offset ",
+               written_ + done,
+               ": wrote ",
+               done,
+               " of ",
+               n,
+               " bytes: ",
+               os_error());
+  written_ += n;
+}
+
+void OutputFile::commit() {
+  TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
+  bool flushed = std::fflush(file_) == 0;
+  std::string err = flushed ? "" : os_error();
+  bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  TTT_CHECK_RT(flushed && closed,
+               "[write] cannot finish ",
+               tmp_path_,
+               " (",
+               written_,
+               " bytes): ",
+               flushed ? os_error() : err);
+  TTT_CHECK_RT(std::rename(tmp_path_.c_str(), path_.c_str()) == 0,
+               "[write] cannot rename ",
+               tmp_path_,
+               " to ",
+               path_,
+               ": ",
+               os_error());
+  committed_ = true;
+}
+
+}  // namespace tttlm::data
