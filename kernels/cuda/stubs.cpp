@@ -6,6 +6,9 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
+#include "kernels/activation.h"
+#include "kernels/norm.h"
+#include "kernels/softmax.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -30,6 +33,41 @@ void gemm(Dtype, const GemmArgs&) { TTT_NO_CUDA("gemm"); }
 void reduce_rows(ReduceOp, Dtype, const void*, void*, int64_t*, int64_t, int64_t) { TTT_NO_CUDA("reduce_rows"); }
 void reduce_max_backward(Dtype, const void*, const int64_t*, void*, int64_t, int64_t) {
   TTT_NO_CUDA("reduce_max_backward");
+}
+// activation.h
+void unary_forward(Activation, Dtype, const void*, void*, int64_t) { TTT_NO_CUDA("unary_forward"); }
+void unary_backward(Activation, Dtype, const void*, const void*, void*, int64_t) {
+  TTT_NO_CUDA("unary_backward");
+}
+// norm.h
+void rms_norm_forward(Dtype, const void*, const void*, void*, void*, int64_t, int64_t, double) {
+  TTT_NO_CUDA("rms_norm_forward");
+}
+void rms_norm_backward(Dtype, const void*, const void*, const void*, const void*, void*, void*, int64_t,
+                       int64_t) {
+  TTT_NO_CUDA("rms_norm_backward");
+}
+void layer_norm_forward(Dtype, const void*, const void*, const void*, void*, void*, void*, int64_t, int64_t,
+                        double) {
+  TTT_NO_CUDA("layer_norm_forward");
+}
+void layer_norm_backward(Dtype, const void*, const void*, const void*, const void*, const void*, void*, void*,
+                         void*, int64_t, int64_t) {
+  TTT_NO_CUDA("layer_norm_backward");
+}
+// softmax.h
+void softmax_forward(SoftmaxKind, Dtype, const void*, void*, int64_t, int64_t) {
+  TTT_NO_CUDA("softmax_forward");
+}
+void softmax_backward(SoftmaxKind, Dtype, const void*, const void*, void*, int64_t, int64_t) {
+  TTT_NO_CUDA("softmax_backward");
+}
+void cross_entropy_forward(Dtype, const void*, Dtype, const void*, void*, void*, int64_t, int64_t) {
+  TTT_NO_CUDA("cross_entropy_forward");
+}
+void cross_entropy_backward(Dtype, const void*, Dtype, const void*, const void*, const void*, void*, int64_t,
+                            int64_t) {
+  TTT_NO_CUDA("cross_entropy_backward");
 }
 
 }  // namespace tttlm::kernels::cuda
