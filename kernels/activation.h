@@ -19,7 +19,7 @@
 
 namespace tttlm::kernels {
 
-enum class Activation : uint8_t { exp, log, sigmoid, silu, gelu_tanh, gelu_exact, softplus, tanh, square };
+enum class Activation : uint8_t { exp, log, sigmoid, silu, gelu_tanh, gelu_exact, softplus, tanh, square, relu };
 
 inline const char* activation_name(Activation act) {
   switch (act) {
@@ -41,6 +41,8 @@ inline const char* activation_name(Activation act) {
       return "tanh";
     case Activation::square:
       return "square";
+    case Activation::relu:
+      return "relu";
   }
   return "?";
 }
@@ -73,9 +75,11 @@ TTT_ACTIVATION_HD T activation_value(T x) {
     return x > T(kSoftplusThreshold) ? x : log1p(exp(x));
   } else if constexpr (A == Activation::tanh) {
     return tanh(x);
-  } else {
-    static_assert(A == Activation::square);
+  } else if constexpr (A == Activation::square) {
     return x * x;
+  } else {
+    static_assert(A == Activation::relu);
+    return x > T(0) ? x : T(0);
   }
 }
 
@@ -108,9 +112,11 @@ TTT_ACTIVATION_HD T activation_derivative(T x) {
   } else if constexpr (A == Activation::tanh) {
     const T t = tanh(x);
     return one - t * t;
-  } else {
-    static_assert(A == Activation::square);
+  } else if constexpr (A == Activation::square) {
     return T(2) * x;
+  } else {
+    static_assert(A == Activation::relu);  // relu'(0) = 0
+    return x > T(0) ? one : T(0);
   }
 }
 
@@ -136,6 +142,8 @@ decltype(auto) visit_activation(Activation act, F&& f) {
       return f(std::integral_constant<Activation, Activation::tanh>{});
     case Activation::square:
       return f(std::integral_constant<Activation, Activation::square>{});
+    case Activation::relu:
+      return f(std::integral_constant<Activation, Activation::relu>{});
   }
   throw InvalidArgument(detail::concat("[activation] unknown activation ", static_cast<int>(act)));
 }

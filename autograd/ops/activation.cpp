@@ -71,4 +71,8 @@ Tensor square(const Tensor& x) {
   return activation(x, Activation::square);
 }
 
+Tensor relu(const Tensor& x) {
+  return activation(x, Activation::relu);
+}
+
 }  // namespace tttlm::ops

@@ -22,5 +22,6 @@ Tensor gelu(const Tensor& x, GeluApprox approx = GeluApprox::tanh);
 Tensor softplus(const Tensor& x);  // PyTorch's: x if x > 20, else log1p(exp(x))
 Tensor tanh(const Tensor& x);
 Tensor square(const Tensor& x);
+Tensor relu(const Tensor& x);  // max(0, x); the gradient at 0 is 0
 
 }  // namespace tttlm::ops

@@ -16,7 +16,7 @@ const Activation kAll[] = {Activation::exp,
                            Activation::gelu_exact,
                            Activation::softplus,
                            Activation::tanh,
-                           Activation::square};
+                           Activation::square, Activation::relu};
 }  // namespace
 
 TEST_CASE("cuda parity: activations", "[cuda]") {

@@ -97,6 +97,13 @@ Case square_case() {
           [](double x) { return 2 * x; }};
 }
 
+Case relu_case() {
+  return {"relu",
+          [](auto& x) { return ops::relu(x); },
+          [](double x) { return x > 0 ? x : 0.0; },
+          [](double x) { return x > 0 ? 1.0 : 0.0; }};
+}
+
 Tensor map_ref(const Tensor& x, const std::function<double(double)>& f) {
   auto v = x.to_vector<double>();
   for (auto& e : v) e = f(e);
@@ -227,6 +234,15 @@ TEST_CASE("square backward is 2x", "[ops][activation]") {
 }
 TEST_CASE("square gradcheck", "[ops][activation]") {
   check_gradcheck(square_case());
+}
+TEST_CASE("relu forward matches max(0, x)", "[ops][activation]") {
+  check_forward(relu_case());
+}
+TEST_CASE("relu backward is the step function", "[ops][activation]") {
+  check_backward(relu_case());
+}
+TEST_CASE("relu gradcheck", "[ops][activation]") {
+  check_gradcheck(relu_case());
 }
 
 TEST_CASE("softplus follows PyTorch's threshold of 20 and does not overflow", "[ops][activation]") {
