@@ -6,6 +6,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
+#include "kernels/attention.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -30,6 +31,12 @@ void gemm(Dtype, const GemmArgs&) { TTT_NO_CUDA("gemm"); }
 void reduce_rows(ReduceOp, Dtype, const void*, void*, int64_t*, int64_t, int64_t) { TTT_NO_CUDA("reduce_rows"); }
 void reduce_max_backward(Dtype, const void*, const int64_t*, void*, int64_t, int64_t) {
   TTT_NO_CUDA("reduce_max_backward");
+}
+// attention.h
+void causal_attention_forward(Dtype, const AttentionArgs&, void*, void*) { TTT_NO_CUDA("causal_attention_forward"); }
+void causal_attention_backward(Dtype, const AttentionArgs&, const void*, const void*, const void*, void*, void*,
+                               void*, void*) {
+  TTT_NO_CUDA("causal_attention_backward");
 }
 
 }  // namespace tttlm::kernels::cuda
