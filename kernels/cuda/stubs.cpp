@@ -9,6 +9,7 @@
 #include "kernels/activation.h"
 #include "kernels/norm.h"
 #include "kernels/softmax.h"
+#include "kernels/attention.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -68,6 +69,11 @@ void cross_entropy_forward(Dtype, const void*, Dtype, const void*, void*, void*,
 void cross_entropy_backward(Dtype, const void*, Dtype, const void*, const void*, const void*, void*, int64_t,
                             int64_t) {
   TTT_NO_CUDA("cross_entropy_backward");
+// attention.h
+void causal_attention_forward(Dtype, const AttentionArgs&, void*, void*) { TTT_NO_CUDA("causal_attention_forward"); }
+void causal_attention_backward(Dtype, const AttentionArgs&, const void*, const void*, const void*, void*, void*,
+                               void*, void*) {
+  TTT_NO_CUDA("causal_attention_backward");
 }
 
 }  // namespace tttlm::kernels::cuda
