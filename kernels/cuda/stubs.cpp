@@ -69,6 +69,7 @@ void cross_entropy_forward(Dtype, const void*, Dtype, const void*, void*, void*,
 void cross_entropy_backward(Dtype, const void*, Dtype, const void*, const void*, const void*, void*, int64_t,
                             int64_t) {
   TTT_NO_CUDA("cross_entropy_backward");
+}
 // attention.h
 void causal_attention_forward(Dtype, const AttentionArgs&, void*, void*) { TTT_NO_CUDA("causal_attention_forward"); }
 void causal_attention_backward(Dtype, const AttentionArgs&, const void*, const void*, const void*, void*, void*,
