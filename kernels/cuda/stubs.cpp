@@ -6,6 +6,13 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
+#include "kernels/conv.h"
+#include "kernels/rope.h"
+#include "kernels/embedding.h"
+#include "kernels/cumsum.h"
+#include "kernels/mask.h"
+#include "kernels/adamw.h"
+#include "kernels/random.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -30,6 +37,43 @@ void gemm(Dtype, const GemmArgs&) { TTT_NO_CUDA("gemm"); }
 void reduce_rows(ReduceOp, Dtype, const void*, void*, int64_t*, int64_t, int64_t) { TTT_NO_CUDA("reduce_rows"); }
 void reduce_max_backward(Dtype, const void*, const int64_t*, void*, int64_t, int64_t) {
   TTT_NO_CUDA("reduce_max_backward");
+}
+// conv.h
+void causal_conv1d_forward(Dtype, const void*, const void*, const void*, void*, int64_t, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("causal_conv1d_forward");
+}
+void causal_conv1d_backward(Dtype, const void*, const void*, const void*, void*, void*, void*, int64_t, int64_t,
+                            int64_t, int64_t) {
+  TTT_NO_CUDA("causal_conv1d_backward");
+}
+// rope.h
+void rope_forward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t, float, RopeDirection) {
+  TTT_NO_CUDA("rope_forward");
+}
+// embedding.h
+void embedding_forward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("embedding_forward");
+}
+void embedding_backward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("embedding_backward");
+}
+// cumsum.h
+void cumsum_forward(Dtype, const void*, void*, int64_t, int64_t, int64_t, ScanDirection) {
+  TTT_NO_CUDA("cumsum_forward");
+}
+// mask.h
+void mask_upper_fill(Dtype, const void*, void*, int64_t, int64_t, int64_t, int64_t, double) {
+  TTT_NO_CUDA("mask_upper_fill");
+}
+// adamw.h
+void adamw_update(Dtype, void*, const void*, void*, void*, int64_t, double, double, double, double, double, int64_t) {
+  TTT_NO_CUDA("adamw_update");
+}
+// random.h
+void random_uniform(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) { TTT_NO_CUDA("random_uniform"); }
+void random_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) { TTT_NO_CUDA("random_normal"); }
+void random_trunc_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) {
+  TTT_NO_CUDA("random_trunc_normal");
 }
 
 }  // namespace tttlm::kernels::cuda
