@@ -10,6 +10,13 @@
 #include "kernels/norm.h"
 #include "kernels/softmax.h"
 #include "kernels/attention.h"
+#include "kernels/conv.h"
+#include "kernels/rope.h"
+#include "kernels/embedding.h"
+#include "kernels/cumsum.h"
+#include "kernels/mask.h"
+#include "kernels/adamw.h"
+#include "kernels/random.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -75,6 +82,43 @@ void causal_attention_forward(Dtype, const AttentionArgs&, void*, void*) { TTT_N
 void causal_attention_backward(Dtype, const AttentionArgs&, const void*, const void*, const void*, void*, void*,
                                void*, void*) {
   TTT_NO_CUDA("causal_attention_backward");
+}
+// conv.h
+void causal_conv1d_forward(Dtype, const void*, const void*, const void*, void*, int64_t, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("causal_conv1d_forward");
+}
+void causal_conv1d_backward(Dtype, const void*, const void*, const void*, void*, void*, void*, int64_t, int64_t,
+                            int64_t, int64_t) {
+  TTT_NO_CUDA("causal_conv1d_backward");
+}
+// rope.h
+void rope_forward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t, float, RopeDirection) {
+  TTT_NO_CUDA("rope_forward");
+}
+// embedding.h
+void embedding_forward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("embedding_forward");
+}
+void embedding_backward(Dtype, Dtype, const void*, const void*, void*, int64_t, int64_t, int64_t) {
+  TTT_NO_CUDA("embedding_backward");
+}
+// cumsum.h
+void cumsum_forward(Dtype, const void*, void*, int64_t, int64_t, int64_t, ScanDirection) {
+  TTT_NO_CUDA("cumsum_forward");
+}
+// mask.h
+void mask_upper_fill(Dtype, const void*, void*, int64_t, int64_t, int64_t, int64_t, double) {
+  TTT_NO_CUDA("mask_upper_fill");
+}
+// adamw.h
+void adamw_update(Dtype, void*, const void*, void*, void*, int64_t, double, double, double, double, double, int64_t) {
+  TTT_NO_CUDA("adamw_update");
+}
+// random.h
+void random_uniform(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) { TTT_NO_CUDA("random_uniform"); }
+void random_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) { TTT_NO_CUDA("random_normal"); }
+void random_trunc_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) {
+  TTT_NO_CUDA("random_trunc_normal");
 }
 
 }  // namespace tttlm::kernels::cuda

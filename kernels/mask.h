@@ -1,0 +1,22 @@
+// Triangular masks over the last two dimensions of a contiguous (outer, R, C) array:
+//   y[o, i, j] = value if j - i > diagonal else x[o, i, j]
+// (diagonal 0 keeps the main diagonal; value 0 is tril; value -inf masks attention scores). The gradient
+// of either op is the same mask with value 0 applied to dy.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+#define TTT_MASK_DECLS                                                                           \
+  /* y may equal x. value is converted to the dtype (infinities stay infinite). */               \
+  void mask_upper_fill(Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C, \
+                       int64_t diagonal, double value);
+
+namespace tttlm::kernels::cpu {
+TTT_MASK_DECLS
+}
+namespace tttlm::kernels::cuda {
+TTT_MASK_DECLS
+}
+#undef TTT_MASK_DECLS
