@@ -6,6 +6,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
+#include "kernels/scan.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -30,6 +31,16 @@ void gemm(Dtype, const GemmArgs&) { TTT_NO_CUDA("gemm"); }
 void reduce_rows(ReduceOp, Dtype, const void*, void*, int64_t*, int64_t, int64_t) { TTT_NO_CUDA("reduce_rows"); }
 void reduce_max_backward(Dtype, const void*, const int64_t*, void*, int64_t, int64_t) {
   TTT_NO_CUDA("reduce_max_backward");
+}
+// scan.h
+void selective_scan_forward(Dtype, const ScanDims&, const ScanInputs&, void*, void*) {
+  TTT_NO_CUDA("selective_scan_forward");
+}
+void selective_scan_backward(Dtype, const ScanDims&, const ScanInputs&, const void*, const void*, const ScanGrads&) {
+  TTT_NO_CUDA("selective_scan_backward");
+}
+void selective_scan_step(Dtype, const ScanDims&, const ScanInputs&, void*, void*) {
+  TTT_NO_CUDA("selective_scan_step");
 }
 
 }  // namespace tttlm::kernels::cuda
