@@ -17,6 +17,7 @@
 #include "kernels/mask.h"
 #include "kernels/adamw.h"
 #include "kernels/random.h"
+#include "kernels/scan.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -119,6 +120,16 @@ void random_uniform(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) {
 void random_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) { TTT_NO_CUDA("random_normal"); }
 void random_trunc_normal(Dtype, void*, int64_t, uint64_t, uint64_t, double, double) {
   TTT_NO_CUDA("random_trunc_normal");
+}
+// scan.h
+void selective_scan_forward(Dtype, const ScanDims&, const ScanInputs&, void*, void*) {
+  TTT_NO_CUDA("selective_scan_forward");
+}
+void selective_scan_backward(Dtype, const ScanDims&, const ScanInputs&, const void*, const void*, const ScanGrads&) {
+  TTT_NO_CUDA("selective_scan_backward");
+}
+void selective_scan_step(Dtype, const ScanDims&, const ScanInputs&, void*, void*) {
+  TTT_NO_CUDA("selective_scan_step");
 }
 
 }  // namespace tttlm::kernels::cuda
