@@ -6,6 +6,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
+#include "kernels/ttt.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -30,6 +31,21 @@ void gemm(Dtype, const GemmArgs&) { TTT_NO_CUDA("gemm"); }
 void reduce_rows(ReduceOp, Dtype, const void*, void*, int64_t*, int64_t, int64_t) { TTT_NO_CUDA("reduce_rows"); }
 void reduce_max_backward(Dtype, const void*, const int64_t*, void*, int64_t, int64_t) {
   TTT_NO_CUDA("reduce_max_backward");
+}
+// ttt.h
+void ttt_linear_forward(Dtype, const TttDims&, const TttSequence&, const TttLinearParams&, void*, void*) {
+  TTT_NO_CUDA("ttt_linear_forward");
+}
+void ttt_linear_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
+                         const TttLinearGrads&) {
+  TTT_NO_CUDA("ttt_linear_backward");
+}
+void ttt_mlp_forward(Dtype, const TttDims&, const TttSequence&, const TttMlpParams&, void*, void*) {
+  TTT_NO_CUDA("ttt_mlp_forward");
+}
+void ttt_mlp_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
+                      const TttMlpGrads&) {
+  TTT_NO_CUDA("ttt_mlp_backward");
 }
 
 }  // namespace tttlm::kernels::cuda
