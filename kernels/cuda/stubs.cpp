@@ -18,6 +18,7 @@
 #include "kernels/adamw.h"
 #include "kernels/random.h"
 #include "kernels/scan.h"
+#include "kernels/ttt.h"
 
 #define TTT_NO_CUDA(name) \
   throw ::tttlm::RuntimeError("[" name "] has no CUDA implementation in this build (built without CUDA)")
@@ -130,6 +131,21 @@ void selective_scan_backward(Dtype, const ScanDims&, const ScanInputs&, const vo
 }
 void selective_scan_step(Dtype, const ScanDims&, const ScanInputs&, void*, void*) {
   TTT_NO_CUDA("selective_scan_step");
+}
+// ttt.h
+void ttt_linear_forward(Dtype, const TttDims&, const TttSequence&, const TttLinearParams&, void*, void*) {
+  TTT_NO_CUDA("ttt_linear_forward");
+}
+void ttt_linear_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
+                         const TttLinearGrads&) {
+  TTT_NO_CUDA("ttt_linear_backward");
+}
+void ttt_mlp_forward(Dtype, const TttDims&, const TttSequence&, const TttMlpParams&, void*, void*) {
+  TTT_NO_CUDA("ttt_mlp_forward");
+}
+void ttt_mlp_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
+                      const TttMlpGrads&) {
+  TTT_NO_CUDA("ttt_mlp_backward");
 }
 
 }  // namespace tttlm::kernels::cuda

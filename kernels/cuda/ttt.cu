@@ -1,0 +1,457 @@
+// TTT-Linear and TTT-MLP dual form on CUDA: one thread block per (b, h) runs the same per-(b, h) math as the
+// CPU (kernels/ttt_dual*.h) through a block executor: for_n spreads indices over the block's threads and
+// ends with __syncthreads(); small products compute one output element per thread. State, caches and
+// scratch live in a global workspace (one slice per block). bf16 tensors are converted to f32 first and
+// the results back. Parameter gradients are summed per (b, h), then over b by a second kernel, in order.
+// Correct first: no shared-memory tiling and only B·H blocks, so it is far from the GPU's peak.
+#include <type_traits>
+#include <vector>
+
+#include "core/allocator.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/ttt.h"
+#include "kernels/ttt_dual_linear.h"
+#include "kernels/ttt_dual_mlp.h"
+
+namespace tttlm::kernels::cuda {
+
+namespace {
+
+using namespace ttt_dual;
+
+constexpr int kThreads = 256;
+
+template <class T>
+__device__ __forceinline__ void mm_store(Mm mode, T& c, T s) {
+  switch (mode) {
+    case Mm::set:
+      c = s;
+      break;
+    case Mm::add:
+      c += s;
+      break;
+    case Mm::sub:
+      c -= s;
+      break;
+    case Mm::set_neg:
+      c = -s;
+      break;
+  }
+}
+
+struct BlockExec {
+  template <class F>
+  __device__ void for_n(int64_t n, F&& f) {
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) f(i);
+    __syncthreads();
+  }
+  // C (M, N) op= A (M, K) · B (K, N)
+  template <class T>
+  __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
+      const int64_t i = idx / N, j = idx % N;
+      T s = 0;
+      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[k * N + j];
+      mm_store(mode, C[idx], s);
+    }
+    __syncthreads();
+  }
+  // C (M, N) op= A (M, K) · B (N, K)ᵀ
+  template <class T>
+  __device__ void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
+      const int64_t i = idx / N, j = idx % N;
+      T s = 0;
+      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[j * K + k];
+      mm_store(mode, C[idx], s);
+    }
+    __syncthreads();
+  }
+  // C (M, N) op= A (K, M)ᵀ · B (K, N)
+  template <class T>
+  __device__ void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
+      const int64_t i = idx / N, j = idx % N;
+      T s = 0;
+      for (int64_t k = 0; k < K; ++k) s += A[k * M + i] * B[k * N + j];
+      mm_store(mode, C[idx], s);
+    }
+    __syncthreads();
+  }
+};
+
+template <class T>
+__global__ void ttt_linear_forward_kernel(TttDims dims,
+                                          TttSequence seq,
+                                          const T* w0,
+                                          const T* b0,
+                                          T* out,
+                                          T* ckpt,
+                                          int64_t ckpt_stride,
+                                          T* ws,
+                                          int64_t ws_size) {
+  BlockExec ex;
+  const int64_t bh = blockIdx.x, h = bh % dims.heads, d = dims.dim;
+  linear_head_forward(ex,
+                      head_at<T>(dims, seq, bh),
+                      w0 + h * d * d,
+                      b0 + h * d,
+                      out + bh * dims.seq * d,
+                      ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
+                      ws + bh * ws_size);
+}
+
+template <class T>
+__global__ void ttt_mlp_forward_kernel(TttDims dims,
+                                       TttSequence seq,
+                                       TttMlpParams p,
+                                       T* out,
+                                       T* ckpt,
+                                       int64_t ckpt_stride,
+                                       T* ws,
+                                       int64_t ws_size) {
+  BlockExec ex;
+  const int64_t bh = blockIdx.x, h = bh % dims.heads, d = dims.dim, I = dims.hidden;
+  mlp_head_forward(ex,
+                   head_at<T>(dims, seq, bh),
+                   static_cast<const T*>(p.w1) + h * d * I,
+                   static_cast<const T*>(p.b1) + h * I,
+                   static_cast<const T*>(p.w2) + h * I * d,
+                   static_cast<const T*>(p.b2) + h * d,
+                   out + bh * dims.seq * d,
+                   ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
+                   ws + bh * ws_size);
+}
+
+// Per-(b, h) gradient buffers: dstate (B·H, S), dtau (B·H, m), dgamma and dbeta (B·H, D).
+template <class T>
+struct PerHead {
+  T *dstate, *dtau, *dgamma, *dbeta;
+};
+
+template <class T>
+__device__ HeadGrads<T> head_grads_at(
+    const TttDims& dims, const TttSequenceGrads& g, const PerHead<T>& ph, int64_t S, int64_t bh) {
+  const int64_t rows = bh * dims.seq * dims.dim;
+  return {static_cast<T*>(g.dxq) + rows,
+          static_cast<T*>(g.dxk) + rows,
+          static_cast<T*>(g.dxv) + rows,
+          static_cast<T*>(g.dttt_lr) + bh * dims.seq,
+          ph.dtau + bh * dims.mini_batch,
+          ph.dgamma + bh * dims.dim,
+          ph.dbeta + bh * dims.dim,
+          ph.dstate + bh * S};
+}
+
+template <class T>
+__global__ void ttt_linear_backward_kernel(TttDims dims,
+                                           TttSequence seq,
+                                           const T* ckpt,
+                                           int64_t ckpt_stride,
+                                           const T* dout,
+                                           TttSequenceGrads g,
+                                           PerHead<T> ph,
+                                           T* ws,
+                                           int64_t ws_size) {
+  BlockExec ex;
+  const int64_t bh = blockIdx.x;
+  linear_head_backward(ex,
+                       head_at<T>(dims, seq, bh),
+                       ckpt + bh * ckpt_stride,
+                       dout + bh * dims.seq * dims.dim,
+                       head_grads_at(dims, g, ph, dims.dim * dims.dim + dims.dim, bh),
+                       ws + bh * ws_size);
+}
+
+template <class T>
+__global__ void ttt_mlp_backward_kernel(TttDims dims,
+                                        TttSequence seq,
+                                        const T* ckpt,
+                                        int64_t ckpt_stride,
+                                        const T* dout,
+                                        TttSequenceGrads g,
+                                        PerHead<T> ph,
+                                        T* ws,
+                                        int64_t ws_size) {
+  BlockExec ex;
+  const int64_t bh = blockIdx.x;
+  mlp_head_backward(ex,
+                    head_at<T>(dims, seq, bh),
+                    ckpt + bh * ckpt_stride,
+                    dout + bh * dims.seq * dims.dim,
+                    head_grads_at(dims, g, ph, 2 * dims.dim * dims.hidden + dims.hidden + dims.dim, bh),
+                    ws + bh * ws_size);
+}
+
+// out (H, len)[h, i] = Σ_b per_bh[(b·H + h)·n + offset + i], b in order (groups = H; B·H when groups = 1
+// sums over every (b, h)).
+template <class C, class S>
+__global__ void sum_groups_kernel(
+    const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, S* out) {
+  for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < groups * len;
+       idx += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t g = idx / len, i = idx % len;
+    C s = 0;
+    for (int64_t b = 0; b < count; ++b) s += per_bh[(b * groups + g) * n + offset + i];
+    st(out, idx, s);
+  }
+}
+
+template <class S, class C>
+__global__ void convert_kernel(const S* in, C* out, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x)
+    st(out, i, ld(in, i));
+}
+
+// Device scratch from the caching allocator, freed (stream-ordered) when the owner goes out of scope; and
+// compute-type views of storage-type tensors: the tensor itself when the types agree, else a converted copy
+// (outputs are converted back by flush()).
+template <class S, class C>
+class Workspace {
+ public:
+  Workspace() : device_(cuda_current_device()) {}
+  ~Workspace() {
+    for (void* p : blocks_) cuda_free(p, device_);
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  C* alloc(int64_t n) {
+    blocks_.push_back(cuda_alloc(static_cast<size_t>(n > 0 ? n : 1) * sizeof(C), device_));
+    return static_cast<C*>(blocks_.back());
+  }
+  const C* in(const void* p, int64_t n) {
+    if constexpr (std::is_same_v<S, C>) {
+      return static_cast<const C*>(p);
+    } else {
+      C* c = alloc(n);
+      if (n > 0) {
+        convert_kernel<<<grid_for(n), kThreads, 0, stream()>>>(static_cast<const S*>(p), c, n);
+        TTT_CUDA_CHECK_LAUNCH();
+      }
+      return c;
+    }
+  }
+  C* out(void* p, int64_t n) {
+    if constexpr (std::is_same_v<S, C>) {
+      return static_cast<C*>(p);
+    } else {
+      C* c = alloc(n);
+      pending_.push_back({c, p, n});
+      return c;
+    }
+  }
+  void flush() {
+    for (const Pending& o : pending_)
+      if (o.n > 0) {
+        convert_kernel<<<grid_for(o.n), kThreads, 0, stream()>>>(o.c, static_cast<S*>(o.p), o.n);
+        TTT_CUDA_CHECK_LAUNCH();
+      }
+    pending_.clear();
+  }
+
+ private:
+  struct Pending {
+    C* c;
+    void* p;
+    int64_t n;
+  };
+  int device_;
+  std::vector<void*> blocks_;
+  std::vector<Pending> pending_;
+};
+
+template <class S, class C>
+TttSequence stage_sequence(Workspace<S, C>& w, const TttDims& d, const TttSequence& s) {
+  const int64_t rows = d.batch * d.heads * d.seq;
+  TttSequence c;
+  c.xq = w.in(s.xq, rows * d.dim);
+  c.xk = w.in(s.xk, rows * d.dim);
+  c.xv = w.in(s.xv, rows * d.dim);
+  c.token_eta = w.in(s.token_eta, d.mini_batch);
+  c.ttt_lr = w.in(s.ttt_lr, rows);
+  c.ln_weight = w.in(s.ln_weight, d.heads * d.dim);
+  c.ln_bias = w.in(s.ln_bias, d.heads * d.dim);
+  return c;
+}
+
+template <class S, class C>
+void sum_groups(
+    const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, void* out) {
+  if (groups * len == 0) return;
+  sum_groups_kernel<<<grid_for(groups * len), kThreads, 0, stream()>>>(
+      per_bh, count, groups, n, offset, len, static_cast<S*>(out));
+  TTT_CUDA_CHECK_LAUNCH();
+}
+
+// The shared half of both backward launchers: staged inputs and outputs, per-(b, h) buffers, the kernel
+// (launch(ws, ws_size, ...)), then the sums of the sequence-level parameter gradients.
+template <class S, class C, class Launch>
+void run_backward(const TttDims& d,
+                  const TttSequence& seq,
+                  const TttSequenceGrads& g,
+                  int64_t state_size,
+                  int64_t ws_size,
+                  const void* dout,
+                  Launch&& launch,
+                  Workspace<S, C>& w,
+                  PerHead<C>& ph) {
+  const int64_t BH = d.batch * d.heads, rows = BH * d.seq;
+  TttSequence cs = stage_sequence(w, d, seq);
+  const C* cdout = w.in(dout, rows * d.dim);
+  TttSequenceGrads cg;
+  cg.dxq = w.out(g.dxq, rows * d.dim);
+  cg.dxk = w.out(g.dxk, rows * d.dim);
+  cg.dxv = w.out(g.dxv, rows * d.dim);
+  cg.dttt_lr = w.out(g.dttt_lr, rows);
+  ph.dstate = w.alloc(BH * state_size);
+  ph.dtau = w.alloc(BH * d.mini_batch);
+  ph.dgamma = w.alloc(BH * d.dim);
+  ph.dbeta = w.alloc(BH * d.dim);
+  C* ws = w.alloc(BH * ws_size);
+  if (BH > 0) launch(cs, cdout, cg, ws);
+  sum_groups<S>(ph.dgamma, d.batch, d.heads, d.dim, 0, d.dim, g.dln_weight);
+  sum_groups<S>(ph.dbeta, d.batch, d.heads, d.dim, 0, d.dim, g.dln_bias);
+  sum_groups<S>(ph.dtau, BH, 1, d.mini_batch, 0, d.mini_batch, g.dtoken_eta);
+}
+
+}  // namespace
+
+void ttt_linear_forward(Dtype dtype,
+                        const TttDims& dims,
+                        const TttSequence& seq,
+                        const TttLinearParams& params,
+                        void* out,
+                        void* checkpoints) {
+  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_linear", [&] {
+    using C = typename Acc<scalar_t>::type;
+    const int64_t BH = dims.batch * dims.heads, d = dims.dim;
+    if (BH == 0) return;
+    Workspace<scalar_t, C> w;
+    TttSequence cs = stage_sequence(w, dims, seq);
+    const C* w0 = w.in(params.w, dims.heads * d * d);
+    const C* b0 = w.in(params.b, dims.heads * d);
+    C* o = w.out(out, BH * dims.seq * d);
+    const int64_t ws_size = linear_forward_workspace(dims.mini_batch, d);
+    C* ws = w.alloc(BH * ws_size);
+    ttt_linear_forward_kernel<C><<<static_cast<unsigned>(BH), kThreads, 0, stream()>>>(
+        dims,
+        cs,
+        w0,
+        b0,
+        o,
+        static_cast<C*>(checkpoints),
+        dims.num_checkpoints() * dims.linear_state_size(),
+        ws,
+        ws_size);
+    TTT_CUDA_CHECK_LAUNCH();
+    w.flush();
+  });
+}
+
+void ttt_mlp_forward(Dtype dtype,
+                     const TttDims& dims,
+                     const TttSequence& seq,
+                     const TttMlpParams& params,
+                     void* out,
+                     void* checkpoints) {
+  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_mlp", [&] {
+    using C = typename Acc<scalar_t>::type;
+    const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden, H = dims.heads;
+    if (BH == 0) return;
+    Workspace<scalar_t, C> w;
+    TttSequence cs = stage_sequence(w, dims, seq);
+    TttMlpParams cp{w.in(params.w1, H * d * I),
+                    w.in(params.b1, H * I),
+                    w.in(params.w2, H * I * d),
+                    w.in(params.b2, H * d)};
+    C* o = w.out(out, BH * dims.seq * d);
+    const int64_t ws_size = mlp_forward_workspace(dims.mini_batch, d, I);
+    C* ws = w.alloc(BH * ws_size);
+    ttt_mlp_forward_kernel<C>
+        <<<static_cast<unsigned>(BH), kThreads, 0, stream()>>>(dims,
+                                                               cs,
+                                                               cp,
+                                                               o,
+                                                               static_cast<C*>(checkpoints),
+                                                               dims.num_checkpoints() * dims.mlp_state_size(),
+                                                               ws,
+                                                               ws_size);
+    TTT_CUDA_CHECK_LAUNCH();
+    w.flush();
+  });
+}
+
+void ttt_linear_backward(Dtype dtype,
+                         const TttDims& dims,
+                         const TttSequence& seq,
+                         const void* checkpoints,
+                         const void* dout,
+                         const TttSequenceGrads& grads,
+                         const TttLinearGrads& param_grads) {
+  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_linear_backward", [&] {
+    using C = typename Acc<scalar_t>::type;
+    const int64_t d = dims.dim, S = dims.linear_state_size(), nmb = dims.num_mini_batches();
+    const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
+    const int64_t ws_size = linear_backward_workspace(dims.mini_batch, d, group);
+    Workspace<scalar_t, C> w;
+    PerHead<C> ph;
+    auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
+      ttt_linear_backward_kernel<C>
+          <<<static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream()>>>(
+              dims,
+              cs,
+              static_cast<const C*>(checkpoints),
+              dims.num_checkpoints() * S,
+              cdout,
+              cg,
+              ph,
+              ws,
+              ws_size);
+      TTT_CUDA_CHECK_LAUNCH();
+    };
+    run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 0, d * d, param_grads.dw);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * d, d, param_grads.db);
+    w.flush();
+  });
+}
+
+void ttt_mlp_backward(Dtype dtype,
+                      const TttDims& dims,
+                      const TttSequence& seq,
+                      const void* checkpoints,
+                      const void* dout,
+                      const TttSequenceGrads& grads,
+                      const TttMlpGrads& param_grads) {
+  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_mlp_backward", [&] {
+    using C = typename Acc<scalar_t>::type;
+    const int64_t d = dims.dim, I = dims.hidden, S = dims.mlp_state_size(), nmb = dims.num_mini_batches();
+    const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
+    const int64_t ws_size = mlp_backward_workspace(dims.mini_batch, d, I, group);
+    Workspace<scalar_t, C> w;
+    PerHead<C> ph;
+    auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
+      ttt_mlp_backward_kernel<C><<<static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream()>>>(
+          dims,
+          cs,
+          static_cast<const C*>(checkpoints),
+          dims.num_checkpoints() * S,
+          cdout,
+          cg,
+          ph,
+          ws,
+          ws_size);
+      TTT_CUDA_CHECK_LAUNCH();
+    };
+    run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 0, d * I, param_grads.dw1);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * I, I, param_grads.db1);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * I + I, I * d, param_grads.dw2);
+    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 2 * d * I + I, d, param_grads.db2);
+    w.flush();
+  });
+}
+
+}  // namespace tttlm::kernels::cuda

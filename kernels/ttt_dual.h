@@ -1,0 +1,266 @@
+// Backend-agnostic pieces of the TTT dual form: the math of one (b, h), written once against an executor and
+// compiled by g++ (kernels/cpu: a serial executor per OpenMP thread) and by nvcc (kernels/cuda/ttt.cu: one
+// thread block per (b, h)). Executor `ex`: ex.for_n(n, f) calls f(i) for every i < n and returns when all
+// are done; ex.mm_nn / mm_nt / mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing
+// A or B. What makes one source race-free on a block: every store goes through for_n or mm, and f(i) stores
+// only to locations that belong to i (its row, column or element).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/ttt.h"
+
+// TTT_INNER: the per-(b, h) math (device code under nvcc); TTT_HD: layout helpers the host also calls.
+#if defined(__CUDACC__)
+#define TTT_INNER __device__
+#define TTT_HD __host__ __device__ inline
+#else
+#define TTT_INNER inline
+#define TTT_HD inline
+#endif
+
+namespace tttlm::kernels::ttt_dual {
+
+// C = A·B, C += A·B, C -= A·B, C = -A·B
+enum class Mm : uint8_t { set, add, sub, set_neg };
+
+template <class T>
+TTT_INNER T tanh_of(T x) {
+#if defined(__CUDA_ARCH__)
+  return tanh(x);
+#else
+  return std::tanh(x);
+#endif
+}
+template <class T>
+TTT_INNER T sqrt_of(T x) {
+#if defined(__CUDA_ARCH__)
+  return sqrt(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+
+// tanh-approximate GELU with sqrt(2/pi) as flax nn.gelu computes it (ttt-spec.md §2.1), and its exact
+// derivative (for the forward activations X2 = gelu(Z1), X̄2 = gelu(Z̄1)).
+template <class T>
+TTT_INNER T gelu(T x) {
+  const T s = T(0.7978845608028654);
+  return T(0.5) * x * (T(1) + tanh_of(s * (x + T(0.044715) * x * x * x)));
+}
+template <class T>
+TTT_INNER T gelu_grad(T x) {
+  const T s = T(0.7978845608028654);
+  T t = tanh_of(s * (x + T(0.044715) * x * x * x));
+  return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * s * (T(1) + T(3 * 0.044715) * x * x);
+}
+// The hand-written derivative the inner loop uses (JAX diff_gelu, PT gelu_bwd; §2.1), with its literal
+// constants, and the exact derivative of that expression (needed by the outer gradient, §3.12).
+template <class T>
+TTT_INNER T gelu_hw_grad(T x) {
+  T t = tanh_of(T(0.79788456) * x * (T(1) + T(0.044715) * x * x));
+  return T(0.5) * x * ((T(1) - t * t) * (T(0.79788456) + T(0.1070322243) * x * x)) + T(0.5) * (T(1) + t);
+}
+template <class T>
+TTT_INNER T gelu_hw_grad_grad(T x) {
+  T t = tanh_of(T(0.79788456) * x * (T(1) + T(0.044715) * x * x));
+  T sech2 = T(1) - t * t;
+  T dt = sech2 * T(0.79788456) * (T(1) + T(3 * 0.044715) * x * x);
+  T poly = T(0.79788456) + T(0.1070322243) * x * x;
+  return T(0.5) * sech2 * poly - x * t * dt * poly + x * sech2 * T(0.1070322243) * x + T(0.5) * dt;
+}
+
+constexpr double kLnEps = 1e-6;
+
+// z (n) <- (z - mean)·rstd in place; returns rstd = 1/sqrt(var + 1e-6), two-pass biased variance (PT ln_fwd).
+template <class T>
+TTT_INNER T ln_normalize_row(T* z, int64_t n) {
+  T mean = 0;
+  for (int64_t c = 0; c < n; ++c) mean += z[c];
+  mean /= T(n);
+  T var = 0;
+  for (int64_t c = 0; c < n; ++c) var += (z[c] - mean) * (z[c] - mean);
+  T rstd = T(1) / sqrt_of(var / T(n) + T(kLnEps));
+  for (int64_t c = 0; c < n; ++c) z[c] = (z[c] - mean) * rstd;
+  return rstd;
+}
+
+// Gradient of ½‖LN(z) − target‖² w.r.t. z (ttt-spec.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised z:
+// e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd.
+// target = v − k, or v when k is null.
+template <class T>
+TTT_INNER void ln_l2_grad_row(
+    const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
+  T mean_g = 0, mean_gx = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    e[c] = gamma[c] * xhat[c] + beta[c] - (k ? v[c] - k[c] : v[c]);
+    T gh = gamma[c] * e[c];
+    mean_g += gh;
+    mean_gx += gh * xhat[c];
+  }
+  mean_g /= T(n);
+  mean_gx /= T(n);
+  for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
+}
+
+// Backward of ln_l2_grad_row (the second derivative of LN): from dg, writes dz (w.r.t. the LN input),
+// dtarget, and this row's parts of dgamma and dbeta (summed over rows by the caller).
+template <class T>
+TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
+                                       T rstd,
+                                       const T* e,
+                                       const T* g,
+                                       const T* gamma,
+                                       const T* dg,
+                                       T* dz,
+                                       T* dtarget,
+                                       T* dgamma_part,
+                                       T* dbeta_part,
+                                       int64_t n) {
+  T mean_gx = 0, mean_u = 0, mean_ux = 0, dsigma = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    T u = dg[c] * rstd;
+    mean_gx += gamma[c] * e[c] * xhat[c];
+    mean_u += u;
+    mean_ux += u * xhat[c];
+    dsigma -= dg[c] * g[c];
+  }
+  mean_gx /= T(n);
+  mean_u /= T(n);
+  mean_ux /= T(n);
+  dsigma *= rstd;  // g ∝ 1/sigma: d/dsigma = −g/sigma
+  // dz holds dxhat until the final projection.
+  T mean_dx = 0, mean_dxx = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    T u = dg[c] * rstd;
+    T gh = gamma[c] * e[c];
+    T dgh = u - mean_u - xhat[c] * mean_ux;
+    T de = dgh * gamma[c];
+    dgamma_part[c] = dgh * e[c] + de * xhat[c];
+    dbeta_part[c] = de;
+    dtarget[c] = -de;
+    T dx = -mean_gx * u - gh * mean_ux + de * gamma[c];
+    dz[c] = dx;
+    mean_dx += dx;
+    mean_dxx += dx * xhat[c];
+  }
+  mean_dx /= T(n);
+  mean_dxx /= T(n);
+  for (int64_t c = 0; c < n; ++c)
+    dz[c] = rstd * (dz[c] - mean_dx - xhat[c] * mean_dxx) + dsigma * xhat[c] / T(n);
+}
+
+// Backward of y = gamma·xhat + beta (xhat = normalised z): dz from dy; dgamma's part of this row is dy·xhat.
+template <class T>
+TTT_INNER void ln_backward_row(
+    const T* xhat, T rstd, const T* gamma, const T* dy, T* dz, T* dgamma_part, int64_t n) {
+  T mean_d = 0, mean_dx = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    T d = dy[c] * gamma[c];
+    dgamma_part[c] = dy[c] * xhat[c];
+    mean_d += d;
+    mean_dx += d * xhat[c];
+  }
+  mean_d /= T(n);
+  mean_dx /= T(n);
+  for (int64_t c = 0; c < n; ++c) dz[c] = rstd * (dy[c] * gamma[c] - mean_d - xhat[c] * mean_dx);
+}
+
+// Hands out consecutive slices of one buffer; with a null base it only counts (the size of a layout).
+template <class T>
+struct Carver {
+  T* base = nullptr;
+  int64_t used = 0;
+  TTT_HD T* take(int64_t n) {
+    T* p = base ? base + used : nullptr;
+    used += n;
+    return p;
+  }
+};
+
+// The inputs of one (b, h).
+template <class T>
+struct Head {
+  const T *xq, *xk, *xv;  // (T, D)
+  const T* lr;            // (T)
+  const T* tau;           // (mini_batch)
+  const T *gamma, *beta;  // (D)
+  int64_t seq, dim, hidden, mini_batch, checkpoint_every;
+  bool layer_norm, residual;
+  TTT_INNER int64_t num_mini_batches() const { return (seq + mini_batch - 1) / mini_batch; }
+  TTT_INNER int64_t rows_of(int64_t c) const {
+    return seq - c * mini_batch < mini_batch ? seq - c * mini_batch : mini_batch;
+  }
+};
+
+// The gradients of one (b, h): rows overwritten, dtau/dgamma/dbeta accumulated (zero them first), dstate
+// (the gradient of this (b, h)'s initial state) overwritten.
+template <class T>
+struct HeadGrads {
+  T *dxq, *dxk, *dxv;  // (T, D)
+  T* dlr;              // (T)
+  T* dtau;             // (mini_batch)
+  T *dgamma, *dbeta;   // (D)
+  T* dstate;           // (state_size)
+};
+
+template <class T>
+TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
+  int64_t h = bh % d.heads;
+  Head<T> hd;
+  hd.xq = static_cast<const T*>(s.xq) + bh * d.seq * d.dim;
+  hd.xk = static_cast<const T*>(s.xk) + bh * d.seq * d.dim;
+  hd.xv = static_cast<const T*>(s.xv) + bh * d.seq * d.dim;
+  hd.lr = static_cast<const T*>(s.ttt_lr) + bh * d.seq;
+  hd.tau = static_cast<const T*>(s.token_eta);
+  hd.gamma = static_cast<const T*>(s.ln_weight) + h * d.dim;
+  hd.beta = static_cast<const T*>(s.ln_bias) + h * d.dim;
+  hd.seq = d.seq;
+  hd.dim = d.dim;
+  hd.hidden = d.hidden;
+  hd.mini_batch = d.mini_batch;
+  hd.checkpoint_every = d.checkpoint_every;
+  hd.layer_norm = d.layer_norm;
+  hd.residual = d.residual;
+  return hd;
+}
+
+// acc[c] += sign·Σ_i x[i, c] over a (rows, cols) matrix, rows in order.
+template <class T, class Ex>
+TTT_INNER void add_col_sums(Ex& ex, int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
+  ex.for_n(cols, [&](int64_t c) {
+    T s = 0;
+    for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
+    acc[c] += sign * s;
+  });
+}
+
+template <class T, class Ex>
+TTT_INNER void copy_n(Ex& ex, int64_t n, const T* src, T* dst) {
+  ex.for_n(n, [&](int64_t i) { dst[i] = src[i]; });
+}
+template <class T, class Ex>
+TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
+  ex.for_n(n, [&](int64_t i) { dst[i] = value; });
+}
+
+// The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the
+// diagonal, 0 above; eta_ij = tau_i·lr_j below; p = eta ⊙ mask (the dual form's coefficient of G).
+template <class T, class Ex>
+TTT_INNER void build_mask(Ex& ex, int64_t r, const T* tau, const T* lr, T* mask, T* eta, T* p) {
+  ex.for_n(r * r, [&](int64_t idx) {
+    int64_t i = idx / r, j = idx % r;
+    if (j <= i) {
+      mask[idx] += T(1);
+      if (eta) eta[idx] = tau[i] * lr[j];
+      p[idx] = tau[i] * lr[j] * mask[idx];
+    } else {
+      mask[idx] = 0;
+      if (eta) eta[idx] = 0;
+      p[idx] = 0;
+    }
+  });
+}
+
+}  // namespace tttlm::kernels::ttt_dual

@@ -1,0 +1,110 @@
+#include <catch2/catch.hpp>
+
+#include "autograd/ops/ttt.h"
+#include "ops/ttt_reference.h"
+#include "parity.h"
+
+using namespace tttlm;
+using namespace tttlm::test;
+
+namespace {
+
+// f32 (rtol 1e-4): CPU and GPU sum in different orders and the inner loop carries the difference along;
+// bf16: inputs and outputs rounded to bf16, compute in f32; f64 on the GPU is compared with the f32 CPU.
+Tol ttt_tol(Dtype d) {
+  return d == Dtype::bf16 ? Tol{5e-2, 3e-2} : Tol{2e-4, 2e-4};
+}
+
+void ttt_parity(const TttCase& c, const ops::TttOptions& o, bool mlp, Dtype dtype) {
+  INFO("T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " checkpoint_every "
+            << o.checkpoint_every << " dtype " << dtype_name(dtype));
+  require_parity([&](auto& in) { return call_ttt(in, o, mlp); },
+                 ttt_args(make_ttt_inputs(c, Dtype::f32), mlp),
+                 dtype,
+                 ttt_tol(dtype));
+}
+
+}  // namespace
+
+TEST_CASE("cuda parity: ttt_linear forward and backward", "[cuda][ttt]") {
+  auto dtype = GENERATE(Dtype::f32, Dtype::bf16, Dtype::f64);
+  TttCase c;
+  c.B = 2;
+  c.H = 3;
+  c.T = 37;
+  c.D = 8;
+  c.mini_batch = 16;
+  ops::TttOptions o;
+  o.mini_batch = 16;
+  o.checkpoint_every = 2;
+  ttt_parity(c, o, false, dtype);
+  o.layer_norm = false;
+  o.residual = false;
+  ttt_parity(c, o, false, dtype);
+}
+
+TEST_CASE("cuda parity: ttt_linear at the 125M head size", "[cuda][ttt]") {
+  TttCase c;
+  c.B = 1;
+  c.H = 2;
+  c.T = 80;
+  c.D = 64;
+  c.mini_batch = 16;
+  ops::TttOptions o;
+  ttt_parity(c, o, false, Dtype::f32);
+}
+
+TEST_CASE("cuda parity: ttt_mlp forward and backward", "[cuda][ttt]") {
+  auto dtype = GENERATE(Dtype::f32, Dtype::bf16, Dtype::f64);
+  TttCase c;
+  c.B = 2;
+  c.H = 3;
+  c.T = 37;
+  c.D = 8;
+  c.I = 32;
+  c.mini_batch = 16;
+  ops::TttOptions o;
+  o.mini_batch = 16;
+  o.checkpoint_every = 2;
+  ttt_parity(c, o, true, dtype);
+  o.layer_norm = false;
+  o.residual = false;
+  ttt_parity(c, o, true, dtype);
+}
+
+TEST_CASE("cuda parity: ttt_mlp at the 125M head size", "[cuda][ttt]") {
+  TttCase c;
+  c.B = 1;
+  c.H = 2;
+  c.T = 48;
+  c.D = 64;
+  c.I = 256;
+  c.mini_batch = 16;
+  ops::TttOptions o;
+  ttt_parity(c, o, true, Dtype::f32);
+}
+
+TEST_CASE("cuda ttt backward is bitwise identical for every checkpoint_every", "[cuda][ttt]") {
+  auto mlp = GENERATE(false, true);
+  TttCase c;
+  c.T = 40;
+  c.D = 8;
+  c.I = 16;
+  c.mini_batch = 4;
+  std::vector<Tensor> args;
+  for (const Tensor& a : ttt_args(make_ttt_inputs(c, Dtype::f32), mlp))
+    args.push_back(ops::to(a, cuda_device()));
+  ops::TttOptions o;
+  o.mini_batch = 4;
+  o.checkpoint_every = 1;
+  const std::vector<Tensor> want = ttt_grads(args, o, mlp);
+  for (int64_t k : {3, 1000}) {
+    o.checkpoint_every = k;
+    const std::vector<Tensor> got = ttt_grads(args, o, mlp);
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("mlp " << mlp << ", checkpoint_every " << k << ", argument " << i);
+      REQUIRE(ops::to(got[i], cpu_device()).to_vector<float>() ==
+              ops::to(want[i], cpu_device()).to_vector<float>());
+    }
+  }
+}
