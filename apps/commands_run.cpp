@@ -1,0 +1,163 @@
+// Run commands: train, eval, generate, tokenize, and the dispatcher.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "autograd/engine.h"
+#include "autograd/ops/copy.h"
+#include "core/cuda_runtime.h"
+#include "data/npy.h"
+#include "data/tokenize.h"
+#include "data/tokenizer.h"
+#include "train/communicator_factory.h"
+#include "train/data_pipeline.h"
+#include "train/evaluate.h"
+#include "train/generate.h"
+#include "train/model_io.h"
+#include "train/trainer.h"
+
+namespace tttlm::apps {
+
+namespace fs = std::filesystem;
+
+int cmd_train(int argc, char** argv) {
+  Args a("train", argc, argv, 2, {"resume", "quiet"}, {"set"});
+  train::TrainOptions o;
+  o.config_path = a.positional(0, "CONFIG or RUN_DIR");
+  o.overrides = a.all("set");
+  o.resume = a.flag("resume");
+  o.quiet = a.flag("quiet");
+  auto comm = train::make_communicator(o);
+  train::TrainResult r = train::run_training(o, *comm);
+  if (comm->is_root() && !o.quiet)
+    std::printf("done: %lld steps, final train loss %.4f, eval loss %.4f; run directory %s\n",
+                static_cast<long long>(r.steps_done), r.final_loss, r.final_eval_loss, r.run_dir.c_str());
+  return 0;
+}
+
+int cmd_eval(int argc, char** argv) {
+  Args a("eval", argc, argv, 2, {"per-position", "json"}, {"split", "batches", "tokens", "dump-logits", "data", "batch-size", "device"});
+  const Device device = a.get("device", "cpu") == "cuda" ? cuda_device(0) : cpu_device();
+  train::LoadedModel m = train::load_model(a.positional(0, "CKPT"), device);
+  autograd::NoGradGuard ng;
+  if (a.has("tokens")) {
+    TTT_CHECK(a.has("dump-logits"), "[eval] --tokens needs --dump-logits OUT.npy");
+    Tensor ids = data::read_npy(a.get("tokens"));
+    TTT_CHECK(ids.ndim() == 2 && (ids.dtype() == Dtype::i32 || ids.dtype() == Dtype::i64), "[eval] ", a.get("tokens"),
+              ": expected int32 or int64 ids of shape [batch, seq], got ", ids.describe());
+    Tensor logits = ops::to(m.model->forward(ops::to(ids, device)), cpu_device());
+    data::write_npy(a.get("dump-logits"), ops::contiguous(logits));
+    std::printf("wrote logits %s to %s\n", shape_str(logits.shape()).c_str(), a.get("dump-logits").c_str());
+    return 0;
+  }
+  // Split evaluation needs the data section of the run's config (or --data DIR).
+  fs::path p(a.positional(0, "CKPT"));
+  fs::path cfg = fs::is_directory(p / "checkpoints") ? p / "config.json" : p.parent_path().parent_path() / "config.json";
+  TTT_CHECK(fs::exists(cfg) || a.has("data"), "[eval] ", p.string(), " is not inside a run directory; pass --data DIR");
+  train::RunConfig rc = fs::exists(cfg) ? train::load_run_config(cfg.string()) : train::RunConfig{};
+  rc.model = m.config;
+  if (a.has("data")) rc.data.path = a.get("data");
+  if (rc.data.seq_len > rc.model.max_seq_len) rc.data.seq_len = rc.model.max_seq_len;
+  int64_t bs = std::stoll(a.get("batch-size", std::to_string(rc.train.micro_batch_size)));
+  train::EvalData data(rc, a.get("split", rc.data.val_split), bs);
+  int64_t batches = std::stoll(a.get("batches", std::to_string(data.num_batches())));
+  train::EvalResult r = train::evaluate(*m.model, data, batches, device);
+  if (a.flag("json")) {
+    std::printf("%s\n", nlohmann::json{{"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens},
+                                       {"loss_per_position", r.per_position}}.dump().c_str());
+    return 0;
+  }
+  std::printf("%s on %s: loss %.4f, perplexity %.2f over %lld tokens (%lld batches of %lld x %lld)\n",
+              a.positional(0, "CKPT").c_str(), a.get("split", rc.data.val_split).c_str(), r.loss, r.perplexity,
+              static_cast<long long>(r.tokens), static_cast<long long>(std::min(batches, data.num_batches())),
+              static_cast<long long>(bs), static_cast<long long>(rc.data.seq_len));
+  if (a.flag("per-position")) {
+    std::printf("loss by position (mean over the positions of each block):\n");
+    const size_t n = r.per_position.size(), blocks = std::min<size_t>(16, n);
+    for (size_t b = 0; b < blocks; ++b) {
+      size_t lo = b * n / blocks, hi = (b + 1) * n / blocks;
+      double s = 0;
+      for (size_t i = lo; i < hi; ++i) s += r.per_position[i];
+      std::printf("  positions %5zu-%5zu  %.4f\n", lo, hi - 1, s / static_cast<double>(hi - lo));
+    }
+  }
+  return 0;
+}
+
+int cmd_generate(int argc, char** argv) {
+  Args a("generate", argc, argv, 2, {}, {"prompt", "max-tokens", "temperature", "seed", "tokenizer", "device"});
+  const std::string ck = a.positional(0, "CKPT");
+  const Device device = a.get("device", "cpu") == "cuda" ? cuda_device(0) : cpu_device();
+  train::LoadedModel m = train::load_model(ck, device);
+  std::string tok_path = a.get("tokenizer");
+  if (tok_path.empty()) {
+    fs::path p(ck);
+    fs::path cfg = fs::is_directory(p / "checkpoints") ? p / "config.json" : p.parent_path().parent_path() / "config.json";
+    if (fs::exists(cfg)) tok_path = train::load_run_config(cfg.string()).data.tokenizer;
+  }
+  TTT_CHECK(!tok_path.empty(), "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
+  data::Tokenizer tok = data::Tokenizer::load(tok_path);
+  std::vector<int32_t> ids = {tok.bos_id()};
+  for (int32_t id : tok.encode(a.get("prompt", ""))) ids.push_back(id);
+  auto out = train::generate_tokens(*m.model, ids, std::stoll(a.get("max-tokens", "64")),
+                                    std::stod(a.get("temperature", "0.8")), std::stoull(a.get("seed", "0")), tok.eos_id());
+  std::printf("%s%s\n", a.get("prompt", "").c_str(), tok.decode(out).c_str());
+  return 0;
+}
+
+int cmd_tokenize(int argc, char** argv) {
+  Args a("tokenize", argc, argv, 2, {"quiet"},
+         {"out", "format", "tokenizer", "vocab-size", "val-fraction", "seed", "threads", "shard-tokens"});
+  TTT_CHECK(a.has("out"), "[tokenize] --out DIR is required");
+  TTT_CHECK(!a.positional().empty(), "[tokenize] no input text files given");
+  const std::string out = a.get("out");
+  fs::create_directories(out);
+  std::string model = a.get("tokenizer");
+  if (model.empty()) {
+    data::BpeTrainOptions bo;
+    bo.vocab_size = std::stoi(a.get("vocab-size", "4096"));
+    std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positional().size());
+    model = data::train_bpe(a.positional(), (fs::path(out) / "tokenizer").string(), bo);
+  }
+  data::Tokenizer tok = data::Tokenizer::load(model);
+  data::TokenizeOptions o;
+  o.val_fraction = std::stod(a.get("val-fraction", "0.05"));
+  o.seed = std::stoull(a.get("seed", "2357"));
+  o.num_threads = std::stoi(a.get("threads", "0"));
+  std::string fmt = a.get("format", "both");
+  TTT_CHECK(fmt == "npy" || fmt == "bin" || fmt == "both", "[tokenize] --format: expected npy, bin or both, got \"", fmt, "\"");
+  o.write_npy = fmt != "bin";
+  o.write_bin = fmt != "npy";
+  if (a.has("shard-tokens")) o.shard_tokens = std::stoull(a.get("shard-tokens"));
+  const bool quiet = a.flag("quiet");
+  o.progress = [quiet](uint64_t done, uint64_t total) {
+    if (!quiet) std::printf("\rtokenizing: %.1f / %.1f MB (%.0f%%)", done / 1e6, total / 1e6, 100.0 * done / std::max<uint64_t>(total, 1));
+    std::fflush(stdout);
+  };
+  data::TokenizeResult r = data::tokenize_files(tok, a.positional(), out, o);
+  std::printf("\n%llu train tokens, %llu validation tokens (%zu validation documents); tokenizer %s; files in %s\n",
+              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens), r.val_docs.size(),
+              model.c_str(), out.c_str());
+  return 0;
+}
+
+int run_command(const std::string& cmd, int argc, char** argv) {
+  if (cmd == "train") return cmd_train(argc, argv);
+  if (cmd == "eval") return cmd_eval(argc, argv);
+  if (cmd == "generate") return cmd_generate(argc, argv);
+  if (cmd == "tokenize") return cmd_tokenize(argc, argv);
+  if (cmd == "info") return cmd_info(argc, argv);
+  if (cmd == "config") return cmd_config(argc, argv);
+  if (cmd == "init") return cmd_init(argc, argv);
+  if (cmd == "export") return cmd_export(argc, argv);
+  if (cmd == "import") return cmd_import(argc, argv);
+  if (cmd == "version") {
+    std::printf("tttlm 0.1 (C++20%s)\n", cuda_build_enabled() ? ", CUDA backend" : ", CPU only");
+    return 0;
+  }
+  throw InvalidArgument("unknown command \"" + cmd + "\"; run `tttlm help` for the list");
+}
+
+}  // namespace tttlm::apps

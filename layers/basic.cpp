@@ -1,0 +1,42 @@
+#include "layers/basic.h"
+
+#include <cmath>
+
+#include "autograd/ops/activation.h"
+#include "autograd/ops/conv.h"
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/matmul.h"
+#include "autograd/ops/norm.h"
+
+namespace tttlm::layers {
+
+Linear::Linear(int64_t in, int64_t out, InitSpec init, bool decay) : weight(add_param("weight", {in, out}, init, decay)) {}
+Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight.value); }
+
+RmsNorm::RmsNorm(int64_t width, double eps_) : weight(add_param("weight", {width}, InitSpec::ones())), eps(eps_) {}
+Tensor RmsNorm::forward(const Tensor& x) const { return ops::rms_norm(x, weight.value, eps); }
+
+LayerNorm::LayerNorm(int64_t width, double eps_)
+    : weight(add_param("weight", {width}, InitSpec::ones())), bias(add_param("bias", {width}, InitSpec::zeros())), eps(eps_) {}
+Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight.value, bias.value, eps); }
+
+CausalConv::CausalConv(int64_t width, int64_t kernel, InitSpec weight_init, InitSpec bias_init)
+    : weight(add_param("weight", {kernel, width}, weight_init)), bias(add_param("bias", {width}, bias_init)) {}
+Tensor CausalConv::forward(const Tensor& x) const { return ops::causal_conv1d(x, weight.value, bias.value); }
+
+SwiGlu::SwiGlu(int64_t width, int64_t inner, double std)
+    : w1(add_module("w1", std::make_unique<Linear>(width, inner, InitSpec::normal(std)))),
+      w3(add_module("w3", std::make_unique<Linear>(width, inner, InitSpec::normal(std)))),
+      w2(add_module("w2", std::make_unique<Linear>(inner, width, InitSpec::normal(std)))) {}
+
+Tensor SwiGlu::forward(const Tensor& x) const {
+  return w2.forward(ops::mul(ops::silu(w1.forward(x)), w3.forward(x)));
+}
+
+InitSpec lecun_normal_conv(int64_t kernel) {
+  // 0.87962566103423978 = std of a standard normal truncated to [-2, 2] (flax's variance_scaling correction).
+  InitSpec s = InitSpec::trunc_normal(1.0 / std::sqrt(static_cast<double>(kernel)) / 0.87962566103423978);
+  return s;
+}
+
+}  // namespace tttlm::layers

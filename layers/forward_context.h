@@ -1,0 +1,10 @@
+// Per-call settings that a forward pass needs beyond its inputs.
+#pragma once
+
+namespace tttlm::layers {
+
+struct ForwardContext {
+  double ttt_lr_mult = 1.0;  // TTT-MLP inner-lr warmup multiplier (ttt-spec §4); 1 at evaluation
+};
+
+}  // namespace tttlm::layers

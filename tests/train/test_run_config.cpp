@@ -1,0 +1,95 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "train/run_config.h"
+#include "train/schedule.h"
+
+using namespace tttlm;
+using namespace tttlm::train;
+namespace fs = std::filesystem;
+
+namespace {
+std::string write_tmp(const std::string& name, const std::string& text) {
+  fs::path dir = fs::temp_directory_path() / "tttlm_test_config";
+  fs::create_directories(dir);
+  fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+}  // namespace
+
+TEST_CASE("every committed config loads and validates", "[train][config]") {
+  int n = 0;
+  for (auto dir : {"configs/models", "configs/paper/pile-2k", "configs/paper/pile-8k", "configs/paper/books-2k",
+                   "configs/paper/books-32k", "configs/small"}) {
+    fs::path d = fs::path(TTTLM_SOURCE_DIR) / dir;
+    if (!fs::exists(d)) continue;
+    for (const auto& e : fs::directory_iterator(d)) {
+      INFO(e.path().string());
+      RunConfig c = load_run_config(e.path().string());
+      REQUIRE(c.model.hidden_size > 0);
+      ++n;
+    }
+  }
+  REQUIRE(n >= 30 + 4 * 24);
+}
+
+TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
+  std::string base = write_tmp("base.json", R"({"model": {"kind": "transformer", "hidden_size": 64, "num_heads": 4,
+    "num_layers": 2, "intermediate_size": 96, "vocab_size": 100, "max_seq_len": 64}, "train": {"total_steps": 7}})");
+  std::string top = write_tmp("top.json", R"({"include": "base.json", "train": {"seed": 3}})");
+  RunConfig c = load_run_config(top, {"train.total_steps=11", "optimizer.lr=0.5", "data.format=bin"});
+  REQUIRE(c.model.hidden_size == 64);
+  REQUIRE(c.train.seed == 3);
+  REQUIRE(c.train.total_steps == 11);
+  REQUIRE(c.optimizer.lr == 0.5);
+  REQUIRE(c.data.format == "bin");
+  REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
+}
+
+TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
+  std::string f = write_tmp("bad1.json", R"({"model": {"kind": "transformer", "hiden_size": 64}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("bad1.json") && Catch::Contains("model.hiden_size") &&
+                                              Catch::Contains("did you mean model.hidden_size"));
+  f = write_tmp("bad2.json", R"({"train": {"total_steps": "ten"}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("train.total_steps") && Catch::Contains("expected an integer") &&
+                                              Catch::Contains("\"ten\""));
+  f = write_tmp("bad3.json", R"({"model": {"kind": "ttt-linear-mamba", "hidden_size": 100, "num_heads": 12}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.num_heads") && Catch::Contains("100") && Catch::Contains("12"));
+  f = write_tmp("bad4.json", R"({"model": {"kind": "ttt-mlp-mamba", "mini_batch_size": 12, "max_seq_len": 2048}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.mini_batch_size") && Catch::Contains("2048"));
+  f = write_tmp("bad5.json", R"({"model": {"kind": "ttt-linear"}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.kind") && Catch::Contains("ttt-linear-mamba"));
+  f = write_tmp("bad6.json", R"({"trian": {}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("unknown key trian") && Catch::Contains("did you mean train"));
+  f = write_tmp("bad7.json", R"({"train": {"global_batch_size": 6, "micro_batch_size": 4}})");
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("train.micro_batch_size") && Catch::Contains("6"));
+}
+
+TEST_CASE("lr schedule is optax's warmup_cosine_decay_schedule", "[train][schedule]") {
+  OptimizerConfig o;
+  o.lr = 3e-3;
+  o.end_lr = 1e-5;
+  o.warmup_steps = 480;
+  o.decay_steps = 4800;
+  REQUIRE(lr_at(o, 0) == 0.0);  // the first update has lr 0 (ttt-spec Gotcha 10)
+  REQUIRE(lr_at(o, 240) == Approx(1.5e-3));
+  REQUIRE(lr_at(o, 480) == Approx(3e-3));
+  REQUIRE(lr_at(o, 480 + 2160) == Approx(1e-5 + (3e-3 - 1e-5) * 0.5));
+  REQUIRE(lr_at(o, 4800) == Approx(1e-5));
+  REQUIRE(lr_at(o, 9000) == Approx(1e-5));
+}
+
+TEST_CASE("TTT-MLP inner-lr warmup multiplier is bf16-quantised", "[train][schedule]") {
+  layers::ModelConfig m;
+  m.kind = layers::ModelKind::ttt_mlp_mamba;
+  m.ttt_base_lr = 0.1;
+  m.ttt_base_lr_init = 0.01;
+  m.ttt_base_lr_warmup = 480;
+  REQUIRE(ttt_lr_mult_at(m, 1) == 0.10009765625);  // ttt-spec §4
+  REQUIRE(ttt_lr_mult_at(m, 481) == 1.0);
+  REQUIRE(ttt_lr_mult_at(m, 480) == 1.0);  // bf16 rounding already gives 1 at s = warmup
+  m.ttt_base_lr_warmup = -1;
+  REQUIRE(ttt_lr_mult_at(m, 1) == 1.0);
+}

@@ -1,0 +1,16 @@
+// Evaluation: mean loss (the official per-sequence masked mean, averaged over batches), perplexity and
+// the loss at each token position, over the first `max_batches` sequential batches of a split.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "layers/causal_lm.h"
+#include "train/data_pipeline.h"
+#include "train/trainer.h"
+
+namespace tttlm::train {
+
+EvalResult evaluate(const layers::CausalLM& model, const EvalData& data, int64_t max_batches, Device device);
+
+}  // namespace tttlm::train

@@ -1,0 +1,63 @@
+#include "train/metrics.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/error.h"
+
+namespace tttlm::train {
+
+MetricsLog::MetricsLog(const std::string& path, bool enabled) : enabled_(enabled) {
+  if (!enabled_) return;
+  out_.open(path, std::ios::app);
+  TTT_CHECK_RT(out_.good(), "[metrics] cannot open ", path, " for appending");
+}
+
+void MetricsLog::write(const nlohmann::json& record) {
+  if (!enabled_) return;
+  out_ << record.dump() << '\n';
+  out_.flush();
+}
+
+std::string format_duration(double s) {
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
+  else if (s >= 60)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ds", static_cast<int>(s));
+  return buf;
+}
+
+Progress::Progress(int64_t total_steps, bool enabled)
+    : total_(total_steps), enabled_(enabled), tty_(enabled && ::isatty(STDOUT_FILENO)) {}
+
+void Progress::update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double mfu) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (first_step_ < 0) {
+    first_step_ = step;
+    start_ = now;
+  }
+  double elapsed = std::chrono::duration<double>(now - start_).count();
+  int64_t done = step - first_step_;
+  double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - step) : 0.0;
+  std::printf("%sstep %lld/%lld  loss %.4f  lr %.2e  gnorm %.3f  %.0f tok/s  MFU %.1f%%  ETA %s%s", tty_ ? "\r" : "",
+              static_cast<long long>(step), static_cast<long long>(total_), loss, lr, grad_norm, tokens_per_sec,
+              100.0 * mfu, format_duration(eta).c_str(), tty_ ? "\033[K" : "\n");
+  std::fflush(stdout);
+}
+
+void Progress::message(const std::string& line) {
+  if (!enabled_) return;
+  std::printf("%s%s\n", tty_ ? "\r\033[K" : "", line.c_str());
+  std::fflush(stdout);
+}
+
+void Progress::finish() {
+  if (enabled_ && tty_) std::printf("\n");
+}
+
+}  // namespace tttlm::train

@@ -1,0 +1,40 @@
+// Metrics: one JSON object per line (metrics.jsonl in the run directory), and a one-line progress display
+// with step, loss, lr, grad norm, tokens/s, MFU and ETA on a terminal (a plain line every `every` steps
+// when stdout is not a terminal).
+#pragma once
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace tttlm::train {
+
+class MetricsLog {
+ public:
+  // Appends to `path` (created if missing); `enabled` false (ranks other than 0) makes every call a no-op.
+  MetricsLog(const std::string& path, bool enabled);
+  void write(const nlohmann::json& record);
+ private:
+  std::ofstream out_;
+  bool enabled_;
+};
+
+class Progress {
+ public:
+  Progress(int64_t total_steps, bool enabled);
+  // Prints the progress line for `step`; eta from the mean time of the steps seen so far.
+  void update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double mfu);
+  void message(const std::string& line);  // a full line above the progress display
+  void finish();
+
+ private:
+  int64_t total_;
+  bool enabled_, tty_;
+  int64_t first_step_ = -1;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace tttlm::train

@@ -1,0 +1,45 @@
+#include "train/model_io.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "train/checkpoint.h"
+#include "train/safetensors.h"
+
+namespace tttlm::train {
+
+namespace fs = std::filesystem;
+
+void save_model(const std::string& dir, const layers::ModelConfig& c, const std::map<std::string, Tensor>& tensors) {
+  fs::create_directories(dir);
+  write_file_atomic((fs::path(dir) / "config.json").string(), nlohmann::json{{"model", c.to_json()}}.dump(2) + "\n");
+  save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+}
+
+void init_model_dir(const layers::ModelConfig& c, uint64_t seed, const std::string& dir) {
+  layers::CausalLM m(c);
+  m.materialize(cpu_device(), seed);
+  save_model(dir, c, m.state_dict());
+}
+
+LoadedModel load_model(const std::string& path_in, Device device) {
+  fs::path p(path_in);
+  if (fs::is_directory(p / "checkpoints")) p = latest_checkpoint(path_in);  // run directory
+  fs::path cfg = p / "config.json";
+  if (!fs::exists(cfg)) cfg = p.parent_path().parent_path() / "config.json";  // RUN/checkpoints/step_N
+  TTT_CHECK(fs::exists(cfg), "[load] ", path_in, ": no config.json beside the weights or in the run directory");
+  std::ifstream f(cfg);
+  nlohmann::json j = nlohmann::json::parse(f);
+  TTT_CHECK(j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
+  LoadedModel out;
+  out.config = layers::ModelConfig::from_json(j["model"], cfg.string());
+  out.model = std::make_unique<layers::CausalLM>(out.config);
+  out.weights_path = (p / "model.safetensors").string();
+  TTT_CHECK(fs::exists(out.weights_path), "[load] ", p.string(), ": missing model.safetensors");
+  auto st = load_safetensors(out.weights_path);
+  out.model->load_state_dict(st.tensors, out.weights_path);
+  if (!device.is_cpu()) out.model->to_device(device);
+  return out;
+}
+
+}  // namespace tttlm::train

@@ -1,0 +1,82 @@
+#include "train/optimizer.h"
+
+#include <cmath>
+
+#include "autograd/engine.h"
+#include "autograd/ops/adamw.h"
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
+
+namespace tttlm::train {
+
+AdamW::AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config)
+    : params_(std::move(params)), config_(config) {
+  for (auto* p : params_) {
+    TTT_CHECK(p->value.defined(), "[AdamW] parameter ", p->name, " is not materialised");
+    m_.push_back(Tensor::zeros(p->shape, Dtype::f32, p->value.device()));
+    v_.push_back(Tensor::zeros(p->shape, Dtype::f32, p->value.device()));
+  }
+}
+
+double AdamW::grad_norm() const {
+  autograd::NoGradGuard ng;
+  double total = 0;
+  for (auto* p : params_) {
+    Tensor g = p->value.grad();
+    if (!g.defined()) continue;
+    total += ops::sum(ops::mul(g, g)).item();
+  }
+  return std::sqrt(total);
+}
+
+double AdamW::clip_grad_norm(double max_norm) {
+  double norm = grad_norm();
+  if (max_norm > 0 && norm > max_norm) {
+    // optax clip_by_global_norm: g * max_norm / norm
+    double scale = max_norm / norm;
+    for (auto* p : params_)
+      if (p->value.grad().defined()) ops::scale_(p->value.grad(), scale);
+  }
+  return norm;
+}
+
+void AdamW::step(double lr) {
+  ++count_;
+  autograd::NoGradGuard ng;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto* p = params_[i];
+    Tensor g = p->value.grad();
+    if (!g.defined()) g = Tensor::zeros(p->shape, Dtype::f32, p->value.device());
+    ops::AdamWHyper h{lr, config_.beta1, config_.beta2, config_.eps, p->decay ? config_.weight_decay : 0.0};
+    ops::adamw_update(p->value, g, m_[i], v_[i], h, count_);
+  }
+}
+
+void AdamW::zero_grad() {
+  for (auto* p : params_) p->value.set_grad(Tensor());
+}
+
+std::map<std::string, Tensor> AdamW::state_dict() const {
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out[params_[i]->name + ".m"] = m_[i];
+    out[params_[i]->name + ".v"] = v_[i];
+  }
+  return out;
+}
+
+void AdamW::load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (auto [suffix, dst] : {std::pair<const char*, Tensor*>{".m", &m_[i]}, {".v", &v_[i]}}) {
+      auto it = state.find(params_[i]->name + suffix);
+      TTT_CHECK(it != state.end(), "[load] ", source, ": missing optimizer tensor \"", params_[i]->name + suffix, "\"");
+      TTT_CHECK(it->second.shape() == params_[i]->shape && it->second.dtype() == Dtype::f32, "[load] ", source,
+                ": optimizer tensor \"", params_[i]->name + suffix, "\" is ", it->second.describe(), ", expected f32 ",
+                shape_str(params_[i]->shape));
+      Device dev = params_[i]->value.device();
+      *dst = dev.is_cpu() ? it->second : it->second.copy_to(dev);
+    }
+  }
+}
+
+}  // namespace tttlm::train

@@ -1,0 +1,191 @@
+#include "train/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/engine.h"
+#include "autograd/ops/copy.h"
+#include "autograd/ops/elementwise.h"
+#include "core/cuda_runtime.h"
+#include "layers/causal_lm.h"
+#include "layers/model_info.h"
+#include "train/checkpoint.h"
+#include "train/data_pipeline.h"
+#include "train/evaluate.h"
+#include "train/metrics.h"
+#include "train/optimizer.h"
+#include "train/safetensors.h"
+#include "train/schedule.h"
+
+namespace tttlm::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string model_hash(const RunConfig& c) {
+  return std::to_string(std::hash<std::string>{}(c.model.to_json().dump()));
+}
+
+// Names the model keys that differ between two configs (for the resume error).
+std::string model_diff(const nlohmann::json& a, const nlohmann::json& b) {
+  std::string out;
+  for (auto it = a.begin(); it != a.end(); ++it)
+    if (!b.contains(it.key()) || b[it.key()] != *it)
+      out += (out.empty() ? "" : ", ") + std::string("model.") + it.key() + " (checkpoint " +
+             (b.contains(it.key()) ? b[it.key()].dump() : "absent") + ", now " + it->dump() + ")";
+  return out;
+}
+
+RunConfig resolve_config(const TrainOptions& o) {
+  if (fs::is_directory(o.config_path)) {
+    fs::path cfg = fs::path(o.config_path) / "config.json";
+    TTT_CHECK(fs::exists(cfg), "[train] ", o.config_path, " is a directory without config.json (not a run directory)");
+    RunConfig c = load_run_config(cfg.string(), o.overrides);
+    c.train.run_dir = o.config_path;
+    return c;
+  }
+  return load_run_config(o.config_path, o.overrides);
+}
+
+}  // namespace
+
+TrainResult run_training(const TrainOptions& options, Communicator& comm) {
+  RunConfig cfg = resolve_config(options);
+  if (cfg.train.threads > 0) omp_set_num_threads(static_cast<int>(cfg.train.threads));
+  const bool root = comm.is_root();
+  const Device device = cfg.train.device == "cuda" ? cuda_device(comm.local_rank()) : cpu_device();
+  TTT_CHECK(device.is_cpu() || cuda_is_available(), "[train] train.device is \"cuda\" but ", cuda_device_description(0));
+  comm.check_same("config", cfg.to_json().dump());
+  const std::string run_dir = cfg.train.run_dir;
+  const int64_t accum = cfg.accumulation_steps(comm.world_size());
+
+  std::string ckpt_dir = options.resume ? latest_checkpoint(run_dir) : "";
+  TTT_CHECK(!options.resume || !ckpt_dir.empty(), "[train] --resume: ", run_dir, " has no checkpoint (checkpoints/latest)");
+  if (root) {
+    fs::create_directories(run_dir);
+    write_file_atomic((fs::path(run_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
+  }
+
+  layers::CausalLM model(cfg.model);
+  model.materialize(device, static_cast<uint64_t>(cfg.train.seed));
+  std::vector<layers::Parameter*> params = model.parameters();
+  AdamW opt(params, cfg.optimizer);
+  TrainData data(cfg, comm.rank(), comm.world_size());
+  int64_t step = 0;
+  if (!ckpt_dir.empty()) {
+    CheckpointData ck = load_checkpoint(ckpt_dir);
+    nlohmann::json saved_model = ck.state.value("model", nlohmann::json::object());
+    std::string diff = model_diff(cfg.model.to_json(), saved_model);
+    TTT_CHECK(diff.empty(), "[train] --resume: the config changes the model of ", ckpt_dir, ": ", diff);
+    model.load_state_dict(ck.model, ckpt_dir + "/model.safetensors");
+    model.to_device(device);
+    params = model.parameters();
+    opt = AdamW(params, cfg.optimizer);
+    opt.load_state_dict(ck.optimizer, ckpt_dir + "/optimizer.safetensors");
+    opt.set_count(ck.state.at("optimizer_count").get<int64_t>());
+    data.load_state(ck.state.at("sampler"));
+    step = ck.state.at("step").get<int64_t>();
+  }
+
+  const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
+  const double peak = (cfg.log.peak_gflops > 0 ? cfg.log.peak_gflops : (device.is_cpu() ? 448.0 : 989000.0)) * 1e9;
+  MetricsLog metrics((fs::path(run_dir) / "metrics.jsonl").string(), root);
+  Progress progress(cfg.train.total_steps, root && cfg.log.progress && !options.quiet);
+  if (root && !options.quiet)
+    progress.message("tttlm train: " + cfg.source + " -> " + run_dir + " | " +
+                     layers::model_kind_names()[static_cast<int>(cfg.model.kind)] + ", " +
+                     std::to_string(info.parameters) + " parameters, " + std::to_string(cfg.train.global_batch_size) +
+                     " x " + std::to_string(cfg.data.seq_len) + " tokens per step, " + std::to_string(accum) +
+                     " micro-batches of " + std::to_string(cfg.train.micro_batch_size) + " per rank, " +
+                     std::to_string(comm.world_size()) + " rank(s), " + device.str() +
+                     (step ? ", resumed at step " + std::to_string(step) : ""));
+
+  std::unique_ptr<EvalData> eval_data;
+  auto run_eval = [&](int64_t at_step) {
+    if (!eval_data) eval_data = std::make_unique<EvalData>(cfg, cfg.data.val_split, cfg.train.micro_batch_size);
+    EvalResult e = evaluate(model, *eval_data, cfg.train.eval_batches, device);
+    metrics.write({{"type", "eval"}, {"step", at_step}, {"loss", e.loss}, {"perplexity", e.perplexity},
+                   {"tokens", e.tokens}, {"loss_per_position", e.per_position}});
+    if (!options.quiet) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "eval @ step %lld: loss %.4f  ppl %.2f  (%lld tokens)", static_cast<long long>(at_step),
+                    e.loss, e.perplexity, static_cast<long long>(e.tokens));
+      progress.message(buf);
+    }
+    return e.loss;
+  };
+  auto save = [&](int64_t at_step) {
+    if (!root) return;
+    CheckpointData ck;
+    ck.model = model.state_dict();
+    ck.optimizer = opt.state_dict();
+    ck.state = {{"step", at_step},
+                {"optimizer_count", opt.count()},
+                {"sampler", data.state()},
+                {"config_hash", model_hash(cfg)},
+                {"model", cfg.model.to_json()},
+                {"world_size", comm.world_size()},
+                {"seed", cfg.train.seed}};
+    std::string dir = save_checkpoint(run_dir, at_step, ck, cfg.train.keep_last);
+    if (!options.quiet) progress.message("checkpoint: " + dir);
+  };
+
+  TrainResult result;
+  result.run_dir = run_dir;
+  const double tokens_per_step = static_cast<double>(cfg.train.global_batch_size * cfg.data.seq_len);
+  while (step < cfg.train.total_steps) {
+    const int64_t s = step + 1;
+    auto t0 = std::chrono::steady_clock::now();
+    layers::ForwardContext ctx;
+    ctx.ttt_lr_mult = ttt_lr_mult_at(cfg.model, s);
+    double loss_sum = 0;
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      Batch b = data.next_micro_batch();
+      Tensor loss = model.loss(ops::to(b.inputs, device), ops::to(b.targets, device), ops::to(b.mask, device), ctx);
+      autograd::backward(ops::scale(loss, 1.0 / static_cast<double>(accum * comm.world_size())));
+      loss_sum += loss.item();
+    }
+    // Average gradients across ranks (each rank's micro-batch losses were already scaled by 1/(accum·world)).
+    if (comm.world_size() > 1)
+      for (auto* p : params)
+        if (p->value.grad().defined()) comm.all_reduce_sum(p->value.grad());
+    double loss_local = loss_sum / static_cast<double>(accum);
+    Tensor lt = Tensor::full({1}, loss_local / comm.world_size(), Dtype::f32);
+    comm.all_reduce_sum(lt);
+    const double loss_value = lt.item();
+    const double gnorm = opt.clip_grad_norm(cfg.optimizer.clip_grad_norm);
+    if (!std::isfinite(loss_value) || !std::isfinite(gnorm)) {
+      std::string last = latest_checkpoint(run_dir);
+      throw RuntimeError("[train] step " + std::to_string(s) + ": loss " + std::to_string(loss_value) + ", gradient norm " +
+                         std::to_string(gnorm) + " is not finite; stopped without updating. The last good checkpoint is " +
+                         (last.empty() ? std::string("(none written yet)") : last));
+    }
+    const double lr = lr_at(cfg.optimizer, opt.count());
+    opt.step(lr);
+    opt.zero_grad();
+    step = s;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double tps = tokens_per_step / secs;
+    double mfu = info.flops_per_token * tps / (peak * comm.world_size());
+    result.final_loss = loss_value;
+    metrics.write({{"type", "train"}, {"step", s}, {"loss", loss_value}, {"lr", lr}, {"grad_norm", gnorm},
+                   {"tokens", static_cast<double>(s) * tokens_per_step}, {"tokens_per_sec", tps}, {"mfu", mfu},
+                   {"step_seconds", secs}, {"ttt_lr_mult", ctx.ttt_lr_mult},
+                   {"flops", static_cast<double>(s) * tokens_per_step * info.flops_per_token}});
+    if (cfg.log.every > 0 && (s % cfg.log.every == 0 || s == cfg.train.total_steps))
+      progress.update(s, loss_value, lr, gnorm, tps, mfu);
+    const bool last = s == cfg.train.total_steps;
+    if ((cfg.train.eval_every > 0 && s % cfg.train.eval_every == 0) || last) result.final_eval_loss = run_eval(s);
+    if ((cfg.train.checkpoint_every > 0 && s % cfg.train.checkpoint_every == 0) || last) save(s);
+    ++result.steps_done;
+  }
+  progress.finish();
+  return result;
+}
+
+}  // namespace tttlm::train

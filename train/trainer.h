@@ -1,0 +1,38 @@
+// The training loop (`tttlm train`): config -> model, optimizer, data; per step: micro-batches with
+// gradient accumulation, gradient all-reduce, clipping, AdamW with the official schedule, metrics, periodic
+// evaluation and atomic checkpoints; a resume continues bit-exactly. A NaN/inf loss or gradient norm
+// stops the run naming the step and keeps the last good checkpoint.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/communicator.h"
+#include "train/run_config.h"
+
+namespace tttlm::train {
+
+struct TrainOptions {
+  std::string config_path;              // a config file, or a run directory with --resume
+  std::vector<std::string> overrides;   // --set a.b=v
+  bool resume = false;
+  bool quiet = false;
+};
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  double final_loss = 0;
+  double final_eval_loss = 0;
+  std::string run_dir;
+};
+
+TrainResult run_training(const TrainOptions& options, Communicator& comm);
+
+// Loss and per-position loss of a model directory or checkpoint on a split (`tttlm eval`).
+struct EvalResult {
+  double loss = 0, perplexity = 0;
+  int64_t tokens = 0;
+  std::vector<double> per_position;  // mean loss at each position
+};
+
+}  // namespace tttlm::train
