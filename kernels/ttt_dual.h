@@ -274,7 +274,7 @@ TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
 // acc[c] += sign·Σ_i x[i, c] over a (rows, cols) matrix, rows in order.
 template <class T, class Ex>
 TTT_INNER void add_col_sums(Ex& ex, int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
-  ex.for_n(cols, [&](int64_t c) {
+  ex.for_each(cols, [&](int64_t c) {
     T s = 0;
     for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
     acc[c] += sign * s;

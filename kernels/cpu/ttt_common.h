@@ -72,8 +72,8 @@ struct CpuExec {
     if (bt_.size() < static_cast<size_t>(N * K) * sizeof(T))
       bt_.resize(static_cast<size_t>(N * K) * sizeof(T));
     T* bt = reinterpret_cast<T*>(bt_.data());
-    for (int64_t j = 0; j < N; ++j)
-      for (int64_t k = 0; k < K; ++k) bt[k * N + j] = B[j * K + k];
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) bt[k * N + j] = B[j * K + k];
     mm_nn(mode, M, N, K, A, bt, C);
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
