@@ -84,7 +84,7 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
   // Training view: Z1 = K·W1 + b1, X2 = gelu(Z1), Z2 = X2·W2 + b2, G2 = ∂ℓ/∂Z2, G1 = (G2·W2ᵀ) ⊙ gelu'(Z1)
   ex.mm_nn(Mm::set, r, I, d, k, st.w1, C.z1);
-  ex.for_n(r * I, [&](int64_t idx) {
+  ex.for_each(r * I, [&](int64_t idx) {
     C.z1[idx] += st.b1[idx % I];
     C.x2[idx] = gelu(C.z1[idx]);
   });
@@ -112,13 +112,13 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
     }
   });
   ex.mm_nt(Mm::set, r, I, d, C.g2, st.w2, C.hm);
-  ex.for_n(r * I, [&](int64_t idx) { C.g1[idx] = C.hm[idx] * gelu_hw_grad(C.z1[idx]); });
+  ex.for_each(r * I, [&](int64_t idx) { C.g1[idx] = C.hm[idx] * gelu_hw_grad(C.z1[idx]); });
   // Test view (§3.7 dual form): Z̄1 = Q·W1 + b1 − P1·G1, X̄2 = gelu(Z̄1), Z̄2 = X̄2·W2 + b2 − P2·G2
   ex.mm_nt(Mm::set, r, r, d, q, k, C.mask1);
   build_mask(ex, r, hd.tau, lr, C.mask1, C.eta, C.p1);
   ex.mm_nn(Mm::set, r, I, d, q, st.w1, C.zb1);
   ex.mm_nn(Mm::sub, r, I, r, C.p1, C.g1, C.zb1);
-  ex.for_n(r * I, [&](int64_t idx) {
+  ex.for_each(r * I, [&](int64_t idx) {
     C.zb1[idx] += st.b1[idx % I];
     C.xb2[idx] = gelu(C.zb1[idx]);
   });
@@ -210,7 +210,7 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.mm_nn(Mm::add, r, I, r, S.da, C.x2, S.dxb2);
   ex.mm_tn(Mm::add, r, I, r, S.da, C.xb2, S.dx2);
   // X̄2 = gelu(Z̄1); Z̄1 = Q·W1 + b1 − P1·G1, P1 = eta ⊙ (tril(Q·Kᵀ) + 1)
-  ex.for_n(r * I, [&](int64_t idx) { S.dzb1[idx] = S.dxb2[idx] * gelu_grad(C.zb1[idx]); });
+  ex.for_each(r * I, [&](int64_t idx) { S.dzb1[idx] = S.dxb2[idx] * gelu_grad(C.zb1[idx]); });
   ex.mm_nt(Mm::add, r, d, I, S.dzb1, st.w1, dq);
   ex.mm_tn(Mm::add, d, I, r, q, S.dzb1, dst.w1);
   add_col_sums(ex, r, I, S.dzb1, dst.b1, T(1));
@@ -236,7 +236,7 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
     dlr[j] = s + tau[r - 1] * S.del[j];
   });
   // G1 = H ⊙ gelu_hw'(Z1) with H = G2·W2ᵀ
-  ex.for_n(r * I, [&](int64_t idx) {
+  ex.for_each(r * I, [&](int64_t idx) {
     S.dh[idx] = S.dg1[idx] * gelu_hw_grad(C.z1[idx]);
     S.dz1[idx] = S.dg1[idx] * C.hm[idx] * gelu_hw_grad_grad(C.z1[idx]);
   });
@@ -271,7 +271,7 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.mm_nt(Mm::add, r, I, d, S.dz2, st.w2, S.dx2);
   ex.mm_tn(Mm::add, I, d, r, C.x2, S.dz2, dst.w2);
   add_col_sums(ex, r, d, S.dz2, dst.b2, T(1));
-  ex.for_n(r * I, [&](int64_t idx) { S.dz1[idx] += S.dx2[idx] * gelu_grad(C.z1[idx]); });
+  ex.for_each(r * I, [&](int64_t idx) { S.dz1[idx] += S.dx2[idx] * gelu_grad(C.z1[idx]); });
   ex.mm_nt(Mm::add, r, d, I, S.dz1, st.w1, dk);
   ex.mm_tn(Mm::add, d, I, r, k, S.dz1, dst.w1);
   add_col_sums(ex, r, I, S.dz1, dst.b1, T(1));

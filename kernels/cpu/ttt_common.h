@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/ttt_dual.h"
 
@@ -12,34 +13,54 @@ namespace tttlm::kernels::cpu::ttt_detail {
 
 using ttt_dual::Mm;
 
+template <class T>
+constexpr T sign_of(Mm mode) {
+  return (mode == Mm::sub || mode == Mm::set_neg) ? T(-1) : T(1);
+}
+
+// c (N) += sign·Σ_k a[k·a_stride]·B[k, :] over k < K, four k per pass over c.
+template <class T>
+inline void row_update(
+    T* __restrict c, const T* a, int64_t a_stride, T sign, const T* __restrict B, int64_t N, int64_t K) {
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    T a_[8];
+    const T* b_[8];
+    for (int u = 0; u < 8; ++u) a_[u] = sign * a[(k + u) * a_stride], b_[u] = B + (k + u) * N;
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j)
+      c[j] += ((a_[0] * b_[0][j] + a_[1] * b_[1][j]) + (a_[2] * b_[2][j] + a_[3] * b_[3][j])) +
+              ((a_[4] * b_[4][j] + a_[5] * b_[5][j]) + (a_[6] * b_[6][j] + a_[7] * b_[7][j]));
+  }
+  for (; k < K; ++k) {
+    const T a0 = sign * a[k * a_stride];
+    const T* b0 = B + k * N;
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) c[j] += a0 * b0[j];
+  }
+}
+
 struct CpuExec {
   template <class F>
   void for_n(int64_t n, F&& f) {
     for (int64_t i = 0; i < n; ++i) f(i);
   }
+  template <class F>
+  void for_each(int64_t n, F&& f) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
   // C (M, N) op= A (M, K) · B (K, N)
   template <class T>
-  void mm_nn(Mm mode,
-             int64_t M,
-             int64_t N,
-             int64_t K,
-             const T* __restrict A,
-             const T* __restrict B,
-             T* __restrict C) {
-    const T sign = (mode == Mm::sub || mode == Mm::set_neg) ? T(-1) : T(1);
+  void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
     for (int64_t i = 0; i < M; ++i) {
-      T* ci = C + i * N;
       if (mode == Mm::set || mode == Mm::set_neg)
-        for (int64_t j = 0; j < N; ++j) ci[j] = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const T a = sign * A[i * K + k];
-        const T* bk = B + k * N;
-#pragma omp simd
-        for (int64_t j = 0; j < N; ++j) ci[j] += a * bk[j];
-      }
+        for (int64_t j = 0; j < N; ++j) C[i * N + j] = 0;
+      row_update(C + i * N, A + i * K, 1, sign_of<T>(mode), B, N, K);
     }
   }
-  // C (M, N) op= A (M, K) · B (N, K)ᵀ
+  // C (M, N) op= A (M, K) · B (N, K)ᵀ, as A · (Bᵀ copied once): row-times-row dot products would each end in
+  // a horizontal reduction.
   template <class T>
   void mm_nt(Mm mode,
              int64_t M,
@@ -48,53 +69,25 @@ struct CpuExec {
              const T* __restrict A,
              const T* __restrict B,
              T* __restrict C) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) {
-        const T* ai = A + i * K;
-        const T* bj = B + j * K;
-        T s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t k = 0; k < K; ++k) s += ai[k] * bj[k];
-        T& c = C[i * N + j];
-        switch (mode) {
-          case Mm::set:
-            c = s;
-            break;
-          case Mm::add:
-            c += s;
-            break;
-          case Mm::sub:
-            c -= s;
-            break;
-          case Mm::set_neg:
-            c = -s;
-            break;
-        }
-      }
+    if (bt_.size() < static_cast<size_t>(N * K) * sizeof(T))
+      bt_.resize(static_cast<size_t>(N * K) * sizeof(T));
+    T* bt = reinterpret_cast<T*>(bt_.data());
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) bt[k * N + j] = B[j * K + k];
+    mm_nn(mode, M, N, K, A, bt, C);
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>
-  void mm_tn(Mm mode,
-             int64_t M,
-             int64_t N,
-             int64_t K,
-             const T* __restrict A,
-             const T* __restrict B,
-             T* __restrict C) {
-    const T sign = (mode == Mm::sub || mode == Mm::set_neg) ? T(-1) : T(1);
-    if (mode == Mm::set || mode == Mm::set_neg)
-      for (int64_t i = 0; i < M * N; ++i) C[i] = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      const T* ak = A + k * M;
-      const T* bk = B + k * N;
-      for (int64_t i = 0; i < M; ++i) {
-        const T a = sign * ak[i];
-        T* ci = C + i * N;
-#pragma omp simd
-        for (int64_t j = 0; j < N; ++j) ci[j] += a * bk[j];
-      }
+  void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    for (int64_t i = 0; i < M; ++i) {
+      if (mode == Mm::set || mode == Mm::set_neg)
+        for (int64_t j = 0; j < N; ++j) C[i * N + j] = 0;
+      row_update(C + i * N, A + i, M, sign_of<T>(mode), B, N, K);
     }
   }
+
+ private:
+  std::vector<char> bt_;  // Bᵀ for mm_nt
 };
 
 // out (H, len)[h, i] = Σ_b per_bh[(b·H + h)·n + offset + i], b in order.

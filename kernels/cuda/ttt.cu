@@ -45,6 +45,10 @@ struct BlockExec {
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) f(i);
     __syncthreads();
   }
+  template <class F>
+  __device__ void for_each(int64_t n, F&& f) {
+    for_n(n, f);
+  }
   // C (M, N) op= A (M, K) · B (K, N)
   template <class T>
   __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {

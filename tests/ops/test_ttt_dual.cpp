@@ -3,6 +3,7 @@
 // running the per-(b, h) math with every phase's indices in order and reversed, with GPU-style products
 // (one output element at a time): the results must be bitwise identical.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <vector>
 
 #include "helpers.h"
@@ -22,6 +23,10 @@ struct OrderedExec {
   template <class F>
   void for_n(int64_t n, F&& f) {
     for (int64_t i = 0; i < n; ++i) f(at(i, n));
+  }
+  template <class F>
+  void for_each(int64_t n, F&& f) {
+    for_n(n, f);
   }
   template <class T, class A, class B>
   void product(Mm mode, int64_t M, int64_t N, int64_t K, A a, B b, T* C) {
@@ -159,4 +164,21 @@ TEST_CASE("ttt dual-form math gives the same bits whatever the index order withi
   o.residual = flags.second;
   const std::vector<double> want = call_ttt(ttt_args(in, mlp), o, mlp).to_vector<double>();
   for (size_t i = 0; i < want.size(); ++i) REQUIRE(fwd[i] == Approx(want[i]).margin(1e-12));
+}
+
+TEST_CASE("fast_tanhf stays within 1.5 ulp of tanh and keeps NaN", "[ops][ttt]") {
+  double worst = 0;
+  for (float a = 1e-30f; a < 12.f; a *= 1.0000171f)  // about 4 million magnitudes, both signs
+    for (float x : {a, -a}) {
+      const double want = std::tanh(static_cast<double>(x));
+      const float rounded = static_cast<float>(std::fabs(want));
+      const double ulp = std::nextafter(rounded, 2.f) - rounded;
+      worst = std::max(worst, std::fabs(kernels::ttt_dual::fast_tanhf(x) - want) / ulp);
+    }
+  INFO("worst error " << worst << " ulp");
+  REQUIRE(worst <= 1.5);
+  REQUIRE(std::isnan(kernels::ttt_dual::fast_tanhf(std::nanf(""))));
+  REQUIRE(kernels::ttt_dual::fast_tanhf(-INFINITY) == -1.f);
+  REQUIRE(kernels::ttt_dual::fast_tanhf(20.f) == 1.f);
+  REQUIRE(kernels::ttt_dual::fast_tanhf(0.f) == 0.f);
 }
