@@ -1,4 +1,6 @@
 // Run commands: train, eval, generate, tokenize, and the dispatcher.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -131,9 +133,17 @@ int cmd_tokenize(int argc, char** argv) {
   o.write_npy = fmt != "bin";
   o.write_bin = fmt != "npy";
   if (a.has("shard-tokens")) o.shard_tokens = std::stoull(a.get("shard-tokens"));
-  const bool quiet = a.flag("quiet");
-  o.progress = [quiet](uint64_t done, uint64_t total) {
-    if (!quiet) std::printf("\rtokenizing: %.1f / %.1f MB (%.0f%%)", done / 1e6, total / 1e6, 100.0 * done / std::max<uint64_t>(total, 1));
+  const bool quiet = a.flag("quiet"), tty = ::isatty(STDOUT_FILENO);
+  int last_decile = -1;
+  o.progress = [quiet, tty, &last_decile](uint64_t done, uint64_t total) {
+    if (quiet) return;
+    const double pct = 100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1));
+    if (tty) {
+      std::printf("\rtokenizing: %.1f / %.1f MB (%.0f%%)", done / 1e6, total / 1e6, pct);
+    } else if (static_cast<int>(pct / 10) > last_decile) {  // a line per 10% when logging to a file
+      last_decile = static_cast<int>(pct / 10);
+      std::printf("tokenizing: %.1f / %.1f MB (%.0f%%)\n", done / 1e6, total / 1e6, pct);
+    }
     std::fflush(stdout);
   };
   data::TokenizeResult r = data::tokenize_files(tok, a.positional(), out, o);

@@ -5,14 +5,16 @@
 #   see data.md), train a SentencePiece BPE tokenizer and write token shards, train a small TTT-Linear model
 #   on the CPU, evaluate it, generate a sample, plot the curves, and print where everything is.
 # Knobs (environment): STEPS (default 300), CONFIG (default configs/quickstart.json), THREADS (default: all
-#   cores), VOCAB (default 4096), SKIP_INSTALL=1 (packages already there), BUILD_DIR (default build).
+#   cores), VOCAB (default 4096), SKIP_INSTALL=1 (packages already there), BUILD_DIR (default
+#   build-quickstart), TTTLM_CUDA (default OFF: the quickstart trains on the CPU, and compiling the CUDA
+#   kernels on 2 cores would take longer than the training).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 STEPS=${STEPS:-300}
 CONFIG=${CONFIG:-configs/quickstart.json}
 VOCAB=${VOCAB:-4096}
-BUILD_DIR=${BUILD_DIR:-build}
+BUILD_DIR=${BUILD_DIR:-build-quickstart}
 work=work/quickstart
 t_start=$(date +%s)
 say() { printf '\n== %s (%ds)\n' "$*" $(( $(date +%s) - t_start )); }
@@ -26,7 +28,7 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 fi
 
 say "building tttlm"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTTTLM_CUDA=AUTO -DCMAKE_CUDA_ARCHITECTURES=90 \
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTTTLM_CUDA="${TTTLM_CUDA:-OFF}" -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DTTTLM_TESTS=OFF -DTTTLM_BENCH=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target tttlm
 tttlm="$BUILD_DIR/apps/tttlm"

@@ -31,16 +31,16 @@ std::string format_duration(double s) {
   return buf;
 }
 
-Progress::Progress(int64_t total_steps, bool enabled)
-    : total_(total_steps), enabled_(enabled), tty_(enabled && ::isatty(STDOUT_FILENO)) {}
+Progress::Progress(int64_t total_steps, bool enabled, int64_t start_step)
+    : total_(total_steps),
+      enabled_(enabled),
+      tty_(enabled && ::isatty(STDOUT_FILENO)),
+      first_step_(start_step),
+      start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double mfu) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
-  if (first_step_ < 0) {
-    first_step_ = step;
-    start_ = now;
-  }
   double elapsed = std::chrono::duration<double>(now - start_).count();
   int64_t done = step - first_step_;
   double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - step) : 0.0;

@@ -22,7 +22,8 @@ class MetricsLog {
 
 class Progress {
  public:
-  Progress(int64_t total_steps, bool enabled);
+  // `start_step`: the step the run starts (or resumes) from; the ETA counts from there.
+  Progress(int64_t total_steps, bool enabled, int64_t start_step = 0);
   // Prints the progress line for `step`; eta from the mean time of the steps seen so far.
   void update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double mfu);
   void message(const std::string& line);  // a full line above the progress display
@@ -31,7 +32,7 @@ class Progress {
  private:
   int64_t total_;
   bool enabled_, tty_;
-  int64_t first_step_ = -1;
+  int64_t first_step_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

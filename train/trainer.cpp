@@ -92,10 +92,27 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     step = ck.state.at("step").get<int64_t>();
   }
 
+  if (root && step > 0) {
+    // Records logged after the checkpoint (by a run that was killed later) are redone by this run: drop them.
+    fs::path mp = fs::path(run_dir) / "metrics.jsonl";
+    std::ifstream in(mp);
+    std::string kept, line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      try {
+        if (nlohmann::json::parse(line).value("step", int64_t{0}) > step) continue;
+      } catch (const std::exception&) {
+        continue;  // a torn last line from a crash
+      }
+      kept += line + "\n";
+    }
+    write_file_atomic(mp.string(), kept);
+  }
+
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
   const double peak = (cfg.log.peak_gflops > 0 ? cfg.log.peak_gflops : (device.is_cpu() ? 448.0 : 989000.0)) * 1e9;
   MetricsLog metrics((fs::path(run_dir) / "metrics.jsonl").string(), root);
-  Progress progress(cfg.train.total_steps, root && cfg.log.progress && !options.quiet);
+  Progress progress(cfg.train.total_steps, root && cfg.log.progress && !options.quiet, step);
   if (root && !options.quiet)
     progress.message("tttlm train: " + cfg.source + " -> " + run_dir + " | " +
                      layers::model_kind_names()[static_cast<int>(cfg.model.kind)] + ", " +
@@ -183,6 +200,7 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     if ((cfg.train.eval_every > 0 && s % cfg.train.eval_every == 0) || last) result.final_eval_loss = run_eval(s);
     if ((cfg.train.checkpoint_every > 0 && s % cfg.train.checkpoint_every == 0) || last) save(s);
     ++result.steps_done;
+    if (options.stop_after_step > 0 && s >= options.stop_after_step) break;
   }
   progress.finish();
   return result;

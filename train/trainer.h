@@ -17,6 +17,9 @@ struct TrainOptions {
   std::vector<std::string> overrides;   // --set a.b=v
   bool resume = false;
   bool quiet = false;
+  // Stop after this step as if killed there (0: run to train.total_steps). Nothing extra is saved, so a
+  // resume continues from the last periodic checkpoint; tests use it to interrupt a run.
+  int64_t stop_after_step = 0;
 };
 
 struct TrainResult {

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include "autograd/engine.h"
 #include "autograd/ops/elementwise.h"
@@ -36,15 +37,42 @@ Tensor reference_binary(const Tensor& a, const Tensor& b, char op) {
 }
 }  // namespace
 
-TEST_CASE("add, sub, mul, div forward broadcast like numpy", "[ops][elementwise]") {
-  auto shapes = GENERATE(std::pair<Shape, Shape>{{5, 7}, {5, 7}}, std::pair<Shape, Shape>{{5, 7}, {7}},
-                         std::pair<Shape, Shape>{{11, 1, 3}, {1, 13, 3}}, std::pair<Shape, Shape>{{}, {4, 2}},
-                         std::pair<Shape, Shape>{{2, 3, 1}, {1}});
-  Tensor a = randn(shapes.first, 1), b = randu(shapes.second, 2, 0.5, 2.0);
-  require_close(ops::add(a, b), reference_binary(a, b, '+'), 1e-6, 1e-6, "add");
-  require_close(ops::sub(a, b), reference_binary(a, b, '-'), 1e-6, 1e-6, "sub");
-  require_close(ops::mul(a, b), reference_binary(a, b, '*'), 1e-6, 1e-6, "mul");
-  require_close(ops::div(a, b), reference_binary(a, b, '/'), 1e-6, 1e-6, "div");
+namespace {
+void check_binary_forward(char op, const std::function<Tensor(const Tensor&, const Tensor&)>& f) {
+  const std::pair<Shape, Shape> shapes[] = {{{5, 7}, {5, 7}}, {{5, 7}, {7}}, {{11, 1, 3}, {1, 13, 3}}, {{}, {4, 2}},
+                                            {{2, 3, 1}, {1}}};
+  for (const auto& [sa, sb] : shapes) {
+    Tensor a = randn(sa, 1), b = randu(sb, 2, 0.5, 2.0);
+    require_close(f(a, b), reference_binary(a, b, op), 1e-6, 1e-6, shape_str(sa) + " op " + shape_str(sb));
+  }
+}
+// dL/da and dL/db for L = sum(dy * f(a, b)), from the analytic partial derivatives, reduced by hand.
+void check_binary_backward(const std::function<Tensor(const Tensor&, const Tensor&)>& f,
+                           const std::function<double(double, double)>& da, const std::function<double(double, double)>& db) {
+  Tensor a = req(randn({4, 3}, 31, Dtype::f64)), b = req(randu({3}, 32, 0.5, 2.0, Dtype::f64));
+  Tensor dy = randn({4, 3}, 33, Dtype::f64);
+  autograd::backward({f(a, b)}, {dy});
+  std::vector<double> ga(12), gb(3, 0.0);
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < 3; ++j) {
+      double x = a.at({i, j}), y = b.at({j}), g = dy.at({i, j});
+      ga[i * 3 + j] = g * da(x, y);
+      gb[j] += g * db(x, y);
+    }
+  require_close(a.grad(), Tensor::from_vector(ga, {4, 3}), 1e-12, 1e-12, "da");
+  require_close(b.grad(), Tensor::from_vector(gb, {3}), 1e-12, 1e-12, "db");
+}
+}  // namespace
+
+TEST_CASE("add forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('+', ops::add); }
+TEST_CASE("sub forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('-', ops::sub); }
+TEST_CASE("mul forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('*', ops::mul); }
+TEST_CASE("div forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('/', ops::div); }
+TEST_CASE("sub backward: da = dy, db = -sum(dy)", "[ops][elementwise]") {
+  check_binary_backward(ops::sub, [](double, double) { return 1.0; }, [](double, double) { return -1.0; });
+}
+TEST_CASE("div backward: da = dy/b, db = -sum(dy a/b^2)", "[ops][elementwise]") {
+  check_binary_backward(ops::div, [](double, double y) { return 1.0 / y; }, [](double x, double y) { return -x / (y * y); });
 }
 
 TEST_CASE("elementwise ops accept non-contiguous views", "[ops][elementwise]") {
@@ -84,13 +112,20 @@ TEST_CASE("div gradcheck", "[ops][elementwise]") {
   require_gradcheck([](auto& in) { return ops::div(in[0], in[1]); },
                     {req(randn({4, 3}, 15, Dtype::f64)), req(randu({3}, 16, 0.5, 2.0, Dtype::f64))});
 }
-TEST_CASE("affine forward, backward and gradcheck", "[ops][elementwise]") {
-  Tensor x = req(randn({5, 3}, 17, Dtype::f64));
+TEST_CASE("affine forward is alpha x + beta", "[ops][elementwise]") {
+  Tensor x = randn({5, 3}, 17, Dtype::f64);
   Tensor y = ops::affine(x, -2.5, 0.75);
   auto xv = x.to_vector<double>(), yv = y.to_vector<double>();
   for (size_t i = 0; i < xv.size(); ++i) REQUIRE(yv[i] == Approx(-2.5 * xv[i] + 0.75));
-  autograd::backward(ops::sum(y));
-  require_close(x.grad(), Tensor::full({5, 3}, -2.5, Dtype::f64), 0, 0);
+}
+TEST_CASE("affine backward is alpha dy", "[ops][elementwise]") {
+  Tensor x = req(randn({5, 3}, 17, Dtype::f64));
+  Tensor dy = randn({5, 3}, 19, Dtype::f64);
+  autograd::backward({ops::affine(x, -2.5, 0.75)}, {dy});
+  auto dv = dy.to_vector<double>(), gv = x.grad().to_vector<double>();
+  for (size_t i = 0; i < dv.size(); ++i) REQUIRE(gv[i] == Approx(-2.5 * dv[i]));
+}
+TEST_CASE("affine gradcheck", "[ops][elementwise]") {
   require_gradcheck([](auto& in) { return ops::affine(in[0], 3.0, 1.0); }, {req(randn({4}, 18, Dtype::f64))});
 }
 

@@ -62,6 +62,21 @@ TEST_CASE("matmul gradcheck", "[ops][matmul]") {
                     {req(randn({2, 3, 4}, 9, Dtype::f64)), req(randn({5, 4}, 10, Dtype::f64))});
 }
 
+TEST_CASE("linear forward is x · W over the last dimension", "[ops][matmul]") {
+  Tensor x = randn({2, 3, 4}, 13, Dtype::f64), w = randn({4, 6}, 14, Dtype::f64);
+  Tensor y = ops::linear(x, w);
+  REQUIRE(y.shape() == Shape{2, 3, 6});
+  for (int64_t b = 0; b < 2; ++b)
+    require_close(ops::select(y, 0, b), reference_matmul(ops::select(x, 0, b), w), 1e-12, 1e-12);
+}
+TEST_CASE("linear backward: dx = dy Wᵀ, dW = sum over rows of xᵀ dy", "[ops][matmul]") {
+  Tensor x = req(randn({2, 3, 4}, 15, Dtype::f64)), w = req(randn({4, 6}, 16, Dtype::f64));
+  Tensor dy = randn({2, 3, 6}, 17, Dtype::f64);
+  autograd::backward({ops::linear(x, w)}, {dy});
+  Tensor x2 = ops::reshape(x, {6, 4}), dy2 = ops::reshape(dy, {6, 6});
+  require_close(ops::reshape(x.grad(), {6, 4}), reference_matmul(dy2, ops::transpose(w, 0, 1)), 1e-12, 1e-12, "dx");
+  require_close(w.grad(), reference_matmul(ops::transpose(x2, 0, 1), dy2), 1e-12, 1e-12, "dw");
+}
 TEST_CASE("linear gradcheck", "[ops][matmul]") {
   require_gradcheck([](auto& in) { return ops::linear(in[0], in[1]); },
                     {req(randn({2, 3, 4}, 11, Dtype::f64)), req(randn({4, 6}, 12, Dtype::f64))});

@@ -7,7 +7,7 @@
 using namespace tttlm;
 using namespace tttlm::test;
 
-TEST_CASE("sum and mean forward over chosen dims", "[ops][reduce]") {
+TEST_CASE("sum forward over chosen dims (and mean of all)", "[ops][reduce]") {
   Tensor x = randn({3, 5, 7}, 1, Dtype::f64);
   Tensor s = ops::sum(x, {0, 2});
   REQUIRE(s.shape() == Shape{5});
@@ -38,6 +38,24 @@ TEST_CASE("max forward picks the first maximum", "[ops][reduce]") {
 }
 
 TEST_CASE("sum backward broadcasts the gradient", "[ops][reduce]") {
+  Tensor x = req(randn({2, 3, 4}, 3, Dtype::f64));
+  Tensor dy = randn({3}, 4, Dtype::f64);
+  autograd::backward({ops::sum(x, {0, 2})}, {dy});
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      for (int64_t k = 0; k < 4; ++k) REQUIRE(x.grad().at({i, j, k}) == dy.at({j}));
+}
+TEST_CASE("mean forward divides the sum by the count", "[ops][reduce]") {
+  Tensor x = randn({3, 5, 2}, 5, Dtype::f64);
+  Tensor m = ops::mean(x, {1});
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t k = 0; k < 2; ++k) {
+      double s = 0;
+      for (int64_t j = 0; j < 5; ++j) s += x.at({i, j, k});
+      REQUIRE(m.at({i, k}) == Approx(s / 5).epsilon(1e-12));
+    }
+}
+TEST_CASE("mean backward spreads dy / count", "[ops][reduce]") {
   Tensor x = req(randn({2, 3}, 3, Dtype::f64));
   autograd::backward(ops::sum(ops::mean(x, {1})));
   require_close(x.grad(), Tensor::full({2, 3}, 1.0 / 3, Dtype::f64), 1e-15, 0);

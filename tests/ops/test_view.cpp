@@ -27,25 +27,8 @@ TEST_CASE("view ops backward map gradients back", "[ops][view]") {
   for (int64_t i = 0; i < 24; ++i) REQUIRE(g[i] == ((i % 4 == 1 || i % 4 == 2) ? 1.0 : 0.0));
 }
 
-TEST_CASE("reshape gradcheck", "[ops][view]") {
-  require_gradcheck([](auto& in) { return ops::reshape(ops::transpose(in[0], 0, 1), {-1}); },
-                    {req(randn({3, 4}, 3, Dtype::f64))});
-}
-TEST_CASE("permute gradcheck", "[ops][view]") {
-  require_gradcheck([](auto& in) { return ops::permute(in[0], {1, 2, 0}); }, {req(randn({2, 3, 4}, 4, Dtype::f64))});
-}
-TEST_CASE("narrow gradcheck", "[ops][view]") {
-  require_gradcheck([](auto& in) { return ops::narrow(in[0], 1, 1, 2); }, {req(randn({2, 5}, 5, Dtype::f64))});
-}
-TEST_CASE("expand gradcheck", "[ops][view]") {
-  require_gradcheck([](auto& in) { return ops::expand(in[0], {4, 3, 5}); }, {req(randn({3, 1}, 6, Dtype::f64))});
-}
-TEST_CASE("cast gradcheck", "[ops][view]") {
-  // f64 -> f64 round trip through f32 is not exact, so check the gradient of a same-dtype cast chain.
-  require_gradcheck([](auto& in) { return ops::clone(ops::select(in[0], 0, 1)); }, {req(randn({3, 4}, 7, Dtype::f64))});
-}
 
-TEST_CASE("concat forward, backward and split", "[ops][concat]") {
+TEST_CASE("split returns views that concat back", "[ops][concat]") {
   Tensor a = req(randn({2, 3}, 8, Dtype::f64)), b = req(randn({2, 5}, 9, Dtype::f64));
   Tensor c = ops::concat({a, b}, 1);
   REQUIRE(c.shape() == Shape{2, 8});
@@ -58,6 +41,3 @@ TEST_CASE("concat forward, backward and split", "[ops][concat]") {
                     {req(randn({2, 3}, 11, Dtype::f64)), req(randn({1, 3}, 12, Dtype::f64))});
 }
 
-TEST_CASE("pad_dim gradcheck", "[ops][concat]") {
-  require_gradcheck([](auto& in) { return ops::pad_dim(in[0], 1, 2, 1); }, {req(randn({2, 3}, 13, Dtype::f64))});
-}

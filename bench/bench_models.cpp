@@ -1,0 +1,145 @@
+// Model benchmarks on the CPU (issue 4): forward+backward time of one TTT layer inner loop, dual form vs
+// primal form, at the 125M layer's shape; tokens/s and peak RSS of training steps of a model config.
+// Usage:
+//   bench_models ttt [--batch B] [--seq T] [--reps N]            TTT-Linear and TTT-MLP dual vs primal
+//   bench_models step CONFIG [--batch B] [--seq T] [--reps N]    training steps (forward, backward, AdamW)
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "autograd/engine.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/ttt.h"
+#include "core/philox.h"
+#include "layers/causal_lm.h"
+#include "layers/model_info.h"
+#include "train/optimizer.h"
+#include "train/run_config.h"
+
+using namespace tttlm;
+
+namespace {
+
+double seconds(const std::function<void()>& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double best_of(int reps, const std::function<void()>& f) {
+  f();  // warm-up
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) best = std::min(best, seconds(f));
+  return best;
+}
+
+Tensor rnd(const Shape& s, uint64_t seed, double std) {
+  std::vector<float> v(shape_numel(s));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(std * philox::normal(seed, 0, i));
+  return Tensor::from_vector(v, s);
+}
+
+double peak_rss_gib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / (1024.0 * 1024.0);
+}
+
+int bench_ttt(int64_t B, int64_t T, int reps) {
+  const int64_t H = 12, D = 64, mb = 16;
+  std::printf("TTT inner loop, B=%lld H=%lld T=%lld D=%lld mini_batch=%lld (the 125M layer), best of %d\n\n", (long long)B,
+              (long long)H, (long long)T, (long long)D, (long long)mb, reps);
+  std::printf("| variant | dual fwd ms | dual fwd+bwd ms | primal fwd ms | dual fwd speedup over primal |\n|---|---|---|---|---|\n");
+  for (bool mlp : {false, true}) {
+    const int64_t I = mlp ? 4 * D : D;
+    Tensor q = rnd({B, H, T, D}, 1, 1.0), k = rnd({B, H, T, D}, 2, 1.0), v = rnd({B, H, T, D}, 3, 1.0);
+    std::vector<float> tau(mb);
+    for (int64_t i = 0; i < mb; ++i) tau[i] = 1.0f / static_cast<float>(i + 1);
+    Tensor token_eta = Tensor::from_vector(tau, {mb});
+    Tensor lr = Tensor::full({B, H, T}, 0.5 / D, Dtype::f32);
+    Tensor w1 = rnd({H, D, I}, 4, 0.02), b1 = Tensor::zeros({H, I}, Dtype::f32);
+    Tensor w2 = rnd({H, I, D}, 5, 0.02), b2 = Tensor::zeros({H, D}, Dtype::f32);
+    Tensor lnw = Tensor::full({H, D}, 1.0, Dtype::f32), lnb = Tensor::zeros({H, D}, Dtype::f32);
+    std::vector<Tensor> params = {q, k, v, w1, b1, w2, b2, lnw, lnb};
+    auto dual = [&] {
+      return mlp ? ops::ttt_mlp(q, k, v, token_eta, lr, w1, b1, w2, b2, lnw, lnb)
+                 : ops::ttt_linear(q, k, v, token_eta, lr, w1, b1, lnw, lnb);
+    };
+    double fwd, fwdbwd, primal;
+    {
+      autograd::NoGradGuard ng;
+      fwd = best_of(reps, [&] { dual(); });
+      primal = best_of(std::max(1, reps / 2), [&] {
+        mlp ? ops::ttt_mlp_primal(q, k, v, token_eta, lr, w1, b1, w2, b2, lnw, lnb)
+            : ops::ttt_linear_primal(q, k, v, token_eta, lr, w1, b1, lnw, lnb);
+      });
+    }
+    for (auto& p : params) p.set_requires_grad(true);
+    fwdbwd = best_of(reps, [&] {
+      autograd::backward(ops::sum(dual()));
+      for (auto& p : params) p.set_grad(Tensor());
+    });
+    for (auto& p : params) p.set_requires_grad(false);
+    std::printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", mlp ? "TTT-MLP" : "TTT-Linear", fwd * 1e3, fwdbwd * 1e3, primal * 1e3,
+                primal / fwd);
+  }
+  return 0;
+}
+
+int bench_step(const std::string& config, int64_t B, int64_t T, int reps) {
+  train::RunConfig rc = train::load_run_config(config);
+  layers::ModelConfig c = rc.model;
+  if (T > c.max_seq_len) c.max_seq_len = T;
+  layers::CausalLM model(c);
+  model.materialize(cpu_device(), 0);
+  train::AdamW opt(model.parameters(), rc.optimizer);
+  std::vector<int32_t> ids(B * T), tg(B * T);
+  for (int64_t i = 0; i < B * T; ++i) {
+    ids[i] = static_cast<int32_t>((i * 7919) % c.vocab_size);
+    tg[i] = static_cast<int32_t>((i * 104729 + 1) % c.vocab_size);
+  }
+  Tensor in = Tensor::from_vector(ids, {B, T}), target = Tensor::from_vector(tg, {B, T});
+  Tensor mask = Tensor::full({B, T}, 1.0, Dtype::f32);
+  double step = best_of(reps, [&] {
+    autograd::backward(model.loss(in, target, mask));
+    opt.step(1e-4);
+    opt.zero_grad();
+  });
+  layers::ModelInfo info = layers::model_info(c, B, T);
+  double tps = static_cast<double>(B * T) / step;
+  std::printf("| %s | %lld | %lld x %lld | %.2f s | %.0f | %.1f GFLOP/s | %.2f GiB |\n",
+              layers::model_kind_names()[static_cast<int>(c.kind)].c_str(), (long long)info.parameters, (long long)B,
+              (long long)T, step, tps, info.flops_per_token * tps / 1e9, peak_rss_gib());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_models ttt|step [CONFIG] [--batch B] [--seq T] [--reps N]\n");
+    return 2;
+  }
+  std::string mode = argv[1], config;
+  int64_t B = 1, T = 2048;
+  int reps = 3;
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) B = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) T = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else config = argv[i];
+  }
+  try {
+    if (mode == "ttt") return bench_ttt(B, T, reps);
+    if (mode == "step") return bench_step(config, B, T, reps);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_models: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "bench_models: unknown mode %s\n", mode.c_str());
+  return 2;
+}

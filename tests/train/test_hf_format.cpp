@@ -1,0 +1,85 @@
+// Export to the official PyTorch TTT model's format and import back (ttt-spec Appendix A).
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "train/hf_format.h"
+#include "train/model_io.h"
+#include "train/safetensors.h"
+
+using namespace tttlm;
+using namespace tttlm::train;
+namespace fs = std::filesystem;
+
+namespace {
+std::string golden(const std::string& kind) { return std::string(TTTLM_SOURCE_DIR) + "/tests/golden/" + kind; }
+}  // namespace
+
+TEST_CASE("export writes TTTForCausalLM names, shapes and config; import of export is exact", "[train][hf]") {
+  for (std::string kind : {"ttt-linear-mamba", "ttt-mlp-mamba", "ttt-linear-transformer", "ttt-mlp-transformer"}) {
+    INFO(kind);
+    fs::path out = fs::temp_directory_path() / ("tttlm_hf_" + kind), back = out.string() + "_back";
+    fs::remove_all(out);
+    fs::remove_all(back);
+    export_hf(golden(kind), out.string());
+    std::ifstream cf(out / "config.json");
+    nlohmann::json cfg = nlohmann::json::parse(cf);
+    const bool mamba = kind.find("mamba") != std::string::npos, mlp = kind.find("mlp") != std::string::npos;
+    REQUIRE(cfg["ttt_layer_type"] == (mlp ? "mlp" : "linear"));
+    REQUIRE(cfg["share_qk"] == mamba);
+    REQUIRE(cfg["use_gate"] == mamba);
+    REQUIRE(cfg["pre_conv"] == mamba);
+    auto hf = load_safetensors((out / "model.safetensors").string()).tensors;
+    const int64_t C = 32, H = 4, D = 8, I = 48, K = 4, V = 61;
+    const std::string s = "model.layers.1.seq_modeling_block.";
+    REQUIRE(hf.at("model.embed_tokens.weight").shape() == Shape{V, C});
+    REQUIRE(hf.at("lm_head.weight").shape() == Shape{V, C});
+    REQUIRE(hf.at("model.layers.0.mlp.gate_proj.weight").shape() == Shape{I, C});
+    REQUIRE(hf.at("model.layers.0.mlp.down_proj.weight").shape() == Shape{C, I});
+    REQUIRE(hf.at(s + "q_proj.weight").shape() == Shape{C, C});
+    REQUIRE(hf.at(s + "learnable_ttt_lr_weight").shape() == Shape{H, 1, C});
+    REQUIRE(hf.at(s + "learnable_ttt_lr_bias").shape() == Shape{H, 1});
+    REQUIRE(hf.at(s + "ttt_norm_weight").shape() == Shape{H, D});
+    REQUIRE(hf.at(s + "W1").shape() == Shape{H, D, mlp ? 4 * D : D});
+    REQUIRE(hf.at(s + "b1").shape() == Shape{H, 1, mlp ? 4 * D : D});
+    REQUIRE(hf.count(s + "k_proj.weight") == (mamba ? 0u : 1u));
+    if (mamba) {
+      REQUIRE(hf.at(s + "conv_q.weight").shape() == Shape{C, 1, K});
+      REQUIRE(hf.at("model.layers.0.conv.conv.weight").shape() == Shape{C, 1, K});
+      REQUIRE(hf.at(s + "g_proj.weight").shape() == Shape{C, C});
+    }
+    // A transposed Linear: PT q_proj.weight[o, i] = our wq[i, o].
+    LoadedModel m = load_model(golden(kind));
+    auto ours = m.model->state_dict();
+    Tensor wq = ours.at("layers.1.seq_modeling_block.wq.weight");
+    REQUIRE(hf.at(s + "q_proj.weight").at({3, 5}) == wq.at({5, 3}));
+    import_hf(out.string(), back.string());
+    LoadedModel r = load_model(back.string());
+    auto again = r.model->state_dict();
+    REQUIRE(again.size() == ours.size());
+    for (const auto& [name, t] : ours) {
+      INFO(name);
+      REQUIRE(again.at(name).to_vector<float>() == t.to_vector<float>());
+    }
+    fs::remove_all(out);
+    fs::remove_all(back);
+  }
+}
+
+TEST_CASE("export of a kind the official model cannot express is an error", "[train][hf]") {
+  fs::path out = fs::temp_directory_path() / "tttlm_hf_transformer";
+  REQUIRE_THROWS_WITH(export_hf(golden("transformer"), out.string()), Catch::Contains("cannot express a transformer"));
+}
+
+TEST_CASE("a checkpoint with a missing tensor or a wrong shape names it", "[train][hf]") {
+  LoadedModel m = load_model(golden("ttt-linear-mamba"));
+  auto sd = m.model->state_dict();
+  auto missing = sd;
+  missing.erase("layers.0.seq_norm.weight");
+  REQUIRE_THROWS_WITH(m.model->load_state_dict(missing, "x.safetensors"),
+                      Catch::Contains("x.safetensors") && Catch::Contains("missing tensor \"layers.0.seq_norm.weight\""));
+  auto wrong = sd;
+  wrong["norm.weight"] = Tensor::zeros({5}, Dtype::f32);
+  REQUIRE_THROWS_WITH(m.model->load_state_dict(wrong, "y.safetensors"),
+                      Catch::Contains("\"norm.weight\" has shape (5), expected (32)"));
+}
