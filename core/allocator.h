@@ -1,4 +1,5 @@
-// Memory. CPU: 64-byte aligned blocks (one AVX-512 vector). CUDA: a caching allocator, the only
+// Memory. CPU: 64-byte aligned blocks (one AVX-512 vector); blocks of 1 MiB and more are cached and
+// reused (up to 4 GiB cached). CUDA: a caching allocator. The two caches are the only
 // process-wide state in tttlm: freed blocks are kept per device and size class and reused, so a training
 // step does not call cudaMalloc after the first. Blocks are used on the current stream of their device
 // (see cuda_runtime.h); freeing is stream-ordered with respect to that one stream.

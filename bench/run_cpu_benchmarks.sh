@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the CPU benchmarks whose results are committed in bench/results/ (GEMM, the TTT layer dual vs
+# primal, training steps of the 125M and tiny models). Usage: bench/run_cpu_benchmarks.sh [BUILD_DIR]
+# Takes about 15 minutes on 2 cores; run it on a quiet machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+out=$root/bench/results
+mkdir -p "$out"
+"$build/bench/bench_gemm" --reps 3 | tee "$out/gemm_cpu.txt"
+{
+  "$build/bench/bench_models" ttt --batch 1 --reps 3
+  echo
+  "$build/bench/bench_models" ttt --batch 4 --reps 2
+} | tee "$out/ttt_layer_cpu.txt"
+{
+  echo "| kind | parameters | batch x T | step time | tokens/s | achieved | peak RSS |"
+  echo "|---|---|---|---|---|---|---|"
+  for k in transformer ttt-linear-mamba ttt-linear-transformer ttt-mlp-mamba ttt-mlp-transformer mamba; do
+    "$build/bench/bench_models" step "$root/configs/models/$k-125m.json" --batch 1 --seq 2048 --reps 1
+  done
+  for k in transformer ttt-linear-mamba; do
+    "$build/bench/bench_models" step "$root/configs/models/$k-125m.json" --batch 1 --seq 8192 --reps 1
+  done
+  for k in transformer ttt-linear-mamba ttt-linear-transformer ttt-mlp-mamba ttt-mlp-transformer mamba; do
+    "$build/bench/bench_models" step "$root/configs/models/$k-tiny.json" --batch 16 --seq 256 --reps 3
+  done
+} | tee "$out/train_step_cpu.txt"
+"$build/bench/bench_loader" | tee "$out/loader_cpu.txt"
