@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots tttlm runs from their metrics.jsonl (matplotlib, PNG).
 
   python3 scripts/plot_runs.py RUN_DIR [RUN_DIR ...] [--out DIR] [--scaling]

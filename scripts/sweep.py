@@ -68,7 +68,8 @@ def main():
         json.dump(summary, f, indent=2)
     print(f"sweep: {len(summary)} runs summarised in {a.out}")
     if a.plot:
-        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "plot_runs.py"), *run_dirs, "--scaling",
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable  # Debian's has matplotlib
+        subprocess.run([python, os.path.join(os.path.dirname(__file__), "plot_runs.py"), *run_dirs, "--scaling",
                         "--out", os.path.splitext(a.out)[0] + "_plots"], check=True)
 
 
