@@ -138,3 +138,71 @@ TEST_CASE("ttt_linear fused == the dual form composed of primitive ops, forward 
   };
   require_same(fused, composed, in, 1e-9);
 }
+
+namespace {
+// gelu'(x) with the literal constants of the official inner loop (ttt-spec §2.1), from primitive ops.
+Tensor gelu_derivative(const Tensor& x) {
+  Tensor x2 = ops::mul(x, x);
+  Tensor t = ops::tanh(ops::mul(ops::scale(x, 0.79788456), ops::add_scalar(ops::scale(x2, 0.044715), 1.0)));
+  Tensor one_minus_t2 = ops::affine(ops::mul(t, t), -1.0, 1.0);
+  Tensor a = ops::mul(ops::mul(ops::scale(x, 0.5), one_minus_t2), ops::add_scalar(ops::scale(x2, 0.1070322243), 0.79788456));
+  return ops::add(a, ops::affine(t, 0.5, 0.5));
+}
+}  // namespace
+
+TEST_CASE("ttt_mlp fused == the dual form composed of primitive ops, forward and backward", "[ops][ttt]") {
+  const int64_t B = 1, H = 2, T = 8, D = 3, I = 5, mb = 4;
+  std::vector<double> tau = {1.0, 0.45, 0.3, 0.2};
+  std::vector<Tensor> in = {randn({B, H, T, D}, 21, Dtype::f64),  // q
+                            randn({B, H, T, D}, 22, Dtype::f64),  // k
+                            randn({B, H, T, D}, 23, Dtype::f64),  // v
+                            Tensor::from_vector(tau, {mb}),       // token_eta
+                            randu({B, H, T}, 24, 0.05, 0.3, Dtype::f64),  // ttt_lr
+                            randn({H, D, I}, 25, Dtype::f64, 0.4),        // W1
+                            randn({H, I}, 26, Dtype::f64, 0.2),           // b1
+                            randn({H, I, D}, 27, Dtype::f64, 0.4),        // W2
+                            randn({H, D}, 28, Dtype::f64, 0.2),           // b2
+                            randu({H, D}, 29, 0.5, 1.5, Dtype::f64),      // ln weight
+                            randn({H, D}, 30, Dtype::f64, 0.2)};          // ln bias
+  Fn fused = [&](const std::vector<Tensor>& x) {
+    ops::TttOptions o;
+    o.mini_batch = mb;
+    return ops::ttt_mlp(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], o);
+  };
+  Fn composed = [&](const std::vector<Tensor>& x) {
+    Tensor gamma = ops::unsqueeze(x[9], 1), beta = ops::unsqueeze(x[10], 1);
+    Tensor W1 = ops::expand(x[5], {B, H, D, I}), W2 = ops::expand(x[7], {B, H, I, D});
+    Tensor b1 = ops::expand(ops::unsqueeze(x[6], 1), {B, H, 1, I}), b2 = ops::expand(ops::unsqueeze(x[8], 1), {B, H, 1, D});
+    Tensor ones_tril = ops::tril(Tensor::full({mb, mb}, 1.0, Dtype::f64));
+    std::vector<Tensor> outs;
+    for (int64_t s = 0; s < T; s += mb) {
+      Tensor q = ops::narrow(x[0], 2, s, mb), k = ops::narrow(x[1], 2, s, mb), v = ops::narrow(x[2], 2, s, mb);
+      Tensor eta = ops::mul(ops::unsqueeze(ops::unsqueeze(ops::unsqueeze(x[3], 1), 0), 0),
+                            ops::unsqueeze(ops::narrow(x[4], 2, s, mb), 2));
+      Tensor z1 = ops::add(ops::matmul(k, W1), b1);
+      Tensor x2 = ops::gelu(z1);
+      Tensor z2 = ops::add(ops::matmul(x2, W2), b2);
+      Ln st = ln_stats(z2);
+      Tensor gh = ops::mul(gamma, ops::sub(ops::add(ops::mul(gamma, st.zhat), beta), ops::sub(v, k)));
+      Tensor g2 = ops::div(ops::sub(ops::sub(gh, ops::mean(gh, {-1}, true)),
+                                    ops::mul(st.zhat, ops::mean(ops::mul(gh, st.zhat), {-1}, true))),
+                           st.std);
+      Tensor g1 = ops::mul(ops::matmul(g2, ops::transpose(W2, -1, -2)), gelu_derivative(z1));
+      Tensor zb1 = ops::add(ops::sub(ops::matmul(q, W1), ops::matmul(ops::mul(eta, ops::tril(ops::matmul(q, ops::transpose(k, -1, -2)))), g1)),
+                            ops::sub(b1, ops::matmul(ops::mul(eta, ones_tril), g1)));
+      Tensor xb2 = ops::gelu(zb1);
+      Tensor zb2 = ops::add(ops::sub(ops::matmul(xb2, W2), ops::matmul(ops::mul(eta, ops::tril(ops::matmul(xb2, ops::transpose(x2, -1, -2)))), g2)),
+                            ops::sub(b2, ops::matmul(ops::mul(eta, ones_tril), g2)));
+      Ln so = ln_stats(zb2);
+      outs.push_back(ops::add(q, ops::add(ops::mul(gamma, so.zhat), beta)));
+      Tensor last = ops::narrow(eta, 2, mb - 1, 1);
+      Tensor lt = ops::transpose(last, -1, -2);
+      W1 = ops::sub(W1, ops::matmul(ops::transpose(k, -1, -2), ops::mul(lt, g1)));
+      b1 = ops::sub(b1, ops::matmul(last, g1));
+      W2 = ops::sub(W2, ops::matmul(ops::transpose(x2, -1, -2), ops::mul(lt, g2)));
+      b2 = ops::sub(b2, ops::matmul(last, g2));
+    }
+    return ops::concat(outs, 2);
+  };
+  require_same(fused, composed, in, 1e-9);
+}
