@@ -55,10 +55,9 @@ int cmd_eval(int argc, char** argv) {
     return 0;
   }
   // Split evaluation needs the data section of the run's config (or --data DIR).
-  fs::path p(a.positional(0, "CKPT"));
-  fs::path cfg = fs::is_directory(p / "checkpoints") ? p / "config.json" : p.parent_path().parent_path() / "config.json";
-  TTT_CHECK(fs::exists(cfg) || a.has("data"), "[eval] ", p.string(), " is not inside a run directory; pass --data DIR");
-  train::RunConfig rc = fs::exists(cfg) ? train::load_run_config(cfg.string()) : train::RunConfig{};
+  const std::string cfg = train::run_config_path(a.positional(0, "CKPT"));
+  TTT_CHECK(!cfg.empty() || a.has("data"), "[eval] ", a.positional(0, "CKPT"), " is not inside a run directory; pass --data DIR");
+  train::RunConfig rc = !cfg.empty() ? train::load_run_config(cfg) : train::RunConfig{};
   rc.model = m.config;
   if (a.has("data")) rc.data.path = a.get("data");
   if (rc.data.seq_len > rc.model.max_seq_len) rc.data.seq_len = rc.model.max_seq_len;
@@ -95,9 +94,8 @@ int cmd_generate(int argc, char** argv) {
   train::LoadedModel m = train::load_model(ck, device);
   std::string tok_path = a.get("tokenizer");
   if (tok_path.empty()) {
-    fs::path p(ck);
-    fs::path cfg = fs::is_directory(p / "checkpoints") ? p / "config.json" : p.parent_path().parent_path() / "config.json";
-    if (fs::exists(cfg)) tok_path = train::load_run_config(cfg.string()).data.tokenizer;
+    const std::string cfg = train::run_config_path(ck);
+    if (!cfg.empty()) tok_path = train::load_run_config(cfg).data.tokenizer;
   }
   TTT_CHECK(!tok_path.empty(), "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
   data::Tokenizer tok = data::Tokenizer::load(tok_path);

@@ -7,6 +7,7 @@
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/norm.h"
+#include "autograd/ops/view.h"
 
 namespace tttlm::layers {
 
@@ -31,6 +32,16 @@ SwiGlu::SwiGlu(int64_t width, int64_t inner, double std)
 
 Tensor SwiGlu::forward(const Tensor& x) const {
   return w2.forward(ops::mul(ops::silu(w1.forward(x)), w3.forward(x)));
+}
+
+Tensor split_heads(const Tensor& x, int64_t heads) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  return ops::permute(ops::reshape(x, {B, T, heads, C / heads}), {0, 2, 1, 3});
+}
+
+Tensor merge_heads(const Tensor& z) {
+  const int64_t B = z.size(0), H = z.size(1), T = z.size(2), D = z.size(3);
+  return ops::reshape(ops::permute(z, {0, 2, 1, 3}), {B, T, H * D});
 }
 
 InitSpec lecun_normal_conv(int64_t kernel) {

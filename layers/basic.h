@@ -49,6 +49,16 @@ class SwiGlu : public Module {
   Linear& w2;
 };
 
+// (B, T, H·D) -> (B, H, T, D), a view, and its inverse (a copy).
+Tensor split_heads(const Tensor& x, int64_t heads);
+Tensor merge_heads(const Tensor& z);
+// Host values as a tensor on `device` (token positions, constant factors).
+template <class T>
+Tensor host_tensor(const std::vector<T>& values, Device device) {
+  Tensor t = Tensor::from_vector(values, {static_cast<int64_t>(values.size())});
+  return device.is_cpu() ? t : t.copy_to(device);
+}
+
 // flax lecun_normal for the convs (fan_in = K): a normal of std 1/sqrt(K)/0.8796 truncated to ±2 of its
 // own std, which has standard deviation 1/sqrt(K) (ttt-spec §5: effective std 0.5, |x| <= 1.137 for K = 4).
 InitSpec lecun_normal_conv(int64_t kernel);

@@ -56,7 +56,7 @@ Tensor CausalLM::token_losses(const Tensor& ids, const Tensor& targets, const Fo
 Tensor CausalLM::loss(const Tensor& ids, const Tensor& targets, const Tensor& mask, const ForwardContext& ctx) const {
   Tensor tok = token_losses(ids, targets, ctx);                       // (B, T)
   Tensor per_seq = ops::sum(ops::mul(tok, mask), {1});                 // (B)
-  Tensor counts = ops::affine(ops::sum(mask, {1}), 1.0, 0.0);          // (B)
+  Tensor counts = ops::sum(mask, {1});                                 // (B)
   {
     // max(count, 1e-10) without a differentiable max: counts are constants.
     auto v = counts.to_vector<float>();

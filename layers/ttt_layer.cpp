@@ -47,7 +47,7 @@ TttLayer::TttLayer(const ModelConfig& c)
 }
 
 TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset) const {
-  const int64_t B = u.size(0), T = u.size(1);
+  const int64_t T = u.size(1);
   Tensor q, k;
   if (share_qk) {
     Tensor s = wq.forward(u);
@@ -58,33 +58,25 @@ TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardConte
     k = wk->forward(u);
   }
   Tensor v = wv.forward(u);
-  auto heads_first = [&](const Tensor& x) {  // (B, T, C) -> (B, H, T, D)
-    return ops::permute(ops::reshape(x, {B, T, heads, head_dim}), {0, 2, 1, 3});
-  };
   std::vector<int64_t> pos(T);
   for (int64_t t = 0; t < T; ++t) pos[t] = (position_offset + t) % mini_batch;  // ttt-spec §3.3
-  Tensor positions = Tensor::from_vector(pos, {T});
-  if (!u.device().is_cpu()) positions = positions.copy_to(u.device());
+  Tensor positions = host_tensor(pos, u.device());
   InnerInputs in;
-  in.q = ops::rope(heads_first(q), positions, rope_theta);
-  in.k = ops::rope(heads_first(k), positions, rope_theta);
-  in.v = ops::contiguous(heads_first(v));
+  in.q = ops::rope(split_heads(q, heads), positions, rope_theta);
+  in.k = ops::rope(split_heads(k, heads), positions, rope_theta);
+  in.v = ops::contiguous(split_heads(v, heads));
   // gate_{t,h} = sigmoid(u_t · a_h + c_h); ttt_lr = lr_mult · base_lr · gate / D (ttt-spec §3.5).
   Tensor gate = ops::sigmoid(ops::add(ops::linear(u, ops::transpose(lr_weight.value, 0, 1)), lr_bias.value));  // (B, T, H)
   in.ttt_lr = ops::contiguous(ops::permute(ops::scale(gate, ctx.ttt_lr_mult * base_lr / static_cast<double>(head_dim)), {0, 2, 1}));
   // tau_i = max(0, 1/(i+1) + l_i)
   std::vector<float> inv(mini_batch);
   for (int64_t i = 0; i < mini_batch; ++i) inv[i] = 1.0f / static_cast<float>(i + 1);
-  Tensor base = Tensor::from_vector(inv, {mini_batch});
-  if (!u.device().is_cpu()) base = base.copy_to(u.device());
-  in.token_eta = ops::relu(ops::add(token_idx.value, base));
+  in.token_eta = ops::relu(ops::add(token_idx.value, host_tensor(inv, u.device())));
   return in;
 }
 
 Tensor TttLayer::output(const Tensor& u, const Tensor& z) const {
-  const int64_t B = u.size(0), T = u.size(1);
-  Tensor o = ops::reshape(ops::permute(z, {0, 2, 1, 3}), {B, T, heads * head_dim});
-  o = post_norm.forward(o);
+  Tensor o = post_norm.forward(merge_heads(z));
   if (use_gate) o = ops::mul(ops::gelu(wg->forward(u), ops::GeluApprox::tanh), o);
   return wo.forward(o);
 }

@@ -22,12 +22,19 @@ void init_model_dir(const layers::ModelConfig& c, uint64_t seed, const std::stri
   save_model(dir, c, m.state_dict());
 }
 
+std::string run_config_path(const std::string& path) {
+  fs::path p(path);
+  if (fs::exists(p / "config.json")) return (p / "config.json").string();
+  fs::path up = p.parent_path().parent_path() / "config.json";  // RUN/checkpoints/step_N
+  return fs::exists(up) ? up.string() : "";
+}
+
 LoadedModel load_model(const std::string& path_in, Device device) {
   fs::path p(path_in);
   if (fs::is_directory(p / "checkpoints")) p = latest_checkpoint(path_in);  // run directory
-  fs::path cfg = p / "config.json";
-  if (!fs::exists(cfg)) cfg = p.parent_path().parent_path() / "config.json";  // RUN/checkpoints/step_N
-  TTT_CHECK(fs::exists(cfg), "[load] ", path_in, ": no config.json beside the weights or in the run directory");
+  const std::string cfg_path = run_config_path(p.string());
+  TTT_CHECK(!cfg_path.empty(), "[load] ", path_in, ": no config.json beside the weights or in the run directory");
+  fs::path cfg(cfg_path);
   std::ifstream f(cfg);
   nlohmann::json j = nlohmann::json::parse(f);
   TTT_CHECK(j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");

@@ -17,6 +17,10 @@ struct LoadedModel {
   std::string weights_path;
 };
 
+// The run's config.json for a model path: PATH/config.json for a model or run directory, else the run
+// directory two levels up of RUN/checkpoints/step_N; "" when there is none.
+std::string run_config_path(const std::string& path);
+
 void save_model(const std::string& dir, const layers::ModelConfig& c, const std::map<std::string, Tensor>& tensors);
 LoadedModel load_model(const std::string& path, Device device = cpu_device());
 // Writes a freshly initialised model (seeded) to dir.
