@@ -1,15 +1,19 @@
 #include "train/communicator_factory.h"
 
 #include "train/mpi_communicator.h"
+#include "train/nccl_communicator.h"
 #include "train/run_config.h"
 
 namespace tttlm::train {
 
-std::unique_ptr<Communicator> make_communicator(const TrainOptions&) {
-  // backend "auto": MPI when a launcher started several ranks, else a single process. (NCCL for CUDA
-  // tensors is issue 6's remaining work; CUDA training runs single-process until then.)
-  if (launched_under_mpi()) return make_mpi_communicator();
-  return std::make_unique<SingleProcess>();
+std::unique_ptr<Communicator> make_communicator(const TrainOptions& options) {
+  if (!launched_under_mpi()) return std::make_unique<SingleProcess>();
+  const RunConfig cfg = resolve_run_config(options);
+  const std::string& backend = cfg.parallel.backend;
+  // nccl when asked, or (auto) for CUDA training; the trainer rejects "single" under a multi-rank launch
+  // and "mpi" with CUDA tensors on every rank.
+  if (backend == "nccl" || (backend == "auto" && cfg.train.device == "cuda")) return make_nccl_communicator();
+  return make_mpi_communicator();
 }
 
 }  // namespace tttlm::train

@@ -1,5 +1,5 @@
-// Chooses the Communicator for a run: parallel.backend, or (auto) what the launch says (one process:
-// single). MPI and NCCL implementations come with the data-parallel work (issue 6).
+// Chooses the Communicator for a run from the launch and the config: one process -> single; several ranks
+// (mpirun/srun) -> NCCL when parallel.backend is "nccl", or "auto" with train.device "cuda"; else MPI.
 #pragma once
 
 #include <memory>

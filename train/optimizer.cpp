@@ -9,13 +9,23 @@
 
 namespace tttlm::train {
 
-AdamW::AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config)
-    : params_(std::move(params)), config_(config) {
-  for (auto* p : params_) {
+AdamW::AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config, std::vector<bool> owned)
+    : params_(std::move(params)), owned_(std::move(owned)), config_(config) {
+  if (owned_.empty()) owned_.assign(params_.size(), true);
+  TTT_CHECK(owned_.size() == params_.size(), "[AdamW] ", owned_.size(), " ownership flags for ", params_.size(), " parameters");
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto* p = params_[i];
     TTT_CHECK(p->value.defined(), "[AdamW] parameter ", p->name, " is not materialised");
-    m_.push_back(Tensor::zeros(p->shape, Dtype::f32, p->value.device()));
-    v_.push_back(Tensor::zeros(p->shape, Dtype::f32, p->value.device()));
+    m_.push_back(owned_[i] ? Tensor::zeros(p->shape, Dtype::f32, p->value.device()) : Tensor());
+    v_.push_back(owned_[i] ? Tensor::zeros(p->shape, Dtype::f32, p->value.device()) : Tensor());
   }
+}
+
+int64_t AdamW::state_numel() const {
+  int64_t n = 0;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (owned_[i]) n += 2 * m_[i].numel();
+  return n;
 }
 
 double AdamW::grad_norm() const {
@@ -44,6 +54,7 @@ void AdamW::step(double lr) {
   ++count_;
   autograd::NoGradGuard ng;
   for (size_t i = 0; i < params_.size(); ++i) {
+    if (!owned_[i]) continue;
     auto* p = params_[i];
     Tensor g = p->value.grad();
     if (!g.defined()) g = Tensor::zeros(p->shape, Dtype::f32, p->value.device());
@@ -59,6 +70,7 @@ void AdamW::zero_grad() {
 std::map<std::string, Tensor> AdamW::state_dict() const {
   std::map<std::string, Tensor> out;
   for (size_t i = 0; i < params_.size(); ++i) {
+    if (!owned_[i]) continue;
     out[params_[i]->name + ".m"] = m_[i];
     out[params_[i]->name + ".v"] = v_[i];
   }
@@ -67,6 +79,7 @@ std::map<std::string, Tensor> AdamW::state_dict() const {
 
 void AdamW::load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source) {
   for (size_t i = 0; i < params_.size(); ++i) {
+    if (!owned_[i]) continue;
     for (auto [suffix, dst] : {std::pair<const char*, Tensor*>{".m", &m_[i]}, {".v", &v_[i]}}) {
       auto it = state.find(params_[i]->name + suffix);
       TTT_CHECK(it != state.end(), "[load] ", source, ": missing optimizer tensor \"", params_[i]->name + suffix, "\"");

@@ -14,7 +14,9 @@ namespace tttlm::train {
 
 class AdamW {
  public:
-  AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config);
+  // `owned` (one flag per parameter, empty = all): with ZeRO-1 a rank keeps moments and updates only the
+  // parameters it owns; the others are skipped by step(), state_dict() and load_state_dict().
+  AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config, std::vector<bool> owned = {});
   // Global L2 norm of all gradients (missing gradients count as zero), computed in double in parameter order.
   double grad_norm() const;
   // Scales gradients so their global norm is at most max_norm (no-op when max_norm <= 0 or already below).
@@ -26,13 +28,19 @@ class AdamW {
   int64_t count() const { return count_; }
   void set_count(int64_t c) { count_ = c; }
 
-  // Moments as name -> tensor ("NAME.m", "NAME.v") for checkpoints.
+  bool owns(size_t i) const { return owned_[i]; }
+  const Tensor& moment1(size_t i) const { return m_[i]; }
+  const Tensor& moment2(size_t i) const { return v_[i]; }
+  int64_t state_numel() const;  // elements of moments held by this rank
+
+  // Moments as name -> tensor ("NAME.m", "NAME.v") of the owned parameters, for checkpoints.
   std::map<std::string, Tensor> state_dict() const;
   void load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source);
   const std::vector<layers::Parameter*>& params() const { return params_; }
 
  private:
   std::vector<layers::Parameter*> params_;
+  std::vector<bool> owned_;
   std::vector<Tensor> m_, v_;
   OptimizerConfig config_;
   int64_t count_ = 0;

@@ -16,10 +16,12 @@
 #include "train/checkpoint.h"
 #include "train/data_pipeline.h"
 #include "train/evaluate.h"
+#include "train/grad_reducer.h"
 #include "train/metrics.h"
 #include "train/optimizer.h"
 #include "train/safetensors.h"
 #include "train/schedule.h"
+#include "train/zero1.h"
 
 namespace tttlm::train {
 
@@ -41,7 +43,9 @@ std::string model_diff(const nlohmann::json& a, const nlohmann::json& b) {
   return out;
 }
 
-RunConfig resolve_config(const TrainOptions& o) {
+}  // namespace
+
+RunConfig resolve_run_config(const TrainOptions& o) {
   if (fs::is_directory(o.config_path)) {
     fs::path cfg = fs::path(o.config_path) / "config.json";
     TTT_CHECK(fs::exists(cfg), "[train] ", o.config_path, " is a directory without config.json (not a run directory)");
@@ -52,19 +56,28 @@ RunConfig resolve_config(const TrainOptions& o) {
   return load_run_config(o.config_path, o.overrides);
 }
 
-}  // namespace
-
 TrainResult run_training(const TrainOptions& options, Communicator& comm) {
-  RunConfig cfg = resolve_config(options);
+  RunConfig cfg = resolve_run_config(options);
   if (cfg.train.threads > 0) omp_set_num_threads(static_cast<int>(cfg.train.threads));
   const bool root = comm.is_root();
-  const Device device = cfg.train.device == "cuda" ? cuda_device(comm.local_rank()) : cpu_device();
-  TTT_CHECK(device.is_cpu() || cuda_is_available(), "[train] train.device is \"cuda\" but ", cuda_device_description(0));
-  TTT_CHECK(cfg.parallel.backend != "nccl", "[train] ", cfg.source,
-            ": parallel.backend \"nccl\" is not available yet (data-parallel GPU training is issue 6); use auto, single or mpi");
+  comm.set_timeout(static_cast<double>(cfg.parallel.timeout_s));
   TTT_CHECK(!(cfg.parallel.backend == "single" && comm.world_size() > 1), "[train] ", cfg.source,
             ": parallel.backend is \"single\" but the launcher started ", comm.world_size(), " processes");
   comm.check_same("config", cfg.to_json().dump());
+  on_every_rank(comm, "train", [&] {
+    TTT_CHECK(cfg.parallel.backend != "nccl" || comm.name() == "nccl" || comm.world_size() == 1, "[train] ", cfg.source,
+              ": parallel.backend is \"nccl\" but this run uses the ", comm.name(), " communicator");
+    TTT_CHECK(comm.name() != "mpi" || cfg.train.device == "cpu", "[train] ", cfg.source,
+              ": parallel.backend \"mpi\" sums CPU tensors but train.device is \"", cfg.train.device,
+              "\"; use \"nccl\" or \"auto\" for GPUs");
+    TTT_CHECK(comm.name() != "nccl" || cfg.train.device == "cuda", "[train] ", cfg.source,
+              ": parallel.backend \"nccl\" needs train.device \"cuda\"");
+    TTT_CHECK(cfg.train.device != "cuda" || comm.local_rank() < cuda_device_count(), "[train] rank ", comm.rank(),
+              " (local rank ", comm.local_rank(), "): train.device is \"cuda\" but ",
+              cuda_device_description(comm.local_rank()), "; start at most as many ranks per node as it has GPUs");
+    cfg.accumulation_steps(comm.world_size());
+  });
+  const Device device = cfg.train.device == "cuda" ? cuda_device(comm.local_rank()) : cpu_device();
   const std::string run_dir = cfg.train.run_dir;
   const int64_t accum = cfg.accumulation_steps(comm.world_size());
 
@@ -78,8 +91,12 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   layers::CausalLM model(cfg.model);
   model.materialize(device, static_cast<uint64_t>(cfg.train.seed));
   std::vector<layers::Parameter*> params = model.parameters();
-  AdamW opt(params, cfg.optimizer);
-  TrainData data(cfg, comm.rank(), comm.world_size());
+  std::unique_ptr<Zero1> zero;
+  if (cfg.parallel.zero1 && comm.world_size() > 1) zero = std::make_unique<Zero1>(params, comm);
+  AdamW opt(params, cfg.optimizer, zero ? zero->owned() : std::vector<bool>{});
+  std::unique_ptr<TrainData> data_ptr;
+  on_every_rank(comm, "data", [&] { data_ptr = std::make_unique<TrainData>(cfg, comm.rank(), comm.world_size()); });
+  TrainData& data = *data_ptr;
   int64_t step = 0;
   if (!ckpt_dir.empty()) {
     CheckpointData ck = load_checkpoint(ckpt_dir);
@@ -89,7 +106,8 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     model.load_state_dict(ck.model, ckpt_dir + "/model.safetensors");
     model.to_device(device);
     params = model.parameters();
-    opt = AdamW(params, cfg.optimizer);
+    if (zero) zero = std::make_unique<Zero1>(params, comm);
+    opt = AdamW(params, cfg.optimizer, zero ? zero->owned() : std::vector<bool>{});
     opt.load_state_dict(ck.optimizer, ckpt_dir + "/optimizer.safetensors");
     opt.set_count(ck.state.at("optimizer_count").get<int64_t>());
     data.load_state(ck.state.at("sampler"));
@@ -123,7 +141,8 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
                      std::to_string(info.parameters) + " parameters, " + std::to_string(cfg.train.global_batch_size) +
                      " x " + std::to_string(cfg.data.seq_len) + " tokens per step, " + std::to_string(accum) +
                      " micro-batches of " + std::to_string(cfg.train.micro_batch_size) + " per rank, " +
-                     std::to_string(comm.world_size()) + " rank(s), " + device.str() +
+                     std::to_string(comm.world_size()) + " rank(s) (" + comm.name() + (zero ? ", ZeRO-1" : "") + "), " +
+                     device.str() +
                      (step ? ", resumed at step " + std::to_string(step) : ""));
 
   std::unique_ptr<EvalData> eval_data;
@@ -141,10 +160,10 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     return e.loss;
   };
   auto save = [&](int64_t at_step) {
-    if (!root) return;
     CheckpointData ck;
+    ck.optimizer = zero ? zero->gather_state(opt) : opt.state_dict();  // collective with ZeRO-1
+    if (!root) return;
     ck.model = model.state_dict();
-    ck.optimizer = opt.state_dict();
     ck.state = {{"step", at_step},
                 {"optimizer_count", opt.count()},
                 {"sampler", data.state()},
@@ -155,6 +174,9 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     std::string dir = save_checkpoint(run_dir, at_step, ck, cfg.train.keep_last);
     if (!options.quiet) progress.message("checkpoint: " + dir);
   };
+
+  std::unique_ptr<GradReducer> reducer;
+  if (comm.world_size() > 1) reducer = std::make_unique<GradReducer>(params, comm, cfg.parallel.bucket_mb);
 
   TrainResult result;
   result.run_dir = run_dir;
@@ -168,14 +190,13 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     double loss_sum = 0;
     for (int64_t micro = 0; micro < accum; ++micro) {
       Batch b = data.next_micro_batch();
+      if (reducer && micro + 1 == accum) reducer->arm();  // all-reduce buckets during the last backward
       Tensor loss = model.loss(ops::to(b.inputs, device), ops::to(b.targets, device), ops::to(b.mask, device), ctx);
       autograd::backward(ops::scale(loss, 1.0 / static_cast<double>(accum * comm.world_size())));
       loss_sum += loss.item();
     }
-    // Average gradients across ranks (each rank's micro-batch losses were already scaled by 1/(accum·world)).
-    if (comm.world_size() > 1)
-      for (auto* p : params)
-        if (p->value.grad().defined()) comm.all_reduce_sum(p->value.grad());
+    // Gradients summed across ranks (each rank's micro-batch losses were already scaled by 1/(accum·world)).
+    if (reducer) reducer->finish();
     double loss_local = loss_sum / static_cast<double>(accum);
     Tensor lt = Tensor::full({1}, loss_local / comm.world_size(), Dtype::f32);
     comm.all_reduce_sum(lt);
@@ -189,6 +210,7 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     }
     const double lr = lr_at(cfg.optimizer, opt.count());
     opt.step(lr);
+    if (zero) zero->share_parameters();
     opt.zero_grad();
     step = s;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -198,7 +220,9 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     metrics.write({{"type", "train"}, {"step", s}, {"loss", loss_value}, {"lr", lr}, {"grad_norm", gnorm},
                    {"tokens", static_cast<double>(s) * tokens_per_step}, {"tokens_per_sec", tps}, {"mfu", mfu},
                    {"step_seconds", secs}, {"ttt_lr_mult", ctx.ttt_lr_mult},
-                   {"flops", static_cast<double>(s) * tokens_per_step * info.flops_per_token}});
+                   {"flops", static_cast<double>(s) * tokens_per_step * info.flops_per_token},
+                   {"comm_wait_seconds", reducer ? reducer->stats().wait_seconds : 0.0},
+                   {"comm_buckets_in_backward", reducer ? reducer->stats().started_in_backward : 0}});
     if (cfg.log.every > 0 && (s % cfg.log.every == 0 || s == cfg.train.total_steps))
       progress.update(s, loss_value, lr, gnorm, tps, mfu);
     const bool last = s == cfg.train.total_steps;

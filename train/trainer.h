@@ -30,6 +30,9 @@ struct TrainResult {
 };
 
 TrainResult run_training(const TrainOptions& options, Communicator& comm);
+// The config of a run: the file, or a run directory's config.json (its run_dir set to that directory),
+// with the overrides applied.
+RunConfig resolve_run_config(const TrainOptions& options);
 
 // Loss and per-position loss of a model directory or checkpoint on a split (`tttlm eval`).
 struct EvalResult {
