@@ -40,3 +40,8 @@ expect_failure "a stopped rank ends the job after parallel.timeout_s" "did not c
       \"$tttlm\" train \"$tmp/run.json\" ${long[*]} --set parallel.timeout_s=5 --set train.run_dir=\"$tmp/stop\" &
       pid=\$!; sleep 6; kill -STOP \$pid; wait \$pid
     else exec \"$tttlm\" train \"$tmp/run.json\" ${long[*]} --set parallel.timeout_s=5 --set train.run_dir=\"$tmp/stop\"; fi"
+
+# train.device "cuda" on a machine (or build) without GPUs: every rank says why ([nccl] ...).
+expect_failure "ranks without a GPU" "\[nccl\]" \
+  "${mpi[@]}" -np 2 "$tttlm" train "$tmp/run.json" --quiet --set train.device=cuda --set train.run_dir="$tmp/gpu"
+[ "$(grep -c "\[nccl\]" "$tmp/ranks without a GPU.log")" -ge 2 ] || { echo "FAILED: not every rank reported"; exit 1; }
