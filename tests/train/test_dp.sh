@@ -7,7 +7,7 @@
 #    (g1 + g2) + (g3 + g4) where one rank sums ((g1 + g2) + g3) + g4, so gradients differ by fp32 rounding
 #    (~1e-7 relative); AdamW's g / sqrt(v) passes that on to 4 steps of updates of size lr = 0.01;
 #  - ZeRO-1 == plain data parallelism, bit for bit (same arithmetic per parameter, moments gathered);
-#  - a checkpoint of a 2-rank run resumes on 1 rank, and one of a 1-rank run on 2 ranks with ZeRO-1,
+#  - a 2-rank ZeRO-1 run resumes on 2 ranks bit for bit; a checkpoint of a 2-rank run resumes on 1 rank, and one of a 1-rank run on 2 ranks with ZeRO-1,
 #    each equal bit for bit to the uninterrupted run (the global batch stays 8 sequences).
 source "$(dirname "$0")/dp_common.sh" "$1"
 run1() { local dir=$1; shift; "$tttlm" train "$tmp/run.json" --quiet --set train.run_dir="$tmp/$dir" "$@"; }
@@ -37,6 +37,10 @@ rewind() {  # copy run $1 to $2 and make its step-2 checkpoint the latest, as if
   rm -rf "$(ck "$2" 4)"
   echo "step_00000002" >"$tmp/$2/checkpoints/latest"
 }
+rewind zero zero_resumed
+timeout 300 "${mpi[@]}" -np 2 "$tttlm" train "$tmp/zero_resumed" --resume --quiet
+same_checkpoint "$(ck zero 4)" "$(ck zero_resumed 4)" 0 0
+echo "ok: a 2-rank ZeRO-1 run resumed on 2 ranks == the uninterrupted run"
 rewind two two_to_one
 "$tttlm" train "$tmp/two_to_one" --resume --quiet
 same_checkpoint "$(ck one 4)" "$(ck two_to_one 4)" 0 0
