@@ -1,10 +1,13 @@
 // Model benchmarks on the CPU (issue 4): forward+backward time of one TTT layer inner loop, dual form vs
-// primal form, at the 125M layer's shape; tokens/s and peak RSS of training steps of a model config.
+// primal form, at the 125M layer's shape; tokens/s and peak RSS of training steps of a model config;
+// greedy decoding tokens/s, step by step (layers::Decoder) vs the full forward recomputed per token.
 // Usage:
 //   bench_models ttt [--batch B] [--seq T] [--reps N]            TTT-Linear and TTT-MLP dual vs primal
 //   bench_models step CONFIG [--batch B] [--seq T] [--reps N]    training steps (forward, backward, AdamW)
+//   bench_models decode CONFIG [--prompt T] [--new N] [--reps N] greedy decoding of N tokens after T
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,7 +18,9 @@
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/ttt.h"
 #include "core/philox.h"
+#include "autograd/ops/view.h"
 #include "layers/causal_lm.h"
+#include "layers/decoder.h"
 #include "layers/model_info.h"
 #include "train/optimizer.h"
 #include "train/run_config.h"
@@ -117,25 +122,87 @@ int bench_step(const std::string& config, int64_t B, int64_t T, int reps) {
   return 0;
 }
 
+int32_t argmax(const Tensor& logits, int64_t vocab) {  // logits (V') -> the best of the first `vocab`
+  std::vector<float> l = logits.to_vector<float>();
+  return static_cast<int32_t>(std::max_element(l.begin(), l.begin() + vocab) - l.begin());
+}
+
+// What train::generate_tokens did before the Decoder: one full forward over the last max_seq_len tokens
+// for every new token (greedy).
+std::vector<int32_t> generate_full_recompute(const layers::CausalLM& model, std::vector<int32_t> tokens, int64_t n) {
+  autograd::NoGradGuard ng;
+  const int64_t limit = model.config().max_seq_len;
+  std::vector<int32_t> out;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t keep = std::min<int64_t>(static_cast<int64_t>(tokens.size()), limit);
+    std::vector<int32_t> window(tokens.end() - keep, tokens.end());
+    const int64_t T = static_cast<int64_t>(window.size());
+    Tensor logits = model.forward(Tensor::from_vector(window, {1, T}));
+    out.push_back(argmax(ops::select(ops::select(logits, 0, 0), 0, T - 1), model.config().vocab_size));
+    tokens.push_back(out.back());
+  }
+  return out;
+}
+
+// Greedy decoding of N tokens after a T-token prompt (batch 1), best of `reps` runs of each path: the
+// Decoder's prefill and steps (tokens/s of the steps alone and end to end) vs the full recomputation.
+int bench_decode(const std::string& config, int64_t T, int64_t N, int reps) {
+  TTT_CHECK(T >= 1 && N >= 2, "[bench] decode needs --prompt >= 1 and --new >= 2, got ", T, " and ", N);
+  layers::ModelConfig c = train::load_run_config(config).model;
+  layers::CausalLM model(c);
+  model.materialize(cpu_device(), 0);
+  std::vector<int32_t> prompt(T);
+  for (int64_t i = 0; i < T; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % c.vocab_size);
+  layers::Decoder decoder(model, 1);
+  TTT_CHECK(decoder.max_positions() < 0 || T + N - 1 <= decoder.max_positions(), "[bench] prompt ", T, " + new ", N,
+            " exceeds max_seq_len = ", decoder.max_positions());
+  double prefill = 1e30, steps = 1e30, full = 1e30;
+  std::vector<int32_t> fast, slow;
+  for (int r = 0; r < std::max(1, reps); ++r) {
+    decoder.reset();
+    fast.clear();
+    Tensor logits;
+    prefill = std::min(prefill, seconds([&] { logits = decoder.prefill(Tensor::from_vector(prompt, {1, T})); }));
+    steps = std::min(steps, seconds([&] {
+      for (int64_t i = 0; i < N; ++i) {
+        fast.push_back(argmax(ops::select(logits, 0, 0), c.vocab_size));
+        if (i + 1 < N) logits = decoder.step(Tensor::from_vector(std::vector<int32_t>{fast.back()}, {1}));
+      }
+    }));
+    full = std::min(full, seconds([&] { slow = generate_full_recompute(model, prompt, N); }));
+  }
+  const double per_step = static_cast<double>(N - 1) / steps, recompute = static_cast<double>(N) / full;
+  std::printf("| %s | %lld | %lld | %lld | %.3f s | %.1f | %.1f | %.2f | %.0fx | %s |\n",
+              layers::model_kind_names()[static_cast<int>(c.kind)].c_str(), (long long)model.num_parameters(),
+              (long long)T, (long long)N, prefill, per_step, static_cast<double>(N) / (prefill + steps), recompute,
+              per_step / recompute, fast == slow ? "yes" : "NO");
+  return fast == slow ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_models ttt|step [CONFIG] [--batch B] [--seq T] [--reps N]\n");
+    std::fprintf(stderr,
+                 "usage: bench_models ttt|step|decode [CONFIG] [--batch B] [--seq T] [--reps N] [--prompt T] "
+                 "[--new N]\n");
     return 2;
   }
   std::string mode = argv[1], config;
-  int64_t B = 1, T = 2048;
+  int64_t B = 1, T = 2048, prompt = 128, fresh = 32;
   int reps = 3;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) B = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) T = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--new") && i + 1 < argc) fresh = std::atoll(argv[++i]);
     else config = argv[i];
   }
   try {
     if (mode == "ttt") return bench_ttt(B, T, reps);
     if (mode == "step") return bench_step(config, B, T, reps);
+    if (mode == "decode") return bench_decode(config, prompt, fresh, reps);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_models: %s\n", e.what());
     return 1;

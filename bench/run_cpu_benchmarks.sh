@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the CPU benchmarks whose results are committed in bench/results/ (GEMM, the TTT layer dual vs
-# primal, training steps of the 125M and tiny models). Usage: bench/run_cpu_benchmarks.sh [BUILD_DIR]
-# Takes about 15 minutes on 2 cores; run it on a quiet machine.
+# primal, training steps of the 125M and tiny models, greedy decoding step by step vs full recompute).
+# Usage: bench/run_cpu_benchmarks.sh [BUILD_DIR]
+# Takes about 16 minutes on 2 cores; run it on a quiet machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -28,3 +29,18 @@ mkdir -p "$out"
   done
 } | tee "$out/train_step_cpu.txt"
 "$build/bench/bench_loader" | tee "$out/loader_cpu.txt"
+{
+  echo "bench_models decode CONFIG --prompt T --new N --reps R, OMP_NUM_THREADS=$OMP_NUM_THREADS, commit $(git -C "$root" rev-parse --short HEAD)"
+  echo
+  echo "| kind | parameters | prompt | new | prefill | step tokens/s | end-to-end tokens/s | full-recompute tokens/s | step vs recompute | same tokens |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for k in transformer ttt-linear-mamba ttt-linear-transformer ttt-mlp-mamba ttt-mlp-transformer mamba; do
+    "$build/bench/bench_models" decode "$root/configs/models/$k-tiny.json" --prompt 128 --new 32 --reps 3
+  done
+  for k in ttt-linear-mamba transformer mamba; do
+    "$build/bench/bench_models" decode "$root/configs/models/$k-125m.json" --prompt 128 --new 16 --reps 2
+  done
+  for k in ttt-linear-mamba transformer; do
+    "$build/bench/bench_models" decode "$root/configs/models/$k-125m.json" --prompt 512 --new 8 --reps 1
+  done
+} | tee "$out/decode_cpu.txt"

@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "autograd/ops/activation.h"
+#include "autograd/ops/concat.h"
 #include "autograd/ops/conv.h"
+#include "autograd/ops/copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/norm.h"
@@ -24,6 +26,22 @@ Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, wei
 CausalConv::CausalConv(int64_t width, int64_t kernel, InitSpec weight_init, InitSpec bias_init)
     : weight(add_param("weight", {kernel, width}, weight_init)), bias(add_param("bias", {width}, bias_init)) {}
 Tensor CausalConv::forward(const Tensor& x) const { return ops::causal_conv1d(x, weight.value, bias.value); }
+
+Tensor CausalConv::init_history(int64_t batch) const {
+  return Tensor::zeros({batch, weight.value.size(0) - 1, weight.value.size(1)}, weight.value.dtype());
+}
+
+Tensor CausalConv::extend(const Tensor& x, Tensor& history) const {
+  const int64_t keep = weight.value.size(0) - 1, T = x.size(1);
+  TTT_CHECK(x.ndim() == 3 && history.ndim() == 3 && history.size(0) == x.size(0) && history.size(1) == keep &&
+                history.size(2) == x.size(2),
+            "[decode] conv input x ", x.describe(), " does not fit the history ", history.describe(),
+            " (expected (B, K-1, C) with K = ", keep + 1, ")");
+  if (keep == 0) return forward(x);
+  Tensor window = ops::concat({history, x}, 1);  // (B, K-1+T, C)
+  history = ops::contiguous(ops::narrow(window, 1, T, keep));
+  return ops::contiguous(ops::narrow(forward(window), 1, keep, T));
+}
 
 SwiGlu::SwiGlu(int64_t width, int64_t inner, double std)
     : w1(add_module("w1", std::make_unique<Linear>(width, inner, InitSpec::normal(std)))),

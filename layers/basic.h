@@ -35,6 +35,11 @@ class CausalConv : public Module {
  public:
   CausalConv(int64_t width, int64_t kernel, InitSpec weight_init, InitSpec bias_init);
   Tensor forward(const Tensor& x) const;  // (B, T, C)
+  // Decoding: `history` (B, K-1, C) holds the last K-1 inputs (zeros before the first token, as the forward
+  // reads zeros before time 0). extend() convolves T new inputs x (B, T, C) after them, with the forward's
+  // kernel and so the same arithmetic, and moves the history on. No gradient (call under NoGradGuard).
+  Tensor init_history(int64_t batch) const;
+  Tensor extend(const Tensor& x, Tensor& history) const;
   Parameter& weight;                      // (K, C)
   Parameter& bias;                        // (C)
 };

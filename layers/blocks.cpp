@@ -32,10 +32,30 @@ Tensor Block::forward(const Tensor& h_in, const ForwardContext& ctx) const {
   return ops::add(h, ffn.forward(ffn_norm.forward(h)));
 }
 
+Block::State Block::init_state(int64_t batch) const {
+  State s;
+  if (conv) s.conv = conv->init_history(batch);
+  if (ttt) s.ttt = ttt->init_state(batch);
+  if (attention) s.kv = attention->init_cache(batch);
+  return s;
+}
+
+Tensor Block::extend(const Tensor& h_in, const ForwardContext& ctx, State& s) const {
+  Tensor h = h_in;
+  if (conv) h = ops::add(h, conv->extend(conv_norm->forward(h), s.conv));
+  Tensor u = seq_norm.forward(h);
+  h = ops::add(h, ttt ? ttt->extend(u, ctx, s.ttt) : attention->extend(u, s.kv));
+  return ops::add(h, ffn.forward(ffn_norm.forward(h)));
+}
+
 MambaBlock::MambaBlock(const ModelConfig& c)
     : norm(add_module("norm", std::make_unique<RmsNorm>(c.hidden_size, c.rms_norm_eps))),
       mixer(add_module("mixer", std::make_unique<MambaMixer>(c))) {}
 
 Tensor MambaBlock::forward(const Tensor& h) const { return ops::add(h, mixer.forward(norm.forward(h))); }
+
+Tensor MambaBlock::extend(const Tensor& h, MambaMixer::State& s) const {
+  return ops::add(h, mixer.extend(norm.forward(h), s));
+}
 
 }  // namespace tttlm::layers

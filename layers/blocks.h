@@ -1,6 +1,7 @@
 // Residual blocks (ttt-spec §2.3, mamba-spec §2):
 //   Block:      [h += conv(rms(h))]  h += seq(rms(h))  h += ffn(rms(h))   seq = TTT layer or attention
 //   MambaBlock: h += mixer(rms(h))
+// extend() is the decoding form of forward(): T new tokens after those its State has seen (layers/decoder.h).
 #pragma once
 
 #include "layers/attention.h"
@@ -14,6 +15,15 @@ class Block : public Module {
  public:
   explicit Block(const ModelConfig& c);
   Tensor forward(const Tensor& h, const ForwardContext& ctx) const;
+
+  struct State {
+    Tensor conv;               // pre-conv history (B, K-1, C), when the block has a pre-conv
+    TttLayer::State ttt;       // TTT blocks
+    Attention::Cache kv;       // Transformer blocks
+  };
+  State init_state(int64_t batch) const;
+  Tensor extend(const Tensor& h, const ForwardContext& ctx, State& s) const;  // (B, T, C) -> (B, T, C)
+
   RmsNorm* conv_norm = nullptr;
   CausalConv* conv = nullptr;
   RmsNorm& seq_norm;
@@ -27,6 +37,8 @@ class MambaBlock : public Module {
  public:
   explicit MambaBlock(const ModelConfig& c);
   Tensor forward(const Tensor& h) const;
+  MambaMixer::State init_state(int64_t batch) const { return mixer.init_state(batch); }
+  Tensor extend(const Tensor& h, MambaMixer::State& s) const;  // (B, T, C) -> (B, T, C)
   RmsNorm& norm;
   MambaMixer& mixer;
 };

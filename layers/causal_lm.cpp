@@ -45,9 +45,9 @@ Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
   return norm_.forward(h);
 }
 
-Tensor CausalLM::forward(const Tensor& ids, const ForwardContext& ctx) const {
-  return ops::matmul(hidden(ids, ctx), ops::transpose(embed_.value, 0, 1));
-}
+Tensor CausalLM::forward(const Tensor& ids, const ForwardContext& ctx) const { return head(hidden(ids, ctx)); }
+
+Tensor CausalLM::head(const Tensor& hidden) const { return ops::matmul(hidden, ops::transpose(embed_.value, 0, 1)); }
 
 Tensor CausalLM::token_losses(const Tensor& ids, const Tensor& targets, const ForwardContext& ctx) const {
   return ops::cross_entropy(forward(ids, ctx), targets);

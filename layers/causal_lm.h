@@ -24,6 +24,13 @@ class CausalLM : public Module {
   // Per-token losses (B, T) (unmasked), for evaluation by position.
   Tensor token_losses(const Tensor& ids, const Tensor& targets, const ForwardContext& ctx = {}) const;
 
+  // The pieces of forward(), for step-by-step decoding (layers/decoder.h).
+  Tensor head(const Tensor& hidden) const;  // (..., C) -> logits (..., V') = hidden·Eᵀ
+  const Parameter& embedding() const { return embed_; }  // (V', C)
+  const std::vector<Block*>& blocks() const { return blocks_; }
+  const std::vector<MambaBlock*>& mamba_blocks() const { return mamba_blocks_; }
+  const RmsNorm& final_norm() const { return norm_; }
+
  private:
   ModelConfig config_;
   Parameter& embed_;

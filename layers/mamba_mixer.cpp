@@ -7,6 +7,7 @@
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/scan.h"
+#include "autograd/ops/view.h"
 
 namespace tttlm::layers {
 
@@ -41,15 +42,41 @@ MambaMixer::MambaMixer(const ModelConfig& c)
                                             return InitSpec::uniform(-b, b);
                                           }()))) {}
 
-Tensor MambaMixer::forward(const Tensor& h) const {
+Tensor MambaMixer::forward(const Tensor& h) const { return mix(h, nullptr); }
+
+MambaMixer::State MambaMixer::init_state(int64_t batch) const {
+  return {conv1d.init_history(batch), Tensor::zeros({batch, inner, state}, a_log.value.dtype()), true};
+}
+
+Tensor MambaMixer::extend(const Tensor& h, State& s) const { return mix(h, &s); }
+
+Tensor MambaMixer::mix(const Tensor& h, State* s) const {
   Tensor xz = in_proj.forward(h);  // (B, T, 2Di)
   auto parts = ops::split(xz, {inner, inner}, -1);
-  Tensor xc = ops::silu(conv1d.forward(parts[0]));
+  Tensor xc = ops::silu(s ? conv1d.extend(parts[0], s->conv) : conv1d.forward(parts[0]));
   Tensor dbl = x_proj.forward(xc);  // (B, T, R + 2N)
   auto pieces = ops::split(dbl, {rank, state, state}, -1);
   Tensor delta_raw = ops::linear(pieces[0], dt_weight.value);  // (B, T, Di)
   Tensor a = ops::neg(ops::exp(a_log.value));
-  Tensor y = ops::selective_scan(xc, delta_raw, a, pieces[1], pieces[2], d_skip.value, dt_bias.value, parts[1], chunk);
+  Tensor y;
+  if (!s) {
+    y = ops::selective_scan(xc, delta_raw, a, pieces[1], pieces[2], d_skip.value, dt_bias.value, parts[1], chunk);
+  } else if (s->fresh) {
+    ops::ScanResult r = ops::selective_scan_with_state(xc, delta_raw, a, pieces[1], pieces[2], d_skip.value,
+                                                       dt_bias.value, parts[1], chunk);
+    y = r.out;
+    s->ssm = r.last_state;
+  } else {
+    std::vector<Tensor> ys;
+    for (int64_t t = 0; t < h.size(1); ++t) {
+      auto at = [t](const Tensor& x) { return ops::select(x, 1, t); };  // (B, Di) or (B, N)
+      Tensor yt = ops::selective_scan_step(s->ssm, at(xc), at(delta_raw), at(parts[1]), at(pieces[1]), at(pieces[2]),
+                                           a, d_skip.value, dt_bias.value);
+      ys.push_back(ops::unsqueeze(yt, 1));
+    }
+    y = ops::concat(ys, 1);
+  }
+  if (s) s->fresh = false;
   return out_proj.forward(y);
 }
 

@@ -12,6 +12,19 @@ class MambaMixer : public Module {
  public:
   explicit MambaMixer(const ModelConfig& c);
   Tensor forward(const Tensor& h) const;  // (B, T, C) -> (B, T, C)
+
+  // Recurrent decoding (mamba-spec §6): the conv history (the last K-1 pre-conv inputs x) and the scan
+  // state h_{t-1} (B, Di, N) in the compute dtype, zeros before the first token.
+  struct State {
+    Tensor conv;  // (B, K-1, Di)
+    Tensor ssm;   // (B, Di, N)
+    bool fresh = true;  // nothing consumed yet: extend() may run the sequence scan from h = 0
+  };
+  State init_state(int64_t batch) const;
+  // T new tokens h (B, T, C) -> (B, T, C), advancing the state. A fresh state runs the forward's scan
+  // (selective_scan_with_state); later tokens go through selective_scan_step one at a time.
+  // No gradient (call under NoGradGuard).
+  Tensor extend(const Tensor& h, State& s) const;
   int64_t inner, state, rank, chunk;
   Linear& in_proj;     // (C, 2 Di)
   CausalConv& conv1d;  // (K, Di), (Di)
@@ -21,6 +34,9 @@ class MambaMixer : public Module {
   Parameter& a_log;      // (Di, N)
   Parameter& d_skip;     // D (Di)
   Linear& out_proj;    // (Di, C)
+
+ private:
+  Tensor mix(const Tensor& h, State* s) const;  // s null: the training forward
 };
 
 }  // namespace tttlm::layers

@@ -1,6 +1,7 @@
 #include "layers/ttt_layer.h"
 
 #include "autograd/ops/activation.h"
+#include "autograd/ops/concat.h"
 #include "autograd/ops/copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
@@ -47,12 +48,19 @@ TttLayer::TttLayer(const ModelConfig& c)
 }
 
 TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset) const {
+  return inner_inputs(u, ctx, position_offset, nullptr);
+}
+
+TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u,
+                                             const ForwardContext& ctx,
+                                             int64_t position_offset,
+                                             State* state) const {
   const int64_t T = u.size(1);
   Tensor q, k;
   if (share_qk) {
     Tensor s = wq.forward(u);
-    q = conv_q->forward(s);
-    k = conv_k->forward(s);
+    q = state ? conv_q->extend(s, state->conv_q) : conv_q->forward(s);
+    k = state ? conv_k->extend(s, state->conv_k) : conv_k->forward(s);
   } else {
     q = wq.forward(u);
     k = wk->forward(u);
@@ -71,7 +79,8 @@ TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardConte
   // tau_i = max(0, 1/(i+1) + l_i)
   std::vector<float> inv(mini_batch);
   for (int64_t i = 0; i < mini_batch; ++i) inv[i] = 1.0f / static_cast<float>(i + 1);
-  in.token_eta = ops::relu(ops::add(token_idx.value, host_tensor(inv, u.device())));
+  Tensor inv_t = ops::cast(host_tensor(inv, u.device()), token_idx.value.dtype());  // f64 models too
+  in.token_eta = ops::relu(ops::add(token_idx.value, inv_t));
   return in;
 }
 
@@ -91,6 +100,35 @@ Tensor TttLayer::forward(const Tensor& u, const ForwardContext& ctx) const {
                  : ops::ttt_linear(in.q, in.k, in.v, in.token_eta, in.ttt_lr, w1.value, b1.value, ttt_norm_weight.value,
                                    ttt_norm_bias.value, opt);
   return output(u, z);
+}
+
+TttLayer::State TttLayer::init_state(int64_t batch) const {
+  State s;
+  if (share_qk) {
+    s.conv_q = conv_q->init_history(batch);
+    s.conv_k = conv_k->init_history(batch);
+  }
+  if (mlp)
+    s.inner_mlp = ops::ttt_mlp_decode_init(w1.value, b1.value, w2->value, b2->value, batch);
+  else
+    s.inner_linear = ops::ttt_linear_decode_init(w1.value, b1.value, batch);
+  return s;
+}
+
+Tensor TttLayer::extend(const Tensor& u, const ForwardContext& ctx, State& s) const {
+  InnerInputs in = inner_inputs(u, ctx, s.position(), &s);
+  ops::TttOptions opt;
+  opt.mini_batch = mini_batch;
+  std::vector<Tensor> z;
+  for (int64_t t = 0; t < u.size(1); ++t) {
+    auto at = [t](const Tensor& x) { return ops::select(x, 2, t); };  // (B, H, D) and (B, H)
+    Tensor zt = mlp ? ops::ttt_mlp_decode_step(s.inner_mlp, at(in.q), at(in.k), at(in.v), in.token_eta, at(in.ttt_lr),
+                                               ttt_norm_weight.value, ttt_norm_bias.value, opt)
+                    : ops::ttt_linear_decode_step(s.inner_linear, at(in.q), at(in.k), at(in.v), in.token_eta,
+                                                  at(in.ttt_lr), ttt_norm_weight.value, ttt_norm_bias.value, opt);
+    z.push_back(ops::unsqueeze(zt, 2));
+  }
+  return output(u, ops::concat(z, 2));  // z (B, H, T, D)
 }
 
 }  // namespace tttlm::layers

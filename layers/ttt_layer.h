@@ -2,9 +2,11 @@
 // causal convs in the Mamba backbone), RoPE with positions t mod mini_batch, the learnable inner learning
 // rate (token-index term and per-head gate of the layer input), the inner loop as one fused op
 // (ops::ttt_linear / ops::ttt_mlp, dual form), post LayerNorm, the optional GELU gate, and the output
-// projection. Input u is the seq_norm'ed hidden state (B, T, C).
+// projection. Input u is the seq_norm'ed hidden state (B, T, C). Decoding (ttt-spec §3.11) carries the inner
+// state from token to token with ops::ttt_linear_decode_step / ttt_mlp_decode_step (CPU only).
 #pragma once
 
+#include "autograd/ops/ttt.h"
 #include "layers/basic.h"
 #include "layers/forward_context.h"
 #include "layers/model_config.h"
@@ -24,6 +26,19 @@ class TttLayer : public Module {
   };
   InnerInputs inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset = 0) const;
   Tensor output(const Tensor& u, const Tensor& z) const;  // z (B, H, T, D) -> (B, T, C)
+
+  // Decoding state: the conv_q/conv_k histories (share_qk only) and the inner-loop state of the current
+  // mini-batch (inner_linear or inner_mlp, by `mlp`); its `position` counts the tokens consumed.
+  struct State {
+    Tensor conv_q, conv_k;  // (B, K-1, C)
+    ops::TttLinearDecodeState inner_linear;
+    ops::TttMlpDecodeState inner_mlp;
+    int64_t position() const { return inner_linear.w.defined() ? inner_linear.position : inner_mlp.position; }
+  };
+  State init_state(int64_t batch) const;
+  // T new tokens u (B, T, C) -> (B, T, C): the projections, convs and gate for all T at once, then the inner
+  // loop one token at a time. CPU, no gradient (call under NoGradGuard).
+  Tensor extend(const Tensor& u, const ForwardContext& ctx, State& s) const;
 
   bool mlp;
   bool share_qk, use_gate;
@@ -46,6 +61,9 @@ class TttLayer : public Module {
   Parameter& b1;  // (H, D) / (H, 4D)
   Parameter* w2 = nullptr;  // (H, 4D, D)
   Parameter* b2 = nullptr;  // (H, D)
+
+ private:
+  InnerInputs inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset, State* s) const;
 };
 
 }  // namespace tttlm::layers

@@ -3,25 +3,26 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/engine.h"
-#include "autograd/ops/copy.h"
-#include "autograd/ops/view.h"
 #include "core/philox.h"
+#include "layers/decoder.h"
 
 namespace tttlm::train {
 
 std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> tokens, int64_t max_new_tokens,
                                      double temperature, uint64_t seed, int32_t stop_id) {
-  autograd::NoGradGuard ng;
   TTT_CHECK(!tokens.empty(), "[generate] the prompt encodes to no tokens");
-  const Device device = model.parameters().front()->value.device();
-  const int64_t limit = model.config().max_seq_len;
   std::vector<int32_t> out;
+  if (max_new_tokens <= 0) return out;
+  layers::Decoder decoder(model, 1);
+  const int64_t limit = decoder.max_positions();  // -1: no limit
+  auto prefill_last = [&](int64_t length) {
+    decoder.reset();
+    std::vector<int32_t> window(tokens.end() - length, tokens.end());
+    return decoder.prefill(Tensor::from_vector(window, {1, length}));
+  };
+  const int64_t prompt = static_cast<int64_t>(tokens.size());
+  Tensor logits = prefill_last(limit < 0 ? prompt : std::min(prompt, limit));  // (1, V')
   for (int64_t n = 0; n < max_new_tokens; ++n) {
-    std::vector<int32_t> window(tokens.end() - std::min<int64_t>(static_cast<int64_t>(tokens.size()), limit), tokens.end());
-    const int64_t T = static_cast<int64_t>(window.size());
-    Tensor ids = ops::to(Tensor::from_vector(window, {1, T}), device);
-    Tensor logits = ops::to(ops::contiguous(ops::select(ops::select(model.forward(ids), 0, 0), 0, T - 1)), cpu_device());
     std::vector<double> l = logits.to_vector<double>();
     l.resize(static_cast<size_t>(model.config().vocab_size));  // never sample Mamba's padding rows
     int32_t next = 0;
@@ -41,7 +42,11 @@ std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<
     }
     tokens.push_back(next);
     out.push_back(next);
-    if (next == stop_id) break;
+    if (next == stop_id || n + 1 == max_new_tokens) break;
+    if (limit >= 0 && decoder.position() == limit)
+      logits = prefill_last(std::max<int64_t>(1, limit / 2));
+    else
+      logits = decoder.step(Tensor::from_vector(std::vector<int32_t>{next}, {1}));
   }
   return out;
 }

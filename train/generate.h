@@ -1,5 +1,8 @@
-// Text generation from a model: sampling with temperature (0 = greedy) from the full-sequence forward at
-// each new token (the cost is quadratic in the length; fine for the short samples `tttlm generate` makes).
+// Text generation from a model: sampling with temperature (0 = greedy). The prompt is prefilled into a
+// layers::Decoder and each new token costs one decoding step (on the CPU; a CUDA model is copied there).
+// TTT and Mamba models keep the whole context. A Transformer holds at most max_seq_len positions: a longer
+// prompt is cut to its last max_seq_len tokens, and when the cache is full the decoder restarts from the
+// last max_seq_len / 2 tokens (one prefill), so every prediction sees at least that much context.
 #pragma once
 
 #include <cstdint>
