@@ -140,7 +140,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, const s
     Device dev = p->value.defined() ? p->value.device() : cpu_device();
     Tensor v = ops::cast(it->second, Dtype::f32);
     v = ops::contiguous(v).detach();
-    p->value = dev.is_cpu() ? (v.same(it->second) ? v.copy_to(dev) : v) : v.copy_to(dev);
+    // A fresh tensor on the target device is kept; the caller's own tensor, or one elsewhere, is copied.
+    p->value = (v.same(it->second) || v.device() != dev) ? v.copy_to(dev) : v;
     p->value.set_requires_grad(true);
     p->value.autograd_meta().name = p->name;
   }
