@@ -29,6 +29,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string fmt_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string model_hash(const RunConfig& c) {
   return std::to_string(std::hash<std::string>{}(c.model.to_json().dump()));
 }
@@ -176,7 +182,14 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   };
 
   std::unique_ptr<GradReducer> reducer;
-  if (comm.world_size() > 1) reducer = std::make_unique<GradReducer>(params, comm, cfg.parallel.bucket_mb);
+  if (comm.world_size() > 1) {
+    reducer = std::make_unique<GradReducer>(params, comm, cfg.parallel.bucket_mb);
+    if (root && !options.quiet)
+      progress.message("data parallel: " + std::to_string(reducer->stats().bytes >> 20) + " MiB of gradients in " +
+                       std::to_string(reducer->stats().buckets) + " buckets of >= " + fmt_g(cfg.parallel.bucket_mb) + " MB, all-reduced during the last micro-batch's backward" +
+                       (zero ? "; ZeRO-1: this rank keeps " + std::to_string(opt.state_numel() * 4 >> 20) +
+                                   " MiB of AdamW moments" : ""));
+  }
 
   TrainResult result;
   result.run_dir = run_dir;
