@@ -1,9 +1,11 @@
 // Backend-agnostic pieces of the TTT dual form: the math of one (b, h), written once against an executor and
 // compiled by g++ (kernels/cpu: serial, one OpenMP thread per (b, h)) and nvcc (kernels/cuda/ttt.cu: one
-// block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n and return when all
-// are done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or
-// B. Race-free on a block because every store goes through them and, within one call, f(i) stores only to
-// locations that belong to i (its row, column or element) and reads nothing another index stores.
+// block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n, ex.for_rows(rows,
+// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all are
+// done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or B;
+// ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
+// Race-free on a block because every store goes through them and, within one call, f(i) (or f(i, j)) stores
+// only to locations that belong to its index (row, column or element) and reads nothing another index stores.
 #pragma once
 
 #include <cmath>
@@ -20,6 +22,15 @@
 #else
 #define TTT_INNER inline
 #define TTT_HD inline
+#endif
+
+// TTT_SIMD_SUM(a, b): lets g++ vectorise the next loop, which sums into a and b (per-lane partial sums, an
+// order fixed by the build); nothing under nvcc, where a row is one thread's serial loop.
+#if defined(__CUDACC__)
+#define TTT_SIMD_SUM(...)
+#else
+#define TTT_PRAGMA(x) _Pragma(#x)
+#define TTT_SIMD_SUM(...) TTT_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 #endif
 
 namespace tttlm::kernels::ttt_dual {
@@ -149,6 +160,37 @@ TTT_INNER void ln_l2_grad_row(
   for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
 }
 
+// ln_normalize_row and ln_l2_grad_row with vectorised sums, for the dual form (the primal keeps the serial
+// ones above as its reference order).
+template <class T>
+TTT_INNER T ln_normalize_row_simd(T* z, int64_t n) {
+  T mean = 0;
+  TTT_SIMD_SUM(mean)
+  for (int64_t c = 0; c < n; ++c) mean += z[c];
+  mean /= T(n);
+  T var = 0;
+  TTT_SIMD_SUM(var)
+  for (int64_t c = 0; c < n; ++c) var += (z[c] - mean) * (z[c] - mean);
+  T rstd = T(1) / sqrt_of(var / T(n) + T(kLnEps));
+  for (int64_t c = 0; c < n; ++c) z[c] = (z[c] - mean) * rstd;
+  return rstd;
+}
+template <class T>
+TTT_INNER void ln_l2_grad_row_simd(
+    const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
+  T mean_g = 0, mean_gx = 0;
+  TTT_SIMD_SUM(mean_g, mean_gx)
+  for (int64_t c = 0; c < n; ++c) {
+    e[c] = gamma[c] * xhat[c] + beta[c] - (k ? v[c] - k[c] : v[c]);
+    T gh = gamma[c] * e[c];
+    mean_g += gh;
+    mean_gx += gh * xhat[c];
+  }
+  mean_g /= T(n);
+  mean_gx /= T(n);
+  for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
+}
+
 // Backward of ln_l2_grad_row (the second derivative of LN): from dg, writes dz (w.r.t. the LN input),
 // dtarget, and this row's parts of dgamma and dbeta (summed over rows by the caller).
 template <class T>
@@ -164,6 +206,7 @@ TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
                                        T* dbeta_part,
                                        int64_t n) {
   T mean_gx = 0, mean_u = 0, mean_ux = 0, dsigma = 0;
+  TTT_SIMD_SUM(mean_gx, mean_u, mean_ux, dsigma)
   for (int64_t c = 0; c < n; ++c) {
     T u = dg[c] * rstd;
     mean_gx += gamma[c] * e[c] * xhat[c];
@@ -177,6 +220,7 @@ TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
   dsigma *= rstd;  // g ∝ 1/sigma: d/dsigma = −g/sigma
   // dz holds dxhat until the final projection.
   T mean_dx = 0, mean_dxx = 0;
+  TTT_SIMD_SUM(mean_dx, mean_dxx)
   for (int64_t c = 0; c < n; ++c) {
     T u = dg[c] * rstd;
     T gh = gamma[c] * e[c];
@@ -201,6 +245,7 @@ template <class T>
 TTT_INNER void ln_backward_row(
     const T* xhat, T rstd, const T* gamma, const T* dy, T* dz, T* dgamma_part, int64_t n) {
   T mean_d = 0, mean_dx = 0;
+  TTT_SIMD_SUM(mean_d, mean_dx)
   for (int64_t c = 0; c < n; ++c) {
     T d = dy[c] * gamma[c];
     dgamma_part[c] = dy[c] * xhat[c];
@@ -271,16 +316,6 @@ TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
   return hd;
 }
 
-// acc[c] += sign·Σ_i x[i, c] over a (rows, cols) matrix, rows in order.
-template <class T, class Ex>
-TTT_INNER void add_col_sums(Ex& ex, int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
-  ex.for_each(cols, [&](int64_t c) {
-    T s = 0;
-    for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
-    acc[c] += sign * s;
-  });
-}
-
 template <class T, class Ex>
 TTT_INNER void copy_n(Ex& ex, int64_t n, const T* src, T* dst) {
   ex.for_n(n, [&](int64_t i) { dst[i] = src[i]; });
@@ -290,12 +325,123 @@ TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
   ex.for_n(n, [&](int64_t i) { dst[i] = value; });
 }
 
+// The row phases shared by TTT-Linear and TTT-MLP. loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g
+// with e = LN(z) − target (z normalised in place, rstd (r)); without LN, e = g = z − target.
+template <class T, class Ex>
+TTT_INNER void loss_grad_rows(
+    Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* k, const T* v, T* z, T* rstd, T* e, T* g) {
+  const int64_t d = hd.dim;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { z[i * d + j] += bias[j]; });
+  if (hd.layer_norm) {
+    ex.for_n(r, [&](int64_t i) {
+      rstd[i] = ln_normalize_row_simd(z + i * d, d);
+      ln_l2_grad_row_simd(z + i * d,
+                          rstd[i],
+                          v + i * d,
+                          hd.residual ? k + i * d : nullptr,
+                          hd.gamma,
+                          hd.beta,
+                          e + i * d,
+                          g + i * d,
+                          d);
+    });
+  } else {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      const int64_t idx = i * d + j;
+      e[idx] = z[idx] - (hd.residual ? v[idx] - k[idx] : v[idx]);
+      g[idx] = e[idx];
+    });
+  }
+}
+
+// Backward of loss_grad_rows from dg (r, D): dz (w.r.t. z before normalisation), dv = −dtarget; dgamma and
+// dbeta accumulate into gr (pg, pb: (r, D) scratch).
+template <class T, class Ex>
+TTT_INNER void loss_grad_rows_backward(Ex& ex,
+                                       const Head<T> hd,
+                                       int64_t r,
+                                       const T* xhat,
+                                       const T* rstd,
+                                       const T* e,
+                                       const T* g,
+                                       const T* dg,
+                                       T* dz,
+                                       T* dv,
+                                       T* pg,
+                                       T* pb,
+                                       const HeadGrads<T> gr) {
+  const int64_t d = hd.dim;
+  if (hd.layer_norm) {
+    ex.for_n(r, [&](int64_t i) {
+      ln_l2_grad_row_backward(xhat + i * d,
+                              rstd[i],
+                              e + i * d,
+                              g + i * d,
+                              hd.gamma,
+                              dg + i * d,
+                              dz + i * d,
+                              dv + i * d,
+                              pg + i * d,
+                              pb + i * d,
+                              d);
+    });
+    ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+    ex.add_col_sums(r, d, pb, gr.dbeta, T(1));
+  } else {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      dz[i * d + j] = dg[i * d + j];
+      dv[i * d + j] = -dg[i * d + j];
+    });
+  }
+}
+
+// output_rows: zb (r, D) += bias, normalised in place when LN (rstd (r)); out (r, D) = [q +] LN(zb) unless
+// out is null.
+template <class T, class Ex>
+TTT_INNER void output_rows(Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out) {
+  const int64_t d = hd.dim;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { zb[i * d + j] += bias[j]; });
+  if (hd.layer_norm) ex.for_n(r, [&](int64_t i) { rstd[i] = ln_normalize_row_simd(zb + i * d, d); });
+  if (out)
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      const int64_t idx = i * d + j;
+      out[idx] = (hd.residual ? q[idx] : T(0)) + (hd.layer_norm ? hd.gamma[j] * zb[idx] + hd.beta[j] : zb[idx]);
+    });
+}
+
+// Backward of output_rows from dout (r, D): dq = dout (residual) or 0, dzb; dgamma and dbeta accumulate into
+// gr (pg: (r, D) scratch).
+template <class T, class Ex>
+TTT_INNER void output_rows_backward(Ex& ex,
+                                    const Head<T> hd,
+                                    int64_t r,
+                                    const T* xo,
+                                    const T* rstdo,
+                                    const T* dout,
+                                    T* dq,
+                                    T* dzb,
+                                    T* pg,
+                                    const HeadGrads<T> gr) {
+  const int64_t d = hd.dim;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    dq[i * d + j] = hd.residual ? dout[i * d + j] : T(0);
+    if (!hd.layer_norm) dzb[i * d + j] = dout[i * d + j];
+  });
+  if (hd.layer_norm) {
+    ex.for_n(r, [&](int64_t i) {
+      ln_backward_row(xo + i * d, rstdo[i], hd.gamma, dout + i * d, dzb + i * d, pg + i * d, d);
+    });
+    ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+    ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
+  }
+}
+
 // The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the
 // diagonal, 0 above; eta_ij = tau_i·lr_j below; p = eta ⊙ mask (the dual form's coefficient of G).
 template <class T, class Ex>
 TTT_INNER void build_mask(Ex& ex, int64_t r, const T* tau, const T* lr, T* mask, T* eta, T* p) {
-  ex.for_n(r * r, [&](int64_t idx) {
-    int64_t i = idx / r, j = idx % r;
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
     if (j <= i) {
       mask[idx] += T(1);
       if (eta) eta[idx] = tau[i] * lr[j];
