@@ -24,13 +24,11 @@
 #define TTT_HD inline
 #endif
 
-// TTT_SIMD_SUM(a, b): lets g++ vectorise the next loop, which sums into a and b (per-lane partial sums, an
-// order fixed by the build); nothing under nvcc, where a row is one thread's serial loop.
+// TTT_SIMD: lets g++ vectorise the next loop, whose iterations are independent; nothing under nvcc.
 #if defined(__CUDACC__)
-#define TTT_SIMD_SUM(...)
+#define TTT_SIMD
 #else
-#define TTT_PRAGMA(x) _Pragma(#x)
-#define TTT_SIMD_SUM(...) TTT_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#define TTT_SIMD _Pragma("omp simd")
 #endif
 
 namespace tttlm::kernels::ttt_dual {
@@ -160,34 +158,58 @@ TTT_INNER void ln_l2_grad_row(
   for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
 }
 
-// ln_normalize_row and ln_l2_grad_row with vectorised sums, for the dual form (the primal keeps the serial
-// ones above as its reference order).
+// Σ_{c<n} f(c), the row statistics of the dual form. g++: 16 interleaved partial sums (the loop vectorises),
+// then a pairwise tree in registers, the same order for every vector width; nvcc: one thread's serial sum.
+template <class T, class F>
+TTT_INNER T row_sum(int64_t n, F&& f) {
+#if defined(__CUDACC__)
+  T s = 0;
+  for (int64_t c = 0; c < n; ++c) s += f(c);
+  return s;
+#else
+  T p[16] = {};
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16)
+    for (int l = 0; l < 16; ++l) p[l] += f(c + l);
+  for (int l = 0; c + l < n; ++l) p[l] += f(c + l);
+  typedef T V16 __attribute__((vector_size(16 * sizeof(T))));
+  typedef T V8 __attribute__((vector_size(8 * sizeof(T))));
+  typedef T V4 __attribute__((vector_size(4 * sizeof(T))));
+  typedef T V2 __attribute__((vector_size(2 * sizeof(T))));
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  const V8 h8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const V4 h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
+  const V2 h2 = __builtin_shufflevector(h4, h4, 0, 1) + __builtin_shufflevector(h4, h4, 2, 3);
+  return h2[0] + h2[1];
+#endif
+}
+
+// ln_normalize_row and ln_l2_grad_row with row_sum's order, for the dual form (the primal keeps the serial
+// ones above as its reference).
 template <class T>
 TTT_INNER T ln_normalize_row_simd(T* z, int64_t n) {
-  T mean = 0;
-  TTT_SIMD_SUM(mean)
-  for (int64_t c = 0; c < n; ++c) mean += z[c];
-  mean /= T(n);
-  T var = 0;
-  TTT_SIMD_SUM(var)
-  for (int64_t c = 0; c < n; ++c) var += (z[c] - mean) * (z[c] - mean);
-  T rstd = T(1) / sqrt_of(var / T(n) + T(kLnEps));
+  const T mean = row_sum<T>(n, [&](int64_t c) { return z[c]; }) / T(n);
+  const T var = row_sum<T>(n, [&](int64_t c) { return (z[c] - mean) * (z[c] - mean); }) / T(n);
+  const T rstd = T(1) / sqrt_of(var + T(kLnEps));
+  TTT_SIMD
   for (int64_t c = 0; c < n; ++c) z[c] = (z[c] - mean) * rstd;
   return rstd;
 }
 template <class T>
 TTT_INNER void ln_l2_grad_row_simd(
     const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
-  T mean_g = 0, mean_gx = 0;
-  TTT_SIMD_SUM(mean_g, mean_gx)
-  for (int64_t c = 0; c < n; ++c) {
-    e[c] = gamma[c] * xhat[c] + beta[c] - (k ? v[c] - k[c] : v[c]);
-    T gh = gamma[c] * e[c];
-    mean_g += gh;
-    mean_gx += gh * xhat[c];
+  if (k) {
+    TTT_SIMD
+    for (int64_t c = 0; c < n; ++c) e[c] = gamma[c] * xhat[c] + beta[c] - (v[c] - k[c]);
+  } else {
+    TTT_SIMD
+    for (int64_t c = 0; c < n; ++c) e[c] = gamma[c] * xhat[c] + beta[c] - v[c];
   }
-  mean_g /= T(n);
-  mean_gx /= T(n);
+  const T mean_g = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c]; }) / T(n);
+  const T mean_gx = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c] * xhat[c]; }) / T(n);
+  TTT_SIMD
   for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
 }
 
@@ -205,22 +227,12 @@ TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
                                        T* dgamma_part,
                                        T* dbeta_part,
                                        int64_t n) {
-  T mean_gx = 0, mean_u = 0, mean_ux = 0, dsigma = 0;
-  TTT_SIMD_SUM(mean_gx, mean_u, mean_ux, dsigma)
-  for (int64_t c = 0; c < n; ++c) {
-    T u = dg[c] * rstd;
-    mean_gx += gamma[c] * e[c] * xhat[c];
-    mean_u += u;
-    mean_ux += u * xhat[c];
-    dsigma -= dg[c] * g[c];
-  }
-  mean_gx /= T(n);
-  mean_u /= T(n);
-  mean_ux /= T(n);
-  dsigma *= rstd;  // g ∝ 1/sigma: d/dsigma = −g/sigma
+  const T mean_gx = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c] * xhat[c]; }) / T(n);
+  const T mean_u = row_sum<T>(n, [&](int64_t c) { return dg[c] * rstd; }) / T(n);
+  const T mean_ux = row_sum<T>(n, [&](int64_t c) { return dg[c] * rstd * xhat[c]; }) / T(n);
+  const T dsigma = -row_sum<T>(n, [&](int64_t c) { return dg[c] * g[c]; }) * rstd;  // g ∝ 1/sigma
   // dz holds dxhat until the final projection.
-  T mean_dx = 0, mean_dxx = 0;
-  TTT_SIMD_SUM(mean_dx, mean_dxx)
+  TTT_SIMD
   for (int64_t c = 0; c < n; ++c) {
     T u = dg[c] * rstd;
     T gh = gamma[c] * e[c];
@@ -229,13 +241,11 @@ TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
     dgamma_part[c] = dgh * e[c] + de * xhat[c];
     dbeta_part[c] = de;
     dtarget[c] = -de;
-    T dx = -mean_gx * u - gh * mean_ux + de * gamma[c];
-    dz[c] = dx;
-    mean_dx += dx;
-    mean_dxx += dx * xhat[c];
+    dz[c] = -mean_gx * u - gh * mean_ux + de * gamma[c];
   }
-  mean_dx /= T(n);
-  mean_dxx /= T(n);
+  const T mean_dx = row_sum<T>(n, [&](int64_t c) { return dz[c]; }) / T(n);
+  const T mean_dxx = row_sum<T>(n, [&](int64_t c) { return dz[c] * xhat[c]; }) / T(n);
+  TTT_SIMD
   for (int64_t c = 0; c < n; ++c)
     dz[c] = rstd * (dz[c] - mean_dx - xhat[c] * mean_dxx) + dsigma * xhat[c] / T(n);
 }
@@ -244,16 +254,11 @@ TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
 template <class T>
 TTT_INNER void ln_backward_row(
     const T* xhat, T rstd, const T* gamma, const T* dy, T* dz, T* dgamma_part, int64_t n) {
-  T mean_d = 0, mean_dx = 0;
-  TTT_SIMD_SUM(mean_d, mean_dx)
-  for (int64_t c = 0; c < n; ++c) {
-    T d = dy[c] * gamma[c];
-    dgamma_part[c] = dy[c] * xhat[c];
-    mean_d += d;
-    mean_dx += d * xhat[c];
-  }
-  mean_d /= T(n);
-  mean_dx /= T(n);
+  TTT_SIMD
+  for (int64_t c = 0; c < n; ++c) dgamma_part[c] = dy[c] * xhat[c];
+  const T mean_d = row_sum<T>(n, [&](int64_t c) { return dy[c] * gamma[c]; }) / T(n);
+  const T mean_dx = row_sum<T>(n, [&](int64_t c) { return dy[c] * gamma[c] * xhat[c]; }) / T(n);
+  TTT_SIMD
   for (int64_t c = 0; c < n; ++c) dz[c] = rstd * (dy[c] * gamma[c] - mean_d - xhat[c] * mean_dx);
 }
 
@@ -318,11 +323,11 @@ TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
 
 template <class T, class Ex>
 TTT_INNER void copy_n(Ex& ex, int64_t n, const T* src, T* dst) {
-  ex.for_n(n, [&](int64_t i) { dst[i] = src[i]; });
+  ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = src[i]; });
 }
 template <class T, class Ex>
 TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
-  ex.for_n(n, [&](int64_t i) { dst[i] = value; });
+  ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
 }
 
 // The row phases shared by TTT-Linear and TTT-MLP. loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g
@@ -423,10 +428,8 @@ TTT_INNER void output_rows_backward(Ex& ex,
                                     T* pg,
                                     const HeadGrads<T> gr) {
   const int64_t d = hd.dim;
-  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
-    dq[i * d + j] = hd.residual ? dout[i * d + j] : T(0);
-    if (!hd.layer_norm) dzb[i * d + j] = dout[i * d + j];
-  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { dq[i * d + j] = hd.residual ? dout[i * d + j] : T(0); });
+  if (!hd.layer_norm) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dzb[i * d + j] = dout[i * d + j]; });
   if (hd.layer_norm) {
     ex.for_n(r, [&](int64_t i) {
       ln_backward_row(xo + i * d, rstdo[i], hd.gamma, dout + i * d, dzb + i * d, pg + i * d, d);

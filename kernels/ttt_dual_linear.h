@@ -97,14 +97,13 @@ TTT_INNER void linear_mb_backward(Ex& ex,
   // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')
   ex.mm_nn(Mm::set, r, d, d, k, dw, S.h);
   ex.for_n(r, [&](int64_t j) {
-    T el = tau[r - 1] * lr[j], dl = 0;
+    const T el = tau[r - 1] * lr[j];
+    TTT_SIMD
     for (int64_t a = 0; a < d; ++a) {
-      T h = -(S.h[j * d + a] + db[a]);
-      dl += C.g[j * d + a] * h;
-      S.dg[j * d + a] = el * h;
+      S.dg[j * d + a] = -el * (S.h[j * d + a] + db[a]);
       S.s[j * d + a] = el * C.g[j * d + a];
     }
-    S.del[j] = dl;
+    S.del[j] = -row_sum<T>(d, [&](int64_t a) { return C.g[j * d + a] * (S.h[j * d + a] + db[a]); });
   });
   ex.mm_nt(Mm::set_neg, r, d, d, S.s, dw, dk);
   // Z̄ = Q·W + b − P·G

@@ -140,20 +140,19 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.mm_nn(Mm::set, r, I, d, k, dst.w1, S.h1);
   ex.mm_nn(Mm::set, r, d, I, C.x2, dst.w2, S.h2);
   ex.for_n(r, [&](int64_t j) {
-    T el = tau[r - 1] * lr[j], dl = 0;
+    const T el = tau[r - 1] * lr[j];
+    TTT_SIMD
     for (int64_t a = 0; a < I; ++a) {
-      T h = -(S.h1[j * I + a] + dst.b1[a]);
-      dl += C.g1[j * I + a] * h;
-      S.dg1[j * I + a] = el * h;
+      S.dg1[j * I + a] = -el * (S.h1[j * I + a] + dst.b1[a]);
       S.s1[j * I + a] = el * C.g1[j * I + a];
     }
+    TTT_SIMD
     for (int64_t a = 0; a < d; ++a) {
-      T h = -(S.h2[j * d + a] + dst.b2[a]);
-      dl += C.g2[j * d + a] * h;
-      S.dg2[j * d + a] = el * h;
+      S.dg2[j * d + a] = -el * (S.h2[j * d + a] + dst.b2[a]);
       S.s2[j * d + a] = el * C.g2[j * d + a];
     }
-    S.del[j] = dl;
+    S.del[j] = -(row_sum<T>(I, [&](int64_t a) { return C.g1[j * I + a] * (S.h1[j * I + a] + dst.b1[a]); }) +
+                 row_sum<T>(d, [&](int64_t a) { return C.g2[j * d + a] * (S.h2[j * d + a] + dst.b2[a]); }));
   });
   ex.mm_nt(Mm::set_neg, r, d, I, S.s1, dst.w1, dk);
   ex.mm_nt(Mm::set_neg, r, I, d, S.s2, dst.w2, S.dx2);

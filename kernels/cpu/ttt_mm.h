@@ -51,17 +51,24 @@ inline void mm_tile(Mm mode,
   using S = Simd<T>;
   using V = typename S::V;
   V acc[MR][NV];
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V{};
   for (int64_t k = 0; k < K; ++k) {
     V b[NV];
+#pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) b[v] = S::load(B + k * ldb + v * S::kLanes);
+#pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
       const V a = S::splat(A[r * a_rs + k * a_ks]);
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       T* c = C + r * ldc + v * S::kLanes;
       V out = acc[r][v];
