@@ -1,18 +1,48 @@
 // CPU side of the TTT kernels: the serial executor that runs the per-(b, h) dual-form math of
-// kernels/ttt_dual*.h inside one OpenMP thread (small products as plain loops vectorised with `omp simd`,
-// always in the same order, so results do not depend on the thread count), and the fixed-order sums of
-// per-(b, h) parameter gradients.
+// kernels/ttt_dual*.h inside one OpenMP thread (small products from ttt_mm.h, loops vectorised with
+// `omp simd`, always in the same order, so results do not depend on the thread count), the per-thread
+// workspaces, and the fixed-order sums of per-(b, h) parameter gradients.
 #pragma once
+
+#include <omp.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "core/allocator.h"
 #include "kernels/cpu/ttt_mm.h"
 #include "kernels/ttt_dual.h"
 
 namespace tttlm::kernels::cpu::ttt_detail {
 
 using ttt_dual::Mm;
+
+// Uninitialised memory from the caching CPU allocator, taken before a parallel region (nothing throws
+// inside it); big blocks are reused across calls without page faults.
+template <class T>
+class CpuBuffer {
+ public:
+  explicit CpuBuffer(int64_t n) : data_(static_cast<T*>(cpu_alloc(sizeof(T) * static_cast<size_t>(n)))) {}
+  ~CpuBuffer() { cpu_free(data_); }
+  CpuBuffer(const CpuBuffer&) = delete;
+  CpuBuffer& operator=(const CpuBuffer&) = delete;
+  T* data() const { return data_; }
+
+ private:
+  T* data_;
+};
+
+// One workspace of `n` elements per OpenMP thread; get() is the calling thread's.
+template <class T>
+class ThreadWorkspaces {
+ public:
+  explicit ThreadWorkspaces(int64_t n) : stride_((n + 15) / 16 * 16), buf_(stride_ * omp_get_max_threads()) {}
+  T* get() const { return buf_.data() + omp_get_thread_num() * stride_; }
+
+ private:
+  int64_t stride_;
+  CpuBuffer<T> buf_;
+};
 
 struct CpuExec {
   template <class F>
@@ -36,15 +66,23 @@ struct CpuExec {
   void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
     mm_strided(mode, M, N, K, A, K, 1, B, C);
   }
-  // C (M, N) op= A (M, K) · B (N, K)ᵀ, as A · (Bᵀ copied once): row-times-row dot products would each end in
-  // a horizontal reduction.
+  // C (M, N) op= A (M, K) · B (N, K)ᵀ (row-times-row dot products would each end in a horizontal sum):
+  // as A · (Bᵀ copied once), or by blocks of Cᵀ from Aᵀ when transposing A and the result moves fewer
+  // L x L blocks than transposing B (few rows M: the mini-batch against a D x I matrix).
   template <class T>
   void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    if (bt_.size() < static_cast<size_t>(N * K) * sizeof(T))
-      bt_.resize(static_cast<size_t>(N * K) * sizeof(T));
+    constexpr int64_t L = Simd<T>::kLanes;
+    const int64_t mb = (M + L - 1) / L, nb = (N + L - 1) / L, kb = (K + L - 1) / L;
+    const bool by_columns = mb * (kb + nb) < nb * kb;
+    const int64_t need = by_columns ? K * L : N * K;
+    if (bt_.size() < static_cast<size_t>(need) * sizeof(T)) bt_.resize(static_cast<size_t>(need) * sizeof(T));
     T* bt = reinterpret_cast<T*>(bt_.data());
-    transpose_into(N, K, B, bt);
-    mm_strided(mode, M, N, K, A, K, 1, bt, C);
+    if (by_columns) {
+      mm_nt_by_columns(mode, M, N, K, A, B, C, bt);
+    } else {
+      transpose_into(N, K, B, bt);
+      mm_strided(mode, M, N, K, A, K, 1, bt, C);
+    }
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>

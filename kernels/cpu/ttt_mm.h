@@ -173,4 +173,51 @@ inline void transpose_into(int64_t N, int64_t K, const T* __restrict B, T* __res
     for (int64_t j = k < k_full ? n_full : 0; j < N; ++j) bt[k * N + j] = B[j * K + k];
 }
 
+// C (M, N) op= A (M, K)·B (N, K)ᵀ for few rows M without transposing B: per chunk of L rows of A, at (K, L)
+// = the chunk transposed (lanes past M zero); then per L rows of B, the L x L block Cᵀ[j, :] =
+// Σ_k B[j, k]·at[k, :] (L sums in flight, k in order) is transposed in registers and stored by rows of C.
+// The last N mod L columns one sum at a time. at: K·L elements of scratch.
+template <class T>
+inline void mm_nt_by_columns(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C, T* at) {
+  using S = Simd<T>;
+  using V = typename S::V;
+  constexpr int L = S::kLanes;
+  for (int64_t i0 = 0; i0 < M; i0 += L) {
+    const int64_t mi = M - i0 < L ? M - i0 : L;
+    const T* a = A + i0 * K;
+    if (mi == L)
+      transpose_into(int64_t{L}, K, a, at);
+    else
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t l = 0; l < L; ++l) at[k * L + l] = l < mi ? a[l * K + k] : T(0);
+    int64_t j = 0;
+    for (; j + L <= N; j += L) {
+      V acc[L];
+#pragma GCC unroll 16
+      for (int r = 0; r < L; ++r) acc[r] = V{};
+      for (int64_t k = 0; k < K; ++k) {
+        const V x = S::load(at + k * L);
+#pragma GCC unroll 16
+        for (int r = 0; r < L; ++r) acc[r] += S::splat(B[(j + r) * K + k]) * x;
+      }
+      transpose_lanes<T, L / 2>(acc);
+      for (int64_t i = 0; i < mi; ++i) {
+        T* c = C + (i0 + i) * N + j;
+        V out = acc[i];
+        if (mode == Mm::add) out = S::load(c) + out;
+        if (mode == Mm::sub) out = S::load(c) - out;
+        if (mode == Mm::set_neg) out = -out;
+        S::store(c, out);
+      }
+    }
+    for (; j < N; ++j)
+      for (int64_t i = i0; i < i0 + mi; ++i) {
+        T s = 0;
+        for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[j * K + k];
+        T& c = C[i * N + j];
+        c = mode == Mm::set ? s : mode == Mm::add ? c + s : mode == Mm::sub ? c - s : -s;
+      }
+  }
+}
+
 }  // namespace tttlm::kernels::cpu::ttt_detail
