@@ -186,82 +186,6 @@ TTT_INNER T row_sum(int64_t n, F&& f) {
 #endif
 }
 
-// ln_normalize_row and ln_l2_grad_row with row_sum's order, for the dual form (the primal keeps the serial
-// ones above as its reference).
-template <class T>
-TTT_INNER T ln_normalize_row_simd(T* z, int64_t n) {
-  const T mean = row_sum<T>(n, [&](int64_t c) { return z[c]; }) / T(n);
-  const T var = row_sum<T>(n, [&](int64_t c) { return (z[c] - mean) * (z[c] - mean); }) / T(n);
-  const T rstd = T(1) / sqrt_of(var + T(kLnEps));
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c) z[c] = (z[c] - mean) * rstd;
-  return rstd;
-}
-template <class T>
-TTT_INNER void ln_l2_grad_row_simd(
-    const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
-  if (k) {
-    TTT_SIMD
-    for (int64_t c = 0; c < n; ++c) e[c] = gamma[c] * xhat[c] + beta[c] - (v[c] - k[c]);
-  } else {
-    TTT_SIMD
-    for (int64_t c = 0; c < n; ++c) e[c] = gamma[c] * xhat[c] + beta[c] - v[c];
-  }
-  const T mean_g = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c]; }) / T(n);
-  const T mean_gx = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c] * xhat[c]; }) / T(n);
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
-}
-
-// Backward of ln_l2_grad_row (the second derivative of LN): from dg, writes dz (w.r.t. the LN input),
-// dtarget, and this row's parts of dgamma and dbeta (summed over rows by the caller).
-template <class T>
-TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
-                                       T rstd,
-                                       const T* e,
-                                       const T* g,
-                                       const T* gamma,
-                                       const T* dg,
-                                       T* dz,
-                                       T* dtarget,
-                                       T* dgamma_part,
-                                       T* dbeta_part,
-                                       int64_t n) {
-  const T mean_gx = row_sum<T>(n, [&](int64_t c) { return gamma[c] * e[c] * xhat[c]; }) / T(n);
-  const T mean_u = row_sum<T>(n, [&](int64_t c) { return dg[c] * rstd; }) / T(n);
-  const T mean_ux = row_sum<T>(n, [&](int64_t c) { return dg[c] * rstd * xhat[c]; }) / T(n);
-  const T dsigma = -row_sum<T>(n, [&](int64_t c) { return dg[c] * g[c]; }) * rstd;  // g ∝ 1/sigma
-  // dz holds dxhat until the final projection.
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c) {
-    T u = dg[c] * rstd;
-    T gh = gamma[c] * e[c];
-    T dgh = u - mean_u - xhat[c] * mean_ux;
-    T de = dgh * gamma[c];
-    dgamma_part[c] = dgh * e[c] + de * xhat[c];
-    dbeta_part[c] = de;
-    dtarget[c] = -de;
-    dz[c] = -mean_gx * u - gh * mean_ux + de * gamma[c];
-  }
-  const T mean_dx = row_sum<T>(n, [&](int64_t c) { return dz[c]; }) / T(n);
-  const T mean_dxx = row_sum<T>(n, [&](int64_t c) { return dz[c] * xhat[c]; }) / T(n);
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c)
-    dz[c] = rstd * (dz[c] - mean_dx - xhat[c] * mean_dxx) + dsigma * xhat[c] / T(n);
-}
-
-// Backward of y = gamma·xhat + beta (xhat = normalised z): dz from dy; dgamma's part of this row is dy·xhat.
-template <class T>
-TTT_INNER void ln_backward_row(
-    const T* xhat, T rstd, const T* gamma, const T* dy, T* dz, T* dgamma_part, int64_t n) {
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c) dgamma_part[c] = dy[c] * xhat[c];
-  const T mean_d = row_sum<T>(n, [&](int64_t c) { return dy[c] * gamma[c]; }) / T(n);
-  const T mean_dx = row_sum<T>(n, [&](int64_t c) { return dy[c] * gamma[c] * xhat[c]; }) / T(n);
-  TTT_SIMD
-  for (int64_t c = 0; c < n; ++c) dz[c] = rstd * (dy[c] * gamma[c] - mean_d - xhat[c] * mean_dx);
-}
-
 // Hands out consecutive slices of one buffer; with a null base it only counts (the size of a layout).
 template <class T>
 struct Carver {
@@ -330,37 +254,62 @@ TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
   ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
 }
 
-// The row phases shared by TTT-Linear and TTT-MLP. loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g
-// with e = LN(z) − target (z normalised in place, rstd (r)); without LN, e = g = z − target.
+// The row phases shared by TTT-Linear and TTT-MLP (ttt-spec.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
+// phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
+// block runs a row per thread) and the elementwise phases run over (r, D). st: kRowStats·r scratch.
+constexpr int64_t kRowStats = 6;
+
+// loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g, with z normalised in place (xhat, rstd (r)) and
+// e = gamma·xhat + beta − target, target = v − k (residual) or v; without LN, e = g = z − target.
 template <class T, class Ex>
-TTT_INNER void loss_grad_rows(
-    Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* k, const T* v, T* z, T* rstd, T* e, T* g) {
+TTT_INNER void loss_grad_rows(Ex& ex,
+                              const Head<T> hd,
+                              int64_t r,
+                              const T* bias,
+                              const T* k,
+                              const T* v,
+                              T* z,
+                              T* rstd,
+                              T* e,
+                              T* g,
+                              T* st) {
   const int64_t d = hd.dim;
+  const T *gamma = hd.gamma, *beta = hd.beta;
+  const bool residual = hd.residual;
   ex.for_rows(r, d, [&](int64_t i, int64_t j) { z[i * d + j] += bias[j]; });
-  if (hd.layer_norm) {
-    ex.for_n(r, [&](int64_t i) {
-      rstd[i] = ln_normalize_row_simd(z + i * d, d);
-      ln_l2_grad_row_simd(z + i * d,
-                          rstd[i],
-                          v + i * d,
-                          hd.residual ? k + i * d : nullptr,
-                          hd.gamma,
-                          hd.beta,
-                          e + i * d,
-                          g + i * d,
-                          d);
-    });
-  } else {
+  if (!hd.layer_norm) {
     ex.for_rows(r, d, [&](int64_t i, int64_t j) {
       const int64_t idx = i * d + j;
-      e[idx] = z[idx] - (hd.residual ? v[idx] - k[idx] : v[idx]);
+      e[idx] = z[idx] - (residual ? v[idx] - k[idx] : v[idx]);
       g[idx] = e[idx];
     });
+    return;
   }
+  T *mean = st, *mean_g = st + r, *mean_gx = st + 2 * r;
+  ex.for_n(r, [&](int64_t i) { mean[i] = row_sum<T>(d, [&](int64_t c) { return z[i * d + c]; }) / T(d); });
+  ex.for_n(r, [&](int64_t i) {
+    const T* zi = z + i * d;
+    const T var = row_sum<T>(d, [&](int64_t c) { return (zi[c] - mean[i]) * (zi[c] - mean[i]); }) / T(d);
+    rstd[i] = T(1) / sqrt_of(var + T(kLnEps));
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    z[idx] = (z[idx] - mean[i]) * rstd[i];
+    e[idx] = gamma[j] * z[idx] + beta[j] - (residual ? v[idx] - k[idx] : v[idx]);
+  });
+  ex.for_n(r, [&](int64_t i) {
+    const T *ei = e + i * d, *xi = z + i * d;
+    mean_g[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c]; }) / T(d);
+    mean_gx[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    g[idx] = (gamma[j] * e[idx] - mean_g[i] - z[idx] * mean_gx[i]) * rstd[i];
+  });
 }
 
-// Backward of loss_grad_rows from dg (r, D): dz (w.r.t. z before normalisation), dv = −dtarget; dgamma and
-// dbeta accumulate into gr (pg, pb: (r, D) scratch).
+// Backward of loss_grad_rows from dg (r, D) (the second derivative of LN): dz (w.r.t. z before
+// normalisation), dv = −dtarget; dgamma and dbeta accumulate into gr (pg, pb: (r, D) scratch).
 template <class T, class Ex>
 TTT_INNER void loss_grad_rows_backward(Ex& ex,
                                        const Head<T> hd,
@@ -374,43 +323,74 @@ TTT_INNER void loss_grad_rows_backward(Ex& ex,
                                        T* dv,
                                        T* pg,
                                        T* pb,
-                                       const HeadGrads<T> gr) {
+                                       const HeadGrads<T> gr,
+                                       T* st) {
   const int64_t d = hd.dim;
-  if (hd.layer_norm) {
-    ex.for_n(r, [&](int64_t i) {
-      ln_l2_grad_row_backward(xhat + i * d,
-                              rstd[i],
-                              e + i * d,
-                              g + i * d,
-                              hd.gamma,
-                              dg + i * d,
-                              dz + i * d,
-                              dv + i * d,
-                              pg + i * d,
-                              pb + i * d,
-                              d);
-    });
-    ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
-    ex.add_col_sums(r, d, pb, gr.dbeta, T(1));
-  } else {
+  const T* gamma = hd.gamma;
+  if (!hd.layer_norm) {
     ex.for_rows(r, d, [&](int64_t i, int64_t j) {
       dz[i * d + j] = dg[i * d + j];
       dv[i * d + j] = -dg[i * d + j];
     });
+    return;
   }
+  T *mean_gx = st, *mean_u = st + r, *mean_ux = st + 2 * r, *dsigma = st + 3 * r, *mean_dx = st + 4 * r,
+    *mean_dxx = st + 5 * r;
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xhat + i * d, *ei = e + i * d, *gi = g + i * d, *dgi = dg + i * d;
+    mean_gx[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c] * xi[c]; }) / T(d);
+    mean_u[i] = row_sum<T>(d, [&](int64_t c) { return dgi[c] * rstd[i]; }) / T(d);
+    mean_ux[i] = row_sum<T>(d, [&](int64_t c) { return dgi[c] * rstd[i] * xi[c]; }) / T(d);
+    dsigma[i] = -row_sum<T>(d, [&](int64_t c) { return dgi[c] * gi[c]; }) * rstd[i];  // g ∝ 1/sigma
+  });
+  // dz holds dxhat until the final projection.
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    const T u = dg[idx] * rstd[i];
+    const T gh = gamma[j] * e[idx];
+    const T dgh = u - mean_u[i] - xhat[idx] * mean_ux[i];
+    const T de = dgh * gamma[j];
+    pg[idx] = dgh * e[idx] + de * xhat[idx];
+    pb[idx] = de;
+    dv[idx] = -de;
+    dz[idx] = -mean_gx[i] * u - gh * mean_ux[i] + de * gamma[j];
+  });
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xhat + i * d, *dzi = dz + i * d;
+    mean_dx[i] = row_sum<T>(d, [&](int64_t c) { return dzi[c]; }) / T(d);
+    mean_dxx[i] = row_sum<T>(d, [&](int64_t c) { return dzi[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    dz[idx] = rstd[i] * (dz[idx] - mean_dx[i] - xhat[idx] * mean_dxx[i]) + dsigma[i] * xhat[idx] / T(d);
+  });
+  ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+  ex.add_col_sums(r, d, pb, gr.dbeta, T(1));
 }
 
 // output_rows: zb (r, D) += bias, normalised in place when LN (rstd (r)); out (r, D) = [q +] LN(zb) unless
 // out is null.
 template <class T, class Ex>
-TTT_INNER void output_rows(Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out) {
+TTT_INNER void output_rows(
+    Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out, T* st) {
   const int64_t d = hd.dim;
+  const T *gamma = hd.gamma, *beta = hd.beta;
+  const bool residual = hd.residual, layer_norm = hd.layer_norm;
   ex.for_rows(r, d, [&](int64_t i, int64_t j) { zb[i * d + j] += bias[j]; });
-  if (hd.layer_norm) ex.for_n(r, [&](int64_t i) { rstd[i] = ln_normalize_row_simd(zb + i * d, d); });
+  if (layer_norm) {
+    T* mean = st;
+    ex.for_n(r, [&](int64_t i) { mean[i] = row_sum<T>(d, [&](int64_t c) { return zb[i * d + c]; }) / T(d); });
+    ex.for_n(r, [&](int64_t i) {
+      const T* zi = zb + i * d;
+      const T var = row_sum<T>(d, [&](int64_t c) { return (zi[c] - mean[i]) * (zi[c] - mean[i]); }) / T(d);
+      rstd[i] = T(1) / sqrt_of(var + T(kLnEps));
+    });
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { zb[i * d + j] = (zb[i * d + j] - mean[i]) * rstd[i]; });
+  }
   if (out)
     ex.for_rows(r, d, [&](int64_t i, int64_t j) {
       const int64_t idx = i * d + j;
-      out[idx] = (hd.residual ? q[idx] : T(0)) + (hd.layer_norm ? hd.gamma[j] * zb[idx] + hd.beta[j] : zb[idx]);
+      out[idx] = (residual ? q[idx] : T(0)) + (layer_norm ? gamma[j] * zb[idx] + beta[j] : zb[idx]);
     });
 }
 
@@ -426,17 +406,29 @@ TTT_INNER void output_rows_backward(Ex& ex,
                                     T* dq,
                                     T* dzb,
                                     T* pg,
-                                    const HeadGrads<T> gr) {
+                                    const HeadGrads<T> gr,
+                                    T* st) {
   const int64_t d = hd.dim;
-  ex.for_rows(r, d, [&](int64_t i, int64_t j) { dq[i * d + j] = hd.residual ? dout[i * d + j] : T(0); });
-  if (!hd.layer_norm) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dzb[i * d + j] = dout[i * d + j]; });
-  if (hd.layer_norm) {
-    ex.for_n(r, [&](int64_t i) {
-      ln_backward_row(xo + i * d, rstdo[i], hd.gamma, dout + i * d, dzb + i * d, pg + i * d, d);
-    });
-    ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
-    ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
+  const T* gamma = hd.gamma;
+  const bool residual = hd.residual;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { dq[i * d + j] = residual ? dout[i * d + j] : T(0); });
+  if (!hd.layer_norm) {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { dzb[i * d + j] = dout[i * d + j]; });
+    return;
   }
+  T *mean_d = st, *mean_dx = st + r;
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xo + i * d, *di = dout + i * d;
+    mean_d[i] = row_sum<T>(d, [&](int64_t c) { return di[c] * gamma[c]; }) / T(d);
+    mean_dx[i] = row_sum<T>(d, [&](int64_t c) { return di[c] * gamma[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    pg[idx] = dout[idx] * xo[idx];
+    dzb[idx] = rstdo[i] * (dout[idx] * gamma[j] - mean_d[i] - xo[idx] * mean_dx[i]);
+  });
+  ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+  ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
 }
 
 // The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the

@@ -13,6 +13,7 @@ struct LinearCache {
   T *xhat, *rstd, *e, *g;  // (m, D) normalised Z = K·W + b, (m) its rstd, (m, D) LN(Z) − target, (m, D) G
   T *mask, *eta, *p;       // (m, m) tril(Q·Kᵀ) + 1, eta, eta ⊙ mask
   T *xo, *rstdo;           // (m, D) normalised Z̄ (Z̄ itself without LN), (m) its rstd
+  T* stats;                // (kRowStats, m) row statistics scratch of the row phases
 };
 template <class T>
 TTT_HD LinearCache<T> carve_linear_cache(Carver<T>& cv, int64_t m, int64_t d) {
@@ -26,6 +27,7 @@ TTT_HD LinearCache<T> carve_linear_cache(Carver<T>& cv, int64_t m, int64_t d) {
   c.p = cv.take(m * m);
   c.xo = cv.take(m * d);
   c.rstdo = cv.take(m);
+  c.stats = cv.take(kRowStats * m);
   return c;
 }
 
@@ -60,13 +62,13 @@ TTT_INNER void linear_mb_forward(
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
   // Z = K·W + b and G = ∂ℓ/∂Z at the starting state (§3.6)
   ex.mm_nn(Mm::set, r, d, d, k, w, C.xhat);
-  loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g);
+  loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g, C.stats);
   // Z̄ = Q·W + b − (eta ⊙ (tril(Q·Kᵀ) + 1))·G  (§3.7 dual form)
   ex.mm_nt(Mm::set, r, r, d, q, k, C.mask);
   build_mask(ex, r, hd.tau, lr, C.mask, C.eta, C.p);
   ex.mm_nn(Mm::set, r, d, d, q, w, C.xo);
   ex.mm_nn(Mm::sub, r, d, r, C.p, C.g, C.xo);
-  output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out);
+  output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out, C.stats);
   if (update) {
     // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
     ex.for_rows(r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
@@ -93,7 +95,7 @@ TTT_INNER void linear_mb_backward(Ex& ex,
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
   T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
   // O = [Q +] LN(Z̄)
-  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr);
+  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr, C.stats);
   // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')
   ex.mm_nn(Mm::set, r, d, d, k, dw, S.h);
   ex.for_n(r, [&](int64_t j) {
@@ -133,7 +135,7 @@ TTT_INNER void linear_mb_backward(Ex& ex,
     dlr[j] = s + tau[r - 1] * S.del[j];
   });
   // G = LN-L2 gradient at Z (second derivative of LN), target V − K
-  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g, S.dg, S.dz, dv, S.pg, S.pb, gr);
+  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g, S.dg, S.dz, dv, S.pg, S.pb, gr, C.stats);
   // Z = K·W + b
   ex.mm_nt(Mm::add, r, d, d, S.dz, w, dk);
   ex.mm_tn(Mm::add, d, d, r, k, S.dz, dw);

@@ -13,6 +13,7 @@ struct MlpCache {
   T *xhat, *rstd, *e, *g2;  // (m, D) normalised Z2, (m) its rstd, (m, D) LN(Z2) − target, (m, D) G2
   T *mask1, *mask2, *eta, *p1, *p2;  // (m, m) tril(Q·Kᵀ) + 1, tril(X̄2·X2ᵀ) + 1, eta, eta ⊙ masks
   T *xo, *rstdo;                     // (m, D) normalised Z̄2 (Z̄2 itself without LN), (m) its rstd
+  T* stats;                          // (kRowStats, m) row statistics scratch of the row phases
 };
 template <class T>
 TTT_HD MlpCache<T> carve_mlp_cache(Carver<T>& cv, int64_t m, int64_t d, int64_t I) {
@@ -34,6 +35,7 @@ TTT_HD MlpCache<T> carve_mlp_cache(Carver<T>& cv, int64_t m, int64_t d, int64_t 
   c.p2 = cv.take(m * m);
   c.xo = cv.take(m * d);
   c.rstdo = cv.take(m);
+  c.stats = cv.take(kRowStats * m);
   return c;
 }
 
@@ -89,7 +91,7 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
     C.x2[i * I + j] = gelu(C.z1[i * I + j]);
   });
   ex.mm_nn(Mm::set, r, d, I, C.x2, st.w2, C.xhat);
-  loss_grad_rows(ex, hd, r, st.b2, k, v, C.xhat, C.rstd, C.e, C.g2);
+  loss_grad_rows(ex, hd, r, st.b2, k, v, C.xhat, C.rstd, C.e, C.g2, C.stats);
   ex.mm_nt(Mm::set, r, I, d, C.g2, st.w2, C.hm);
   ex.for_each(r * I, [&](int64_t idx) { C.g1[idx] = C.hm[idx] * gelu_hw_grad(C.z1[idx]); });
   // Test view (§3.7 dual form): Z̄1 = Q·W1 + b1 − P1·G1, X̄2 = gelu(Z̄1), Z̄2 = X̄2·W2 + b2 − P2·G2
@@ -105,7 +107,7 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
   build_mask(ex, r, hd.tau, lr, C.mask2, static_cast<T*>(nullptr), C.p2);
   ex.mm_nn(Mm::set, r, d, I, C.xb2, st.w2, C.xo);
   ex.mm_nn(Mm::sub, r, d, r, C.p2, C.g2, C.xo);
-  output_rows(ex, hd, r, st.b2, q, C.xo, C.rstdo, out);
+  output_rows(ex, hd, r, st.b2, q, C.xo, C.rstdo, out, C.stats);
   if (update) {
     // Carry with the last row of eta (§3.7): W1 −= Kᵀ·diag(el)·G1, W2 −= X2ᵀ·diag(el)·G2, biases likewise
     const T* el = C.eta + (r - 1) * r;
@@ -135,7 +137,7 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
   T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
   // O = [Q +] LN(Z̄2)
-  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr);
+  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr, C.stats);
   // Carry: W1' = W1 − Kᵀ·S1, W2' = W2 − X2ᵀ·S2, S = diag(el)·G, el_j = tau_{r−1}·lr_j (dst holds the dW')
   ex.mm_nn(Mm::set, r, I, d, k, dst.w1, S.h1);
   ex.mm_nn(Mm::set, r, d, I, C.x2, dst.w2, S.h2);
@@ -203,7 +205,7 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.mm_nn(Mm::add, r, d, I, S.dh, st.w2, S.dg2);
   ex.mm_tn(Mm::add, I, d, r, S.dh, C.g2, dst.w2);
   // G2 = LN-L2 gradient at Z2 (second derivative of LN), target V − K
-  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g2, S.dg2, S.dz2, dv, S.pg, S.pb, gr);
+  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g2, S.dg2, S.dz2, dv, S.pg, S.pb, gr, C.stats);
   // Z2 = X2·W2 + b2, X2 = gelu(Z1), Z1 = K·W1 + b1
   ex.mm_nt(Mm::add, r, I, d, S.dz2, st.w2, S.dx2);
   ex.mm_tn(Mm::add, I, d, r, C.x2, S.dz2, dst.w2);
