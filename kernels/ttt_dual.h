@@ -127,6 +127,8 @@ TTT_INNER T gelu_hw_grad_grad(T x) {
 
 constexpr double kLnEps = 1e-6;
 
+// One row's LN for the primal form and decoding (serial sums); the dual form runs the same expressions phase
+// by phase over a mini-batch's rows (loss_grad_rows, output_rows below).
 // z (n) <- (z - mean)·rstd in place; returns rstd = 1/sqrt(var + 1e-6), two-pass biased variance (PT ln_fwd).
 template <class T>
 TTT_INNER T ln_normalize_row(T* z, int64_t n) {
