@@ -11,6 +11,8 @@ out=$root/bench/results
 mkdir -p "$out"
 "$build/bench/bench_gemm" --reps 3 | tee "$out/gemm_cpu.txt"
 {
+  echo "commit $(git -C "$root" rev-parse --short HEAD), OMP_NUM_THREADS=$OMP_NUM_THREADS: bench_models ttt --batch 1 --reps 3; bench_models ttt --batch 4 --reps 2"
+  echo
   "$build/bench/bench_models" ttt --batch 1 --reps 3
   echo
   "$build/bench/bench_models" ttt --batch 4 --reps 2

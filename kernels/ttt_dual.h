@@ -1,9 +1,11 @@
 // Backend-agnostic pieces of the TTT dual form: the math of one (b, h), written once against an executor and
 // compiled by g++ (kernels/cpu: serial, one OpenMP thread per (b, h)) and nvcc (kernels/cuda/ttt.cu: one
-// block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n and return when all
-// are done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or
-// B. Race-free on a block because every store goes through them and, within one call, f(i) stores only to
-// locations that belong to i (its row, column or element) and reads nothing another index stores.
+// block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n, ex.for_rows(rows,
+// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all are
+// done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or B;
+// ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
+// Race-free on a block because every store goes through them and, within one call, f(i) (or f(i, j)) stores
+// only to locations that belong to its index (row, column or element) and reads nothing another index stores.
 #pragma once
 
 #include <cmath>
@@ -20,6 +22,13 @@
 #else
 #define TTT_INNER inline
 #define TTT_HD inline
+#endif
+
+// TTT_SIMD: lets g++ vectorise the next loop, whose iterations are independent; nothing under nvcc.
+#if defined(__CUDACC__)
+#define TTT_SIMD
+#else
+#define TTT_SIMD _Pragma("omp simd")
 #endif
 
 namespace tttlm::kernels::ttt_dual {
@@ -118,6 +127,8 @@ TTT_INNER T gelu_hw_grad_grad(T x) {
 
 constexpr double kLnEps = 1e-6;
 
+// One row's LN for the primal form and decoding (serial sums); the dual form runs the same expressions phase
+// by phase over a mini-batch's rows (loss_grad_rows, output_rows below).
 // z (n) <- (z - mean)·rstd in place; returns rstd = 1/sqrt(var + 1e-6), two-pass biased variance (PT ln_fwd).
 template <class T>
 TTT_INNER T ln_normalize_row(T* z, int64_t n) {
@@ -149,67 +160,32 @@ TTT_INNER void ln_l2_grad_row(
   for (int64_t c = 0; c < n; ++c) g[c] = (gamma[c] * e[c] - mean_g - xhat[c] * mean_gx) * rstd;
 }
 
-// Backward of ln_l2_grad_row (the second derivative of LN): from dg, writes dz (w.r.t. the LN input),
-// dtarget, and this row's parts of dgamma and dbeta (summed over rows by the caller).
-template <class T>
-TTT_INNER void ln_l2_grad_row_backward(const T* xhat,
-                                       T rstd,
-                                       const T* e,
-                                       const T* g,
-                                       const T* gamma,
-                                       const T* dg,
-                                       T* dz,
-                                       T* dtarget,
-                                       T* dgamma_part,
-                                       T* dbeta_part,
-                                       int64_t n) {
-  T mean_gx = 0, mean_u = 0, mean_ux = 0, dsigma = 0;
-  for (int64_t c = 0; c < n; ++c) {
-    T u = dg[c] * rstd;
-    mean_gx += gamma[c] * e[c] * xhat[c];
-    mean_u += u;
-    mean_ux += u * xhat[c];
-    dsigma -= dg[c] * g[c];
-  }
-  mean_gx /= T(n);
-  mean_u /= T(n);
-  mean_ux /= T(n);
-  dsigma *= rstd;  // g ∝ 1/sigma: d/dsigma = −g/sigma
-  // dz holds dxhat until the final projection.
-  T mean_dx = 0, mean_dxx = 0;
-  for (int64_t c = 0; c < n; ++c) {
-    T u = dg[c] * rstd;
-    T gh = gamma[c] * e[c];
-    T dgh = u - mean_u - xhat[c] * mean_ux;
-    T de = dgh * gamma[c];
-    dgamma_part[c] = dgh * e[c] + de * xhat[c];
-    dbeta_part[c] = de;
-    dtarget[c] = -de;
-    T dx = -mean_gx * u - gh * mean_ux + de * gamma[c];
-    dz[c] = dx;
-    mean_dx += dx;
-    mean_dxx += dx * xhat[c];
-  }
-  mean_dx /= T(n);
-  mean_dxx /= T(n);
-  for (int64_t c = 0; c < n; ++c)
-    dz[c] = rstd * (dz[c] - mean_dx - xhat[c] * mean_dxx) + dsigma * xhat[c] / T(n);
-}
-
-// Backward of y = gamma·xhat + beta (xhat = normalised z): dz from dy; dgamma's part of this row is dy·xhat.
-template <class T>
-TTT_INNER void ln_backward_row(
-    const T* xhat, T rstd, const T* gamma, const T* dy, T* dz, T* dgamma_part, int64_t n) {
-  T mean_d = 0, mean_dx = 0;
-  for (int64_t c = 0; c < n; ++c) {
-    T d = dy[c] * gamma[c];
-    dgamma_part[c] = dy[c] * xhat[c];
-    mean_d += d;
-    mean_dx += d * xhat[c];
-  }
-  mean_d /= T(n);
-  mean_dx /= T(n);
-  for (int64_t c = 0; c < n; ++c) dz[c] = rstd * (dy[c] * gamma[c] - mean_d - xhat[c] * mean_dx);
+// Σ_{c<n} f(c), the row statistics of the dual form. g++: 16 interleaved partial sums (the loop vectorises),
+// then a pairwise tree in registers, the same order for every vector width; nvcc: one thread's serial sum.
+template <class T, class F>
+TTT_INNER T row_sum(int64_t n, F&& f) {
+#if defined(__CUDACC__)
+  T s = 0;
+  for (int64_t c = 0; c < n; ++c) s += f(c);
+  return s;
+#else
+  T p[16] = {};
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16)
+    for (int l = 0; l < 16; ++l) p[l] += f(c + l);
+  for (int l = 0; c + l < n; ++l) p[l] += f(c + l);
+  typedef T V16 __attribute__((vector_size(16 * sizeof(T))));
+  typedef T V8 __attribute__((vector_size(8 * sizeof(T))));
+  typedef T V4 __attribute__((vector_size(4 * sizeof(T))));
+  typedef T V2 __attribute__((vector_size(2 * sizeof(T))));
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  const V8 h8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const V4 h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
+  const V2 h2 = __builtin_shufflevector(h4, h4, 0, 1) + __builtin_shufflevector(h4, h4, 2, 3);
+  return h2[0] + h2[1];
+#endif
 }
 
 // Hands out consecutive slices of one buffer; with a null base it only counts (the size of a layout).
@@ -271,31 +247,198 @@ TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
   return hd;
 }
 
-// acc[c] += sign·Σ_i x[i, c] over a (rows, cols) matrix, rows in order.
-template <class T, class Ex>
-TTT_INNER void add_col_sums(Ex& ex, int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
-  ex.for_each(cols, [&](int64_t c) {
-    T s = 0;
-    for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
-    acc[c] += sign * s;
-  });
-}
-
 template <class T, class Ex>
 TTT_INNER void copy_n(Ex& ex, int64_t n, const T* src, T* dst) {
-  ex.for_n(n, [&](int64_t i) { dst[i] = src[i]; });
+  ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = src[i]; });
 }
 template <class T, class Ex>
 TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
-  ex.for_n(n, [&](int64_t i) { dst[i] = value; });
+  ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
+}
+
+// The row phases shared by TTT-Linear and TTT-MLP (ttt-spec.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
+// phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
+// block runs a row per thread) and the elementwise phases run over (r, D). st: kRowStats·r scratch.
+constexpr int64_t kRowStats = 6;
+
+// loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g, with z normalised in place (xhat, rstd (r)) and
+// e = gamma·xhat + beta − target, target = v − k (residual) or v; without LN, e = g = z − target.
+template <class T, class Ex>
+TTT_INNER void loss_grad_rows(Ex& ex,
+                              const Head<T> hd,
+                              int64_t r,
+                              const T* bias,
+                              const T* k,
+                              const T* v,
+                              T* z,
+                              T* rstd,
+                              T* e,
+                              T* g,
+                              T* st) {
+  const int64_t d = hd.dim;
+  const T *gamma = hd.gamma, *beta = hd.beta;
+  const bool residual = hd.residual;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { z[i * d + j] += bias[j]; });
+  if (!hd.layer_norm) {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      const int64_t idx = i * d + j;
+      e[idx] = z[idx] - (residual ? v[idx] - k[idx] : v[idx]);
+      g[idx] = e[idx];
+    });
+    return;
+  }
+  T *mean = st, *mean_g = st + r, *mean_gx = st + 2 * r;
+  ex.for_n(r, [&](int64_t i) { mean[i] = row_sum<T>(d, [&](int64_t c) { return z[i * d + c]; }) / T(d); });
+  ex.for_n(r, [&](int64_t i) {
+    const T* zi = z + i * d;
+    const T var = row_sum<T>(d, [&](int64_t c) { return (zi[c] - mean[i]) * (zi[c] - mean[i]); }) / T(d);
+    rstd[i] = T(1) / sqrt_of(var + T(kLnEps));
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    z[idx] = (z[idx] - mean[i]) * rstd[i];
+    e[idx] = gamma[j] * z[idx] + beta[j] - (residual ? v[idx] - k[idx] : v[idx]);
+  });
+  ex.for_n(r, [&](int64_t i) {
+    const T *ei = e + i * d, *xi = z + i * d;
+    mean_g[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c]; }) / T(d);
+    mean_gx[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    g[idx] = (gamma[j] * e[idx] - mean_g[i] - z[idx] * mean_gx[i]) * rstd[i];
+  });
+}
+
+// Backward of loss_grad_rows from dg (r, D) (the second derivative of LN): dz (w.r.t. z before
+// normalisation), dv = −dtarget; dgamma and dbeta accumulate into gr (pg, pb: (r, D) scratch).
+template <class T, class Ex>
+TTT_INNER void loss_grad_rows_backward(Ex& ex,
+                                       const Head<T> hd,
+                                       int64_t r,
+                                       const T* xhat,
+                                       const T* rstd,
+                                       const T* e,
+                                       const T* g,
+                                       const T* dg,
+                                       T* dz,
+                                       T* dv,
+                                       T* pg,
+                                       T* pb,
+                                       const HeadGrads<T> gr,
+                                       T* st) {
+  const int64_t d = hd.dim;
+  const T* gamma = hd.gamma;
+  if (!hd.layer_norm) {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      dz[i * d + j] = dg[i * d + j];
+      dv[i * d + j] = -dg[i * d + j];
+    });
+    return;
+  }
+  T *mean_gx = st, *mean_u = st + r, *mean_ux = st + 2 * r, *dsigma = st + 3 * r, *mean_dx = st + 4 * r,
+    *mean_dxx = st + 5 * r;
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xhat + i * d, *ei = e + i * d, *gi = g + i * d, *dgi = dg + i * d;
+    mean_gx[i] = row_sum<T>(d, [&](int64_t c) { return gamma[c] * ei[c] * xi[c]; }) / T(d);
+    mean_u[i] = row_sum<T>(d, [&](int64_t c) { return dgi[c] * rstd[i]; }) / T(d);
+    mean_ux[i] = row_sum<T>(d, [&](int64_t c) { return dgi[c] * rstd[i] * xi[c]; }) / T(d);
+    dsigma[i] = -row_sum<T>(d, [&](int64_t c) { return dgi[c] * gi[c]; }) * rstd[i];  // g ∝ 1/sigma
+  });
+  // dz holds dxhat until the final projection.
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    const T u = dg[idx] * rstd[i];
+    const T gh = gamma[j] * e[idx];
+    const T dgh = u - mean_u[i] - xhat[idx] * mean_ux[i];
+    const T de = dgh * gamma[j];
+    pg[idx] = dgh * e[idx] + de * xhat[idx];
+    pb[idx] = de;
+    dv[idx] = -de;
+    dz[idx] = -mean_gx[i] * u - gh * mean_ux[i] + de * gamma[j];
+  });
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xhat + i * d, *dzi = dz + i * d;
+    mean_dx[i] = row_sum<T>(d, [&](int64_t c) { return dzi[c]; }) / T(d);
+    mean_dxx[i] = row_sum<T>(d, [&](int64_t c) { return dzi[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    dz[idx] = rstd[i] * (dz[idx] - mean_dx[i] - xhat[idx] * mean_dxx[i]) + dsigma[i] * xhat[idx] / T(d);
+  });
+  ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+  ex.add_col_sums(r, d, pb, gr.dbeta, T(1));
+}
+
+// output_rows: zb (r, D) += bias, normalised in place when LN (rstd (r)); out (r, D) = [q +] LN(zb) unless
+// out is null.
+template <class T, class Ex>
+TTT_INNER void output_rows(
+    Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out, T* st) {
+  const int64_t d = hd.dim;
+  const T *gamma = hd.gamma, *beta = hd.beta;
+  const bool residual = hd.residual, layer_norm = hd.layer_norm;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { zb[i * d + j] += bias[j]; });
+  if (layer_norm) {
+    T* mean = st;
+    ex.for_n(r, [&](int64_t i) { mean[i] = row_sum<T>(d, [&](int64_t c) { return zb[i * d + c]; }) / T(d); });
+    ex.for_n(r, [&](int64_t i) {
+      const T* zi = zb + i * d;
+      const T var = row_sum<T>(d, [&](int64_t c) { return (zi[c] - mean[i]) * (zi[c] - mean[i]); }) / T(d);
+      rstd[i] = T(1) / sqrt_of(var + T(kLnEps));
+    });
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { zb[i * d + j] = (zb[i * d + j] - mean[i]) * rstd[i]; });
+  }
+  if (out)
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+      const int64_t idx = i * d + j;
+      out[idx] = (residual ? q[idx] : T(0)) + (layer_norm ? gamma[j] * zb[idx] + beta[j] : zb[idx]);
+    });
+}
+
+// Backward of output_rows from dout (r, D): dq = dout (residual) or 0, dzb; dgamma and dbeta accumulate into
+// gr (pg: (r, D) scratch).
+template <class T, class Ex>
+TTT_INNER void output_rows_backward(Ex& ex,
+                                    const Head<T> hd,
+                                    int64_t r,
+                                    const T* xo,
+                                    const T* rstdo,
+                                    const T* dout,
+                                    T* dq,
+                                    T* dzb,
+                                    T* pg,
+                                    const HeadGrads<T> gr,
+                                    T* st) {
+  const int64_t d = hd.dim;
+  const T* gamma = hd.gamma;
+  const bool residual = hd.residual;
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) { dq[i * d + j] = residual ? dout[i * d + j] : T(0); });
+  if (!hd.layer_norm) {
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { dzb[i * d + j] = dout[i * d + j]; });
+    return;
+  }
+  T *mean_d = st, *mean_dx = st + r;
+  ex.for_n(r, [&](int64_t i) {
+    const T *xi = xo + i * d, *di = dout + i * d;
+    mean_d[i] = row_sum<T>(d, [&](int64_t c) { return di[c] * gamma[c]; }) / T(d);
+    mean_dx[i] = row_sum<T>(d, [&](int64_t c) { return di[c] * gamma[c] * xi[c]; }) / T(d);
+  });
+  ex.for_rows(r, d, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * d + j;
+    pg[idx] = dout[idx] * xo[idx];
+    dzb[idx] = rstdo[i] * (dout[idx] * gamma[j] - mean_d[i] - xo[idx] * mean_dx[i]);
+  });
+  ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
+  ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
 }
 
 // The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the
 // diagonal, 0 above; eta_ij = tau_i·lr_j below; p = eta ⊙ mask (the dual form's coefficient of G).
 template <class T, class Ex>
 TTT_INNER void build_mask(Ex& ex, int64_t r, const T* tau, const T* lr, T* mask, T* eta, T* p) {
-  ex.for_n(r * r, [&](int64_t idx) {
-    int64_t i = idx / r, j = idx % r;
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
     if (j <= i) {
       mask[idx] += T(1);
       if (eta) eta[idx] = tau[i] * lr[j];

@@ -13,6 +13,7 @@ struct LinearCache {
   T *xhat, *rstd, *e, *g;  // (m, D) normalised Z = K·W + b, (m) its rstd, (m, D) LN(Z) − target, (m, D) G
   T *mask, *eta, *p;       // (m, m) tril(Q·Kᵀ) + 1, eta, eta ⊙ mask
   T *xo, *rstdo;           // (m, D) normalised Z̄ (Z̄ itself without LN), (m) its rstd
+  T* stats;                // (kRowStats, m) row statistics scratch of the row phases
 };
 template <class T>
 TTT_HD LinearCache<T> carve_linear_cache(Carver<T>& cv, int64_t m, int64_t d) {
@@ -26,6 +27,7 @@ TTT_HD LinearCache<T> carve_linear_cache(Carver<T>& cv, int64_t m, int64_t d) {
   c.p = cv.take(m * m);
   c.xo = cv.take(m * d);
   c.rstdo = cv.take(m);
+  c.stats = cv.take(kRowStats * m);
   return c;
 }
 
@@ -55,52 +57,23 @@ TTT_HD LinearScratch<T> carve_linear_scratch(Carver<T>& cv, int64_t m, int64_t d
 // (r, D) unless null, and moves the state on in place when `update`.
 template <class T, class Ex>
 TTT_INNER void linear_mb_forward(
-    Ex& ex, const Head<T>& hd, int64_t c, T* w, T* b, const LinearCache<T>& C, T* s, T* out, bool update) {
+    Ex& ex, const Head<T> hd, int64_t c, T* w, T* b, const LinearCache<T> C, T* s, T* out, bool update) {
   const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
   // Z = K·W + b and G = ∂ℓ/∂Z at the starting state (§3.6)
   ex.mm_nn(Mm::set, r, d, d, k, w, C.xhat);
-  ex.for_n(r, [&](int64_t i) {
-    T* z = C.xhat + i * d;
-    for (int64_t j = 0; j < d; ++j) z[j] += b[j];
-    if (hd.layer_norm) {
-      C.rstd[i] = ln_normalize_row(z, d);
-      ln_l2_grad_row(z,
-                     C.rstd[i],
-                     v + i * d,
-                     hd.residual ? k + i * d : nullptr,
-                     hd.gamma,
-                     hd.beta,
-                     C.e + i * d,
-                     C.g + i * d,
-                     d);
-    } else {
-      for (int64_t j = 0; j < d; ++j) {
-        T e = z[j] - (hd.residual ? v[i * d + j] - k[i * d + j] : v[i * d + j]);
-        C.e[i * d + j] = e;
-        C.g[i * d + j] = e;
-      }
-    }
-  });
+  loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g, C.stats);
   // Z̄ = Q·W + b − (eta ⊙ (tril(Q·Kᵀ) + 1))·G  (§3.7 dual form)
   ex.mm_nt(Mm::set, r, r, d, q, k, C.mask);
   build_mask(ex, r, hd.tau, lr, C.mask, C.eta, C.p);
   ex.mm_nn(Mm::set, r, d, d, q, w, C.xo);
   ex.mm_nn(Mm::sub, r, d, r, C.p, C.g, C.xo);
-  ex.for_n(r, [&](int64_t i) {
-    T* zb = C.xo + i * d;
-    for (int64_t j = 0; j < d; ++j) zb[j] += b[j];
-    if (hd.layer_norm) C.rstdo[i] = ln_normalize_row(zb, d);
-    if (out)
-      for (int64_t j = 0; j < d; ++j)
-        out[i * d + j] =
-            (hd.residual ? q[i * d + j] : T(0)) + (hd.layer_norm ? hd.gamma[j] * zb[j] + hd.beta[j] : zb[j]);
-  });
+  output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out, C.stats);
   if (update) {
     // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
-    ex.for_n(r * d, [&](int64_t idx) { s[idx] = C.eta[(r - 1) * r + idx / d] * C.g[idx]; });
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
     ex.mm_tn(Mm::sub, d, d, r, k, s, w);
-    add_col_sums(ex, r, d, s, b, T(-1));
+    ex.add_col_sums(r, d, s, b, T(-1));
   }
 }
 
@@ -109,54 +82,43 @@ TTT_INNER void linear_mb_forward(
 // accumulates dtau, dgamma, dbeta.
 template <class T, class Ex>
 TTT_INNER void linear_mb_backward(Ex& ex,
-                                  const Head<T>& hd,
+                                  const Head<T> hd,
                                   int64_t c,
                                   const T* w,
-                                  const LinearCache<T>& C,
+                                  const LinearCache<T> C,
                                   const T* dout,
                                   T* dw,
                                   T* db,
-                                  const HeadGrads<T>& gr,
-                                  const LinearScratch<T>& S) {
+                                  const HeadGrads<T> gr,
+                                  const LinearScratch<T> S) {
   const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
   T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
   // O = [Q +] LN(Z̄)
-  ex.for_n(r, [&](int64_t i) {
-    for (int64_t j = 0; j < d; ++j) dq[i * d + j] = hd.residual ? dO[i * d + j] : T(0);
-    if (hd.layer_norm)
-      ln_backward_row(C.xo + i * d, C.rstdo[i], hd.gamma, dO + i * d, S.dzb + i * d, S.pg + i * d, d);
-    else
-      for (int64_t j = 0; j < d; ++j) S.dzb[i * d + j] = dO[i * d + j];
-  });
-  if (hd.layer_norm) {
-    add_col_sums(ex, r, d, S.pg, gr.dgamma, T(1));
-    add_col_sums(ex, r, d, dO, gr.dbeta, T(1));
-  }
+  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr, C.stats);
   // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')
   ex.mm_nn(Mm::set, r, d, d, k, dw, S.h);
   ex.for_n(r, [&](int64_t j) {
-    T el = tau[r - 1] * lr[j], dl = 0;
+    const T el = tau[r - 1] * lr[j];
+    TTT_SIMD
     for (int64_t a = 0; a < d; ++a) {
-      T h = -(S.h[j * d + a] + db[a]);
-      dl += C.g[j * d + a] * h;
-      S.dg[j * d + a] = el * h;
+      S.dg[j * d + a] = -el * (S.h[j * d + a] + db[a]);
       S.s[j * d + a] = el * C.g[j * d + a];
     }
-    S.del[j] = dl;
+    S.del[j] = -row_sum<T>(d, [&](int64_t a) { return C.g[j * d + a] * (S.h[j * d + a] + db[a]); });
   });
   ex.mm_nt(Mm::set_neg, r, d, d, S.s, dw, dk);
   // Z̄ = Q·W + b − P·G
   ex.mm_nt(Mm::add, r, d, d, S.dzb, w, dq);
   ex.mm_tn(Mm::add, d, d, r, q, S.dzb, dw);
-  add_col_sums(ex, r, d, S.dzb, db, T(1));
+  ex.add_col_sums(r, d, S.dzb, db, T(1));
   ex.mm_nt(Mm::set_neg, r, r, d, S.dzb, C.g, S.dp);
   ex.mm_tn(Mm::sub, r, d, r, C.p, S.dzb, S.dg);
   // P = eta ⊙ mask: dmask = dP ⊙ eta flows to Q and K, deta = dP ⊙ mask (kept in dp) to tau and lr
-  ex.for_n(r * r, [&](int64_t idx) {
-    bool lower = idx % r <= idx / r;
-    S.da[idx] = lower ? S.dp[idx] * C.eta[idx] : T(0);
-    S.dp[idx] = lower ? S.dp[idx] * C.mask[idx] : T(0);
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
+    S.dp[idx] = j <= i ? S.dp[idx] * C.mask[idx] : T(0);
   });
   ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
   ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
@@ -173,35 +135,12 @@ TTT_INNER void linear_mb_backward(Ex& ex,
     dlr[j] = s + tau[r - 1] * S.del[j];
   });
   // G = LN-L2 gradient at Z (second derivative of LN), target V − K
-  ex.for_n(r, [&](int64_t i) {
-    if (hd.layer_norm) {
-      ln_l2_grad_row_backward(C.xhat + i * d,
-                              C.rstd[i],
-                              C.e + i * d,
-                              C.g + i * d,
-                              hd.gamma,
-                              S.dg + i * d,
-                              S.dz + i * d,
-                              dv + i * d,
-                              S.pg + i * d,
-                              S.pb + i * d,
-                              d);
-    } else {
-      for (int64_t j = 0; j < d; ++j) {
-        S.dz[i * d + j] = S.dg[i * d + j];
-        dv[i * d + j] = -S.dg[i * d + j];
-      }
-    }
-  });
-  if (hd.layer_norm) {
-    add_col_sums(ex, r, d, S.pg, gr.dgamma, T(1));
-    add_col_sums(ex, r, d, S.pb, gr.dbeta, T(1));
-  }
+  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g, S.dg, S.dz, dv, S.pg, S.pb, gr, C.stats);
   // Z = K·W + b
   ex.mm_nt(Mm::add, r, d, d, S.dz, w, dk);
   ex.mm_tn(Mm::add, d, d, r, k, S.dz, dw);
-  add_col_sums(ex, r, d, S.dz, db, T(1));
-  if (hd.residual) ex.for_n(r * d, [&](int64_t idx) { dk[idx] -= dv[idx]; });
+  ex.add_col_sums(r, d, S.dz, db, T(1));
+  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
 }
 
 // Workspace (elements of T) of one (b, h).

@@ -13,6 +13,7 @@ struct MlpCache {
   T *xhat, *rstd, *e, *g2;  // (m, D) normalised Z2, (m) its rstd, (m, D) LN(Z2) − target, (m, D) G2
   T *mask1, *mask2, *eta, *p1, *p2;  // (m, m) tril(Q·Kᵀ) + 1, tril(X̄2·X2ᵀ) + 1, eta, eta ⊙ masks
   T *xo, *rstdo;                     // (m, D) normalised Z̄2 (Z̄2 itself without LN), (m) its rstd
+  T* stats;                          // (kRowStats, m) row statistics scratch of the row phases
 };
 template <class T>
 TTT_HD MlpCache<T> carve_mlp_cache(Carver<T>& cv, int64_t m, int64_t d, int64_t I) {
@@ -34,6 +35,7 @@ TTT_HD MlpCache<T> carve_mlp_cache(Carver<T>& cv, int64_t m, int64_t d, int64_t 
   c.p2 = cv.take(m * m);
   c.xo = cv.take(m * d);
   c.rstdo = cv.take(m);
+  c.stats = cv.take(kRowStats * m);
   return c;
 }
 
@@ -72,10 +74,10 @@ TTT_HD MlpState<T> mlp_state_at(T* base, int64_t d, int64_t I) {
 // and moves the state on in place when `update` (s1: (m, I), s2: (m, D) scratch).
 template <class T, class Ex>
 TTT_INNER void mlp_mb_forward(Ex& ex,
-                              const Head<T>& hd,
+                              const Head<T> hd,
                               int64_t c,
-                              const MlpState<T>& st,
-                              const MlpCache<T>& C,
+                              const MlpState<T> st,
+                              const MlpCache<T> C,
                               T* s1,
                               T* s2,
                               T* out,
@@ -84,33 +86,12 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
   // Training view: Z1 = K·W1 + b1, X2 = gelu(Z1), Z2 = X2·W2 + b2, G2 = ∂ℓ/∂Z2, G1 = (G2·W2ᵀ) ⊙ gelu'(Z1)
   ex.mm_nn(Mm::set, r, I, d, k, st.w1, C.z1);
-  ex.for_each(r * I, [&](int64_t idx) {
-    C.z1[idx] += st.b1[idx % I];
-    C.x2[idx] = gelu(C.z1[idx]);
+  ex.for_rows(r, I, [&](int64_t i, int64_t j) {
+    C.z1[i * I + j] += st.b1[j];
+    C.x2[i * I + j] = gelu(C.z1[i * I + j]);
   });
   ex.mm_nn(Mm::set, r, d, I, C.x2, st.w2, C.xhat);
-  ex.for_n(r, [&](int64_t i) {
-    T* z = C.xhat + i * d;
-    for (int64_t j = 0; j < d; ++j) z[j] += st.b2[j];
-    if (hd.layer_norm) {
-      C.rstd[i] = ln_normalize_row(z, d);
-      ln_l2_grad_row(z,
-                     C.rstd[i],
-                     v + i * d,
-                     hd.residual ? k + i * d : nullptr,
-                     hd.gamma,
-                     hd.beta,
-                     C.e + i * d,
-                     C.g2 + i * d,
-                     d);
-    } else {
-      for (int64_t j = 0; j < d; ++j) {
-        T e = z[j] - (hd.residual ? v[i * d + j] - k[i * d + j] : v[i * d + j]);
-        C.e[i * d + j] = e;
-        C.g2[i * d + j] = e;
-      }
-    }
-  });
+  loss_grad_rows(ex, hd, r, st.b2, k, v, C.xhat, C.rstd, C.e, C.g2, C.stats);
   ex.mm_nt(Mm::set, r, I, d, C.g2, st.w2, C.hm);
   ex.for_each(r * I, [&](int64_t idx) { C.g1[idx] = C.hm[idx] * gelu_hw_grad(C.z1[idx]); });
   // Test view (§3.7 dual form): Z̄1 = Q·W1 + b1 − P1·G1, X̄2 = gelu(Z̄1), Z̄2 = X̄2·W2 + b2 − P2·G2
@@ -118,32 +99,24 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
   build_mask(ex, r, hd.tau, lr, C.mask1, C.eta, C.p1);
   ex.mm_nn(Mm::set, r, I, d, q, st.w1, C.zb1);
   ex.mm_nn(Mm::sub, r, I, r, C.p1, C.g1, C.zb1);
-  ex.for_each(r * I, [&](int64_t idx) {
-    C.zb1[idx] += st.b1[idx % I];
-    C.xb2[idx] = gelu(C.zb1[idx]);
+  ex.for_rows(r, I, [&](int64_t i, int64_t j) {
+    C.zb1[i * I + j] += st.b1[j];
+    C.xb2[i * I + j] = gelu(C.zb1[i * I + j]);
   });
   ex.mm_nt(Mm::set, r, r, I, C.xb2, C.x2, C.mask2);
   build_mask(ex, r, hd.tau, lr, C.mask2, static_cast<T*>(nullptr), C.p2);
   ex.mm_nn(Mm::set, r, d, I, C.xb2, st.w2, C.xo);
   ex.mm_nn(Mm::sub, r, d, r, C.p2, C.g2, C.xo);
-  ex.for_n(r, [&](int64_t i) {
-    T* zb = C.xo + i * d;
-    for (int64_t j = 0; j < d; ++j) zb[j] += st.b2[j];
-    if (hd.layer_norm) C.rstdo[i] = ln_normalize_row(zb, d);
-    if (out)
-      for (int64_t j = 0; j < d; ++j)
-        out[i * d + j] =
-            (hd.residual ? q[i * d + j] : T(0)) + (hd.layer_norm ? hd.gamma[j] * zb[j] + hd.beta[j] : zb[j]);
-  });
+  output_rows(ex, hd, r, st.b2, q, C.xo, C.rstdo, out, C.stats);
   if (update) {
     // Carry with the last row of eta (§3.7): W1 −= Kᵀ·diag(el)·G1, W2 −= X2ᵀ·diag(el)·G2, biases likewise
     const T* el = C.eta + (r - 1) * r;
-    ex.for_n(r * I, [&](int64_t idx) { s1[idx] = el[idx / I] * C.g1[idx]; });
-    ex.for_n(r * d, [&](int64_t idx) { s2[idx] = el[idx / d] * C.g2[idx]; });
+    ex.for_rows(r, I, [&](int64_t i, int64_t j) { s1[i * I + j] = el[i] * C.g1[i * I + j]; });
+    ex.for_rows(r, d, [&](int64_t i, int64_t j) { s2[i * d + j] = el[i] * C.g2[i * d + j]; });
     ex.mm_tn(Mm::sub, d, I, r, k, s1, st.w1);
-    add_col_sums(ex, r, I, s1, st.b1, T(-1));
+    ex.add_col_sums(r, I, s1, st.b1, T(-1));
     ex.mm_tn(Mm::sub, I, d, r, C.x2, s2, st.w2);
-    add_col_sums(ex, r, d, s2, st.b2, T(-1));
+    ex.add_col_sums(r, d, s2, st.b2, T(-1));
   }
 }
 
@@ -152,60 +125,49 @@ TTT_INNER void mlp_mb_forward(Ex& ex,
 // dbeta.
 template <class T, class Ex>
 TTT_INNER void mlp_mb_backward(Ex& ex,
-                               const Head<T>& hd,
+                               const Head<T> hd,
                                int64_t c,
-                               const MlpState<T>& st,
-                               const MlpCache<T>& C,
+                               const MlpState<T> st,
+                               const MlpCache<T> C,
                                const T* dout,
-                               const MlpState<T>& dst,
-                               const HeadGrads<T>& gr,
-                               const MlpScratch<T>& S) {
+                               const MlpState<T> dst,
+                               const HeadGrads<T> gr,
+                               const MlpScratch<T> S) {
   const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
   T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
   // O = [Q +] LN(Z̄2)
-  ex.for_n(r, [&](int64_t i) {
-    for (int64_t j = 0; j < d; ++j) dq[i * d + j] = hd.residual ? dO[i * d + j] : T(0);
-    if (hd.layer_norm)
-      ln_backward_row(C.xo + i * d, C.rstdo[i], hd.gamma, dO + i * d, S.dzb2 + i * d, S.pg + i * d, d);
-    else
-      for (int64_t j = 0; j < d; ++j) S.dzb2[i * d + j] = dO[i * d + j];
-  });
-  if (hd.layer_norm) {
-    add_col_sums(ex, r, d, S.pg, gr.dgamma, T(1));
-    add_col_sums(ex, r, d, dO, gr.dbeta, T(1));
-  }
+  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr, C.stats);
   // Carry: W1' = W1 − Kᵀ·S1, W2' = W2 − X2ᵀ·S2, S = diag(el)·G, el_j = tau_{r−1}·lr_j (dst holds the dW')
   ex.mm_nn(Mm::set, r, I, d, k, dst.w1, S.h1);
   ex.mm_nn(Mm::set, r, d, I, C.x2, dst.w2, S.h2);
   ex.for_n(r, [&](int64_t j) {
-    T el = tau[r - 1] * lr[j], dl = 0;
+    const T el = tau[r - 1] * lr[j];
+    TTT_SIMD
     for (int64_t a = 0; a < I; ++a) {
-      T h = -(S.h1[j * I + a] + dst.b1[a]);
-      dl += C.g1[j * I + a] * h;
-      S.dg1[j * I + a] = el * h;
+      S.dg1[j * I + a] = -el * (S.h1[j * I + a] + dst.b1[a]);
       S.s1[j * I + a] = el * C.g1[j * I + a];
     }
+    TTT_SIMD
     for (int64_t a = 0; a < d; ++a) {
-      T h = -(S.h2[j * d + a] + dst.b2[a]);
-      dl += C.g2[j * d + a] * h;
-      S.dg2[j * d + a] = el * h;
+      S.dg2[j * d + a] = -el * (S.h2[j * d + a] + dst.b2[a]);
       S.s2[j * d + a] = el * C.g2[j * d + a];
     }
-    S.del[j] = dl;
+    S.del[j] = -(row_sum<T>(I, [&](int64_t a) { return C.g1[j * I + a] * (S.h1[j * I + a] + dst.b1[a]); }) +
+                 row_sum<T>(d, [&](int64_t a) { return C.g2[j * d + a] * (S.h2[j * d + a] + dst.b2[a]); }));
   });
   ex.mm_nt(Mm::set_neg, r, d, I, S.s1, dst.w1, dk);
   ex.mm_nt(Mm::set_neg, r, I, d, S.s2, dst.w2, S.dx2);
   // Z̄2 = X̄2·W2 + b2 − P2·G2, P2 = eta ⊙ (tril(X̄2·X2ᵀ) + 1)
   ex.mm_nt(Mm::set, r, I, d, S.dzb2, st.w2, S.dxb2);
   ex.mm_tn(Mm::add, I, d, r, C.xb2, S.dzb2, dst.w2);
-  add_col_sums(ex, r, d, S.dzb2, dst.b2, T(1));
+  ex.add_col_sums(r, d, S.dzb2, dst.b2, T(1));
   ex.mm_nt(Mm::set_neg, r, r, d, S.dzb2, C.g2, S.dp);
   ex.mm_tn(Mm::sub, r, d, r, C.p2, S.dzb2, S.dg2);
-  ex.for_n(r * r, [&](int64_t idx) {
-    bool lower = idx % r <= idx / r;
-    S.da[idx] = lower ? S.dp[idx] * C.eta[idx] : T(0);
-    S.de[idx] = lower ? S.dp[idx] * C.mask2[idx] : T(0);
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
+    S.de[idx] = j <= i ? S.dp[idx] * C.mask2[idx] : T(0);
   });
   ex.mm_nn(Mm::add, r, I, r, S.da, C.x2, S.dxb2);
   ex.mm_tn(Mm::add, r, I, r, S.da, C.xb2, S.dx2);
@@ -213,13 +175,13 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.for_each(r * I, [&](int64_t idx) { S.dzb1[idx] = S.dxb2[idx] * gelu_grad(C.zb1[idx]); });
   ex.mm_nt(Mm::add, r, d, I, S.dzb1, st.w1, dq);
   ex.mm_tn(Mm::add, d, I, r, q, S.dzb1, dst.w1);
-  add_col_sums(ex, r, I, S.dzb1, dst.b1, T(1));
+  ex.add_col_sums(r, I, S.dzb1, dst.b1, T(1));
   ex.mm_nt(Mm::set_neg, r, r, I, S.dzb1, C.g1, S.dp);
   ex.mm_tn(Mm::sub, r, I, r, C.p1, S.dzb1, S.dg1);
-  ex.for_n(r * r, [&](int64_t idx) {
-    bool lower = idx % r <= idx / r;
-    S.da[idx] = lower ? S.dp[idx] * C.eta[idx] : T(0);
-    if (lower) S.de[idx] += S.dp[idx] * C.mask1[idx];
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
+    S.de[idx] += j <= i ? S.dp[idx] * C.mask1[idx] : T(0);
   });
   ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
   ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
@@ -243,39 +205,16 @@ TTT_INNER void mlp_mb_backward(Ex& ex,
   ex.mm_nn(Mm::add, r, d, I, S.dh, st.w2, S.dg2);
   ex.mm_tn(Mm::add, I, d, r, S.dh, C.g2, dst.w2);
   // G2 = LN-L2 gradient at Z2 (second derivative of LN), target V − K
-  ex.for_n(r, [&](int64_t i) {
-    if (hd.layer_norm) {
-      ln_l2_grad_row_backward(C.xhat + i * d,
-                              C.rstd[i],
-                              C.e + i * d,
-                              C.g2 + i * d,
-                              hd.gamma,
-                              S.dg2 + i * d,
-                              S.dz2 + i * d,
-                              dv + i * d,
-                              S.pg + i * d,
-                              S.pb + i * d,
-                              d);
-    } else {
-      for (int64_t j = 0; j < d; ++j) {
-        S.dz2[i * d + j] = S.dg2[i * d + j];
-        dv[i * d + j] = -S.dg2[i * d + j];
-      }
-    }
-  });
-  if (hd.layer_norm) {
-    add_col_sums(ex, r, d, S.pg, gr.dgamma, T(1));
-    add_col_sums(ex, r, d, S.pb, gr.dbeta, T(1));
-  }
+  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g2, S.dg2, S.dz2, dv, S.pg, S.pb, gr, C.stats);
   // Z2 = X2·W2 + b2, X2 = gelu(Z1), Z1 = K·W1 + b1
   ex.mm_nt(Mm::add, r, I, d, S.dz2, st.w2, S.dx2);
   ex.mm_tn(Mm::add, I, d, r, C.x2, S.dz2, dst.w2);
-  add_col_sums(ex, r, d, S.dz2, dst.b2, T(1));
+  ex.add_col_sums(r, d, S.dz2, dst.b2, T(1));
   ex.for_each(r * I, [&](int64_t idx) { S.dz1[idx] += S.dx2[idx] * gelu_grad(C.z1[idx]); });
   ex.mm_nt(Mm::add, r, d, I, S.dz1, st.w1, dk);
   ex.mm_tn(Mm::add, d, I, r, k, S.dz1, dst.w1);
-  add_col_sums(ex, r, I, S.dz1, dst.b1, T(1));
-  if (hd.residual) ex.for_n(r * d, [&](int64_t idx) { dk[idx] -= dv[idx]; });
+  ex.add_col_sums(r, I, S.dz1, dst.b1, T(1));
+  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
 }
 
 TTT_HD int64_t mlp_cache_size(int64_t m, int64_t d, int64_t I) {

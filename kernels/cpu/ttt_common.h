@@ -1,44 +1,48 @@
 // CPU side of the TTT kernels: the serial executor that runs the per-(b, h) dual-form math of
-// kernels/ttt_dual*.h inside one OpenMP thread (small products as plain loops vectorised with `omp simd`,
-// always in the same order, so results do not depend on the thread count), and the fixed-order sums of
-// per-(b, h) parameter gradients.
+// kernels/ttt_dual*.h inside one OpenMP thread (small products from ttt_mm.h, loops vectorised with
+// `omp simd`, always in the same order, so results do not depend on the thread count), the per-thread
+// workspaces, and the fixed-order sums of per-(b, h) parameter gradients.
 #pragma once
+
+#include <omp.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "core/allocator.h"
+#include "kernels/cpu/ttt_mm.h"
 #include "kernels/ttt_dual.h"
 
 namespace tttlm::kernels::cpu::ttt_detail {
 
 using ttt_dual::Mm;
 
+// Uninitialised memory from the caching CPU allocator, taken before a parallel region (nothing throws
+// inside it); big blocks are reused across calls without page faults.
 template <class T>
-constexpr T sign_of(Mm mode) {
-  return (mode == Mm::sub || mode == Mm::set_neg) ? T(-1) : T(1);
-}
+class CpuBuffer {
+ public:
+  explicit CpuBuffer(int64_t n) : data_(static_cast<T*>(cpu_alloc(sizeof(T) * static_cast<size_t>(n)))) {}
+  ~CpuBuffer() { cpu_free(data_); }
+  CpuBuffer(const CpuBuffer&) = delete;
+  CpuBuffer& operator=(const CpuBuffer&) = delete;
+  T* data() const { return data_; }
 
-// c (N) += sign·Σ_k a[k·a_stride]·B[k, :] over k < K, four k per pass over c.
+ private:
+  T* data_;
+};
+
+// One workspace of `n` elements per OpenMP thread; get() is the calling thread's.
 template <class T>
-inline void row_update(
-    T* __restrict c, const T* a, int64_t a_stride, T sign, const T* __restrict B, int64_t N, int64_t K) {
-  int64_t k = 0;
-  for (; k + 8 <= K; k += 8) {
-    T a_[8];
-    const T* b_[8];
-    for (int u = 0; u < 8; ++u) a_[u] = sign * a[(k + u) * a_stride], b_[u] = B + (k + u) * N;
-#pragma omp simd
-    for (int64_t j = 0; j < N; ++j)
-      c[j] += ((a_[0] * b_[0][j] + a_[1] * b_[1][j]) + (a_[2] * b_[2][j] + a_[3] * b_[3][j])) +
-              ((a_[4] * b_[4][j] + a_[5] * b_[5][j]) + (a_[6] * b_[6][j] + a_[7] * b_[7][j]));
-  }
-  for (; k < K; ++k) {
-    const T a0 = sign * a[k * a_stride];
-    const T* b0 = B + k * N;
-#pragma omp simd
-    for (int64_t j = 0; j < N; ++j) c[j] += a0 * b0[j];
-  }
-}
+class ThreadWorkspaces {
+ public:
+  explicit ThreadWorkspaces(int64_t n) : stride_((n + 15) / 16 * 16), buf_(stride_ * omp_get_max_threads()) {}
+  T* get() const { return buf_.data() + omp_get_thread_num() * stride_; }
+
+ private:
+  int64_t stride_;
+  CpuBuffer<T> buf_;
+};
 
 struct CpuExec {
   template <class F>
@@ -50,39 +54,57 @@ struct CpuExec {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) f(i);
   }
+  template <class F>
+  void for_rows(int64_t rows, int64_t cols, F&& f) {
+    for (int64_t i = 0; i < rows; ++i) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) f(i, j);
+    }
+  }
   // C (M, N) op= A (M, K) · B (K, N)
   template <class T>
   void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t i = 0; i < M; ++i) {
-      if (mode == Mm::set || mode == Mm::set_neg)
-        for (int64_t j = 0; j < N; ++j) C[i * N + j] = 0;
-      row_update(C + i * N, A + i * K, 1, sign_of<T>(mode), B, N, K);
-    }
+    mm_strided(mode, M, N, K, A, K, 1, B, C);
   }
-  // C (M, N) op= A (M, K) · B (N, K)ᵀ, as A · (Bᵀ copied once): row-times-row dot products would each end in
-  // a horizontal reduction.
+  // C (M, N) op= A (M, K) · B (N, K)ᵀ (row-times-row dot products would each end in a horizontal sum):
+  // as A · (Bᵀ copied once), or by blocks of Cᵀ from Aᵀ when transposing A and the result moves fewer
+  // L x L blocks than transposing B (few rows M: the mini-batch against a D x I matrix).
   template <class T>
-  void mm_nt(Mm mode,
-             int64_t M,
-             int64_t N,
-             int64_t K,
-             const T* __restrict A,
-             const T* __restrict B,
-             T* __restrict C) {
-    if (bt_.size() < static_cast<size_t>(N * K) * sizeof(T))
-      bt_.resize(static_cast<size_t>(N * K) * sizeof(T));
+  void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    constexpr int64_t L = Simd<T>::kLanes;
+    const int64_t mb = (M + L - 1) / L, nb = (N + L - 1) / L, kb = (K + L - 1) / L;
+    const bool by_columns = mb * (kb + nb) < nb * kb;
+    const int64_t need = by_columns ? K * L : N * K;
+    if (bt_.size() < static_cast<size_t>(need) * sizeof(T)) bt_.resize(static_cast<size_t>(need) * sizeof(T));
     T* bt = reinterpret_cast<T*>(bt_.data());
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t j = 0; j < N; ++j) bt[k * N + j] = B[j * K + k];
-    mm_nn(mode, M, N, K, A, bt, C);
+    if (by_columns) {
+      mm_nt_by_columns(mode, M, N, K, A, B, C, bt);
+    } else {
+      transpose_into(N, K, B, bt);
+      mm_strided(mode, M, N, K, A, K, 1, bt, C);
+    }
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>
   void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t i = 0; i < M; ++i) {
-      if (mode == Mm::set || mode == Mm::set_neg)
-        for (int64_t j = 0; j < N; ++j) C[i * N + j] = 0;
-      row_update(C + i * N, A + i, M, sign_of<T>(mode), B, N, K);
+    mm_strided(mode, M, N, K, A, 1, M, B, C);
+  }
+
+  // acc[c] += sign·Σ_i x[i, c], rows in order, 64 columns at a time.
+  template <class T>
+  void add_col_sums(int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
+    constexpr int64_t kc = 64;
+    for (int64_t c0 = 0; c0 < cols; c0 += kc) {
+      const int64_t n = cols - c0 < kc ? cols - c0 : kc;
+      T s[kc];
+      for (int64_t c = 0; c < n; ++c) s[c] = 0;
+      for (int64_t i = 0; i < rows; ++i) {
+        const T* xi = x + i * cols + c0;
+#pragma omp simd
+        for (int64_t c = 0; c < n; ++c) s[c] += xi[c];
+      }
+#pragma omp simd
+      for (int64_t c = 0; c < n; ++c) acc[c0 + c] += sign * s[c];
     }
   }
 

@@ -1,7 +1,5 @@
 // TTT-MLP dual form on the CPU: one (b, h) per OpenMP iteration running kernels/ttt_dual_mlp.h with a
 // per-thread workspace; parameter gradients land per (b, h) and are summed over b in order afterwards.
-#include <vector>
-
 #include "kernels/cpu/ttt_common.h"
 #include "kernels/dispatch.h"
 #include "kernels/ttt_dual_mlp.h"
@@ -27,9 +25,9 @@ void ttt_mlp_forward(Dtype dtype,
     auto B2 = static_cast<const T*>(params.b2);
     auto O = static_cast<T*>(out);
     auto C = static_cast<T*>(checkpoints);
+    const ThreadWorkspaces<T> ws(ws_size);
 #pragma omp parallel
     {
-      std::vector<T> ws(ws_size);
       CpuExec ex;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t bh = 0; bh < BH; ++bh) {
@@ -42,7 +40,7 @@ void ttt_mlp_forward(Dtype dtype,
                          B2 + h * d,
                          O + bh * dims.seq * d,
                          C ? C + bh * dims.num_checkpoints() * S : nullptr,
-                         ws.data());
+                         ws.get());
       }
     }
   });
@@ -62,12 +60,13 @@ void ttt_mlp_backward(Dtype dtype,
     const int64_t S = dims.mlp_state_size(), nmb = dims.num_mini_batches();
     const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
     const int64_t ws_size = mlp_backward_workspace(m, d, I, group);
-    std::vector<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
+    // per-(b, h) parameter gradients, every element written by the kernel
+    const CpuBuffer<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
     auto C = static_cast<const T*>(checkpoints);
     auto dO = static_cast<const T*>(dout);
+    const ThreadWorkspaces<T> ws(ws_size);
 #pragma omp parallel
     {
-      std::vector<T> ws(ws_size);
       CpuExec ex;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t bh = 0; bh < BH; ++bh) {
@@ -81,7 +80,7 @@ void ttt_mlp_backward(Dtype dtype,
                         dbeta.data() + bh * d,
                         dstate.data() + bh * S};
         mlp_head_backward(
-            ex, head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws.data());
+            ex, head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws.get());
       }
     }
     sum_over_batch(dstate.data(), B, H, S, 0, d * I, static_cast<T*>(param_grads.dw1));

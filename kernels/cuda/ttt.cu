@@ -49,6 +49,21 @@ struct BlockExec {
   __device__ void for_each(int64_t n, F&& f) {
     for_n(n, f);
   }
+  template <class F>
+  __device__ void for_rows(int64_t rows, int64_t cols, F&& f) {
+    for (int64_t idx = threadIdx.x; idx < rows * cols; idx += blockDim.x) f(idx / cols, idx % cols);
+    __syncthreads();
+  }
+  // acc[c] += sign·Σ_i x[i, c], one column per thread, rows in order
+  template <class T>
+  __device__ void add_col_sums(int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      T s = 0;
+      for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
+      acc[c] += sign * s;
+    }
+    __syncthreads();
+  }
   // C (M, N) op= A (M, K) · B (K, N)
   template <class T>
   __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {

@@ -28,6 +28,18 @@ struct OrderedExec {
   void for_each(int64_t n, F&& f) {
     for_n(n, f);
   }
+  template <class F>
+  void for_rows(int64_t rows, int64_t cols, F&& f) {
+    for_n(rows * cols, [&](int64_t idx) { f(idx / cols, idx % cols); });
+  }
+  template <class T>
+  void add_col_sums(int64_t rows, int64_t cols, const T* x, T* acc, T sign) {
+    for_n(cols, [&](int64_t c) {
+      T s = 0;
+      for (int64_t i = 0; i < rows; ++i) s += x[i * cols + c];
+      acc[c] += sign * s;
+    });
+  }
   template <class T, class A, class B>
   void product(Mm mode, int64_t M, int64_t N, int64_t K, A a, B b, T* C) {
     for (int64_t x = 0; x < M * N; ++x) {

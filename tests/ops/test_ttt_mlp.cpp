@@ -105,6 +105,25 @@ TEST_CASE("ttt_mlp backward matches central differences of the primal form", "[o
   require_primal_spot_check(ttt_args(make_ttt_inputs(c), true), o, true);
 }
 
+TEST_CASE("ttt_mlp at widths that fill whole vectors: forward and backward vs the primal form, f32 vs f64",
+          "[ops][ttt]") {
+  // D = 24, I = 64 and a short last mini-batch reach the CPU kernels' vector tiles, register transposes and
+  // both ways of A·Bᵀ (kernels/cpu/ttt_mm.h) as well as their edge loops; the small widths above only edges.
+  TttCase c;
+  c.B = 1;
+  c.T = 45;
+  c.D = 24;
+  c.I = 64;
+  c.mini_batch = 16;
+  const std::vector<Tensor> args = ttt_args(make_ttt_inputs(c), true);
+  ops::TttOptions o;
+  o.mini_batch = 16;
+  o.checkpoint_every = 2;
+  require_close(call_ttt(args, o, true), call_ttt(args, o, true, true), 1e-10, 1e-10, "dual vs primal kernel");
+  require_primal_spot_check(args, o, true);
+  require_f32_matches_f64(args, o, true);
+}
+
 TEST_CASE("ttt_mlp backward is bitwise identical for every checkpoint_every and thread count", "[ops][ttt]") {
   TttCase c;
   c.T = 48;

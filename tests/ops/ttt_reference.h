@@ -4,7 +4,9 @@
 // its §2.1 formula. Plus seeded random inputs with every parameter perturbed off its init.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "autograd/engine.h"
@@ -251,6 +253,22 @@ inline void require_primal_spot_check(const std::vector<Tensor>& args, const ops
                        << ", primal central difference " << numeric);
       REQUIRE(std::abs(analytic - numeric) <= 1e-7 + 1e-5 * std::abs(numeric));
     }
+}
+
+// The op in f32 against f64 (the args): the output and every gradient, within a tolerance relative to each
+// tensor's largest magnitude (f32 rounding grows through the mini-batches).
+inline void require_f32_matches_f64(const std::vector<Tensor>& args, const ops::TttOptions& o, bool mlp) {
+  std::vector<Tensor> f32;
+  for (const Tensor& a : args) f32.push_back(ops::cast(a, Dtype::f32));
+  std::vector<Tensor> want = ttt_grads(args, o, mlp), got = ttt_grads(f32, o, mlp);
+  want.insert(want.begin(), call_ttt(args, o, mlp));
+  got.insert(got.begin(), call_ttt(f32, o, mlp));
+  for (size_t i = 0; i < got.size(); ++i) {
+    REQUIRE(got[i].dtype() == Dtype::f32);
+    double scale = 0;
+    for (double x : want[i].to_vector<double>()) scale = std::max(scale, std::abs(x));
+    require_close(got[i], want[i], 1e-4 * scale, 0, "f32 vs f64, output then gradient " + std::to_string(i));
+  }
 }
 
 }  // namespace tttlm::test
