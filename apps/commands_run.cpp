@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -32,7 +33,19 @@ int cmd_train(int argc, char** argv) {
   o.resume = a.flag("resume");
   o.quiet = a.flag("quiet");
   auto comm = train::make_communicator(o);
-  train::TrainResult r = train::run_training(o, *comm);
+  train::TrainResult r;
+  try {
+    r = train::run_training(o, *comm);
+  } catch (const train::CollectiveError&) {
+    throw;  // every rank has it and exits normally
+  } catch (const std::exception& e) {
+    if (comm->world_size() == 1) throw;
+    // The other ranks wait in a collective: end this process now, without MPI_Finalize, so that the
+    // launcher ends the job (instead of every rank waiting for parallel.timeout_s).
+    std::fprintf(stderr, "tttlm train: error on rank %d of %d: %s\n", comm->rank(), comm->world_size(), e.what());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   if (comm->is_root() && !o.quiet)
     std::printf("done: %lld steps, final train loss %.4f, eval loss %.4f; run directory %s\n",
                 static_cast<long long>(r.steps_done), r.final_loss, r.final_eval_loss, r.run_dir.c_str());

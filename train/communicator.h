@@ -23,6 +23,14 @@ class PendingOp {
   virtual void wait() = 0;
 };
 
+// An error that every rank raised together (from check_same or check_all): each rank can exit normally.
+// Any other exception on a rank of a multi-rank run ends that process at once without MPI_Finalize (which
+// would wait for the others), so that the launcher ends the job; see apps/commands_run.cpp.
+class CollectiveError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -63,7 +71,7 @@ class SingleProcess final : public Communicator {
   void barrier() override {}
   void check_same(const std::string&, const std::string&) override {}
   void check_all(const std::string& what, const std::string& error) override {
-    if (!error.empty()) throw RuntimeError(error);
+    if (!error.empty()) throw CollectiveError(error);
     (void)what;
   }
   std::string name() const override { return "single"; }

@@ -154,8 +154,9 @@ class MpiCommunicator final : public Communicator {
     unsigned long long h = std::hash<std::string>{}(value), lo = 0, hi = 0;
     run([&] { return MPI_Allreduce(&h, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD); }, "MPI_Allreduce");
     run([&] { return MPI_Allreduce(&h, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD); }, "MPI_Allreduce");
-    TTT_CHECK(lo == hi, "[mpi] the ", what, " differs across ranks (rank ", rank_, " has hash ", h,
-              "); every rank must be started with the same config and --set overrides");
+    if (lo != hi)
+      throw CollectiveError("[mpi] the " + what + " differs across ranks (rank " + std::to_string(rank_) + " has hash " +
+                            std::to_string(h) + "); every rank must be started with the same config and --set overrides");
   }
   void check_all(const std::string& what, const std::string& error) override {
     int mine = error.empty() ? INT_MAX : rank_, first = INT_MAX;
@@ -165,8 +166,8 @@ class MpiCommunicator final : public Communicator {
     run([&] { return MPI_Bcast(&len, 1, MPI_INT, first, MPI_COMM_WORLD); }, "MPI_Bcast");
     std::string msg = first == rank_ ? error : std::string(static_cast<size_t>(len), '\0');
     run([&] { return MPI_Bcast(msg.data(), len, MPI_CHAR, first, MPI_COMM_WORLD); }, "MPI_Bcast");
-    if (first == rank_) throw RuntimeError(error);
-    throw RuntimeError("[" + what + "] stopped on rank " + std::to_string(rank_) + " because rank " +
+    if (first == rank_) throw CollectiveError(error);
+    throw CollectiveError("[" + what + "] stopped on rank " + std::to_string(rank_) + " because rank " +
                        std::to_string(first) + " failed: " + msg);
   }
   std::string name() const override { return "mpi"; }

@@ -45,3 +45,10 @@ expect_failure "a stopped rank ends the job after parallel.timeout_s" "did not c
 expect_failure "ranks without a GPU" "\[nccl\]" \
   "${mpi[@]}" -np 2 "$tttlm" train "$tmp/run.json" --quiet --set train.device=cuda --set train.run_dir="$tmp/gpu"
 [ "$(grep -c "\[nccl\]" "$tmp/ranks without a GPU.log")" -ge 2 ] || { echo "FAILED: not every rank reported"; exit 1; }
+
+# An error on rank 0 alone mid-run (its checkpoint directory cannot be made: a file is in the way) ends the
+# job at once, not after parallel.timeout_s (300 s here) with rank 1 waiting in the next all-reduce.
+mkdir -p "$tmp/blocked" && touch "$tmp/blocked/checkpoints"
+expect_failure "an error on one rank mid-run ends the job" "error on rank 0 of 2" \
+  "${mpi[@]}" -np 2 "$tttlm" train "$tmp/run.json" "${long[@]}" --set train.checkpoint_every=2 \
+  --set parallel.timeout_s=300 --set train.run_dir="$tmp/blocked"
