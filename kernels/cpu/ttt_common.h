@@ -134,4 +134,53 @@ void sum_over_heads(const T* per_bh, int64_t BH, int64_t n, T* out) {
   }
 }
 
+// Runs f(ex, bh, workspace) for every (b, h) pair bh in [0, BH), one per OpenMP iteration, each thread with
+// its own workspace of ws_size elements.
+template <class T, class F>
+void for_each_head(int64_t BH, int64_t ws_size, F&& f) {
+  const ThreadWorkspaces<T> ws(ws_size);
+#pragma omp parallel
+  {
+    CpuExec ex;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t bh = 0; bh < BH; ++bh) f(ex, bh, ws.get());
+  }
+}
+
+// The backward driver of both variants: per-(b, h) parameter-gradient scratch (every element written by
+// the head kernel), head_backward(ex, head, its checkpoints, its dout rows, its HeadGrads, workspace) for
+// each (b, h), then the sums over the batch of the LayerNorm and token-eta gradients, in order;
+// sum_state(dstate) sums the per-(b, h) inner-state gradients (BH x S) into the variant's parameters.
+template <class T, class F, class G>
+void backward_heads(const TttDims& dims,
+                    const TttSequence& seq,
+                    const void* checkpoints,
+                    const void* dout,
+                    const TttSequenceGrads& grads,
+                    int64_t S,
+                    int64_t ws_size,
+                    F&& head_backward,
+                    G&& sum_state) {
+  const int64_t B = dims.batch, H = dims.heads, BH = B * H, d = dims.dim, m = dims.mini_batch;
+  const CpuBuffer<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
+  auto C = static_cast<const T*>(checkpoints);
+  auto dO = static_cast<const T*>(dout);
+  for_each_head<T>(BH, ws_size, [&](CpuExec& ex, int64_t bh, T* ws) {
+    const int64_t rows = bh * dims.seq * d;
+    ttt_dual::HeadGrads<T> gr{static_cast<T*>(grads.dxq) + rows,
+                              static_cast<T*>(grads.dxk) + rows,
+                              static_cast<T*>(grads.dxv) + rows,
+                              static_cast<T*>(grads.dttt_lr) + bh * dims.seq,
+                              dtau.data() + bh * m,
+                              dgamma.data() + bh * d,
+                              dbeta.data() + bh * d,
+                              dstate.data() + bh * S};
+    head_backward(ex, ttt_dual::head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws);
+  });
+  sum_state(static_cast<const T*>(dstate.data()));
+  sum_over_batch(dgamma.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_weight));
+  sum_over_batch(dbeta.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_bias));
+  sum_over_heads(dtau.data(), BH, m, static_cast<T*>(grads.dtoken_eta));
+}
+
 }  // namespace tttlm::kernels::cpu::ttt_detail

@@ -25,24 +25,18 @@ void ttt_mlp_forward(Dtype dtype,
     auto B2 = static_cast<const T*>(params.b2);
     auto O = static_cast<T*>(out);
     auto C = static_cast<T*>(checkpoints);
-    const ThreadWorkspaces<T> ws(ws_size);
-#pragma omp parallel
-    {
-      CpuExec ex;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t bh = 0; bh < BH; ++bh) {
-        const int64_t h = bh % dims.heads;
-        mlp_head_forward(ex,
-                         head_at<T>(dims, seq, bh),
-                         W1 + h * d * I,
-                         B1 + h * I,
-                         W2 + h * I * d,
-                         B2 + h * d,
-                         O + bh * dims.seq * d,
-                         C ? C + bh * dims.num_checkpoints() * S : nullptr,
-                         ws.get());
-      }
-    }
+    for_each_head<T>(BH, ws_size, [&](CpuExec& ex, int64_t bh, T* ws) {
+      const int64_t h = bh % dims.heads;
+      mlp_head_forward(ex,
+                       head_at<T>(dims, seq, bh),
+                       W1 + h * d * I,
+                       B1 + h * I,
+                       W2 + h * I * d,
+                       B2 + h * d,
+                       O + bh * dims.seq * d,
+                       C ? C + bh * dims.num_checkpoints() * S : nullptr,
+                       ws);
+    });
   });
 }
 
@@ -55,41 +49,20 @@ void ttt_mlp_backward(Dtype dtype,
                       const TttMlpGrads& param_grads) {
   dispatch_float(dtype, "ttt_mlp_backward", [&](auto tag) {
     using T = TTT_T(tag);
-    const int64_t B = dims.batch, H = dims.heads, BH = B * H, d = dims.dim, I = dims.hidden,
+    const int64_t B = dims.batch, H = dims.heads, d = dims.dim, I = dims.hidden,
                   m = dims.mini_batch;
     const int64_t S = dims.mlp_state_size(), nmb = dims.num_mini_batches();
     const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
     const int64_t ws_size = mlp_backward_workspace(m, d, I, group);
-    // per-(b, h) parameter gradients, every element written by the kernel
-    const CpuBuffer<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
-    auto C = static_cast<const T*>(checkpoints);
-    auto dO = static_cast<const T*>(dout);
-    const ThreadWorkspaces<T> ws(ws_size);
-#pragma omp parallel
-    {
-      CpuExec ex;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t bh = 0; bh < BH; ++bh) {
-        const int64_t rows = bh * dims.seq * d;
-        HeadGrads<T> gr{static_cast<T*>(grads.dxq) + rows,
-                        static_cast<T*>(grads.dxk) + rows,
-                        static_cast<T*>(grads.dxv) + rows,
-                        static_cast<T*>(grads.dttt_lr) + bh * dims.seq,
-                        dtau.data() + bh * m,
-                        dgamma.data() + bh * d,
-                        dbeta.data() + bh * d,
-                        dstate.data() + bh * S};
-        mlp_head_backward(
-            ex, head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws.get());
-      }
-    }
-    sum_over_batch(dstate.data(), B, H, S, 0, d * I, static_cast<T*>(param_grads.dw1));
-    sum_over_batch(dstate.data(), B, H, S, d * I, I, static_cast<T*>(param_grads.db1));
-    sum_over_batch(dstate.data(), B, H, S, d * I + I, I * d, static_cast<T*>(param_grads.dw2));
-    sum_over_batch(dstate.data(), B, H, S, 2 * d * I + I, d, static_cast<T*>(param_grads.db2));
-    sum_over_batch(dgamma.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_weight));
-    sum_over_batch(dbeta.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_bias));
-    sum_over_heads(dtau.data(), BH, m, static_cast<T*>(grads.dtoken_eta));
+    auto head_backward = [](CpuExec& ex, auto head, const T* c, const T* dO, auto gr, T* ws) {
+      mlp_head_backward(ex, head, c, dO, gr, ws);
+    };
+    backward_heads<T>(dims, seq, checkpoints, dout, grads, S, ws_size, head_backward, [&](const T* dstate) {
+      sum_over_batch(dstate, B, H, S, 0, d * I, static_cast<T*>(param_grads.dw1));
+      sum_over_batch(dstate, B, H, S, d * I, I, static_cast<T*>(param_grads.db1));
+      sum_over_batch(dstate, B, H, S, d * I + I, I * d, static_cast<T*>(param_grads.dw2));
+      sum_over_batch(dstate, B, H, S, 2 * d * I + I, d, static_cast<T*>(param_grads.db2));
+    });
   });
 }
 
