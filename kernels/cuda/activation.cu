@@ -27,8 +27,7 @@ void unary_forward(Activation act, Dtype dtype, const void* x, void* y, int64_t 
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, activation_name(act), [&] {
     visit_activation(act, [&](auto a) {
-      unary_forward_kernel<decltype(a)::value>
-          <<<grid_for(n), 256, 0, stream()>>>(static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), n);
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), unary_forward_kernel<decltype(a)::value>)(static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), n);
       TTT_CUDA_CHECK_LAUNCH();
     });
   });
@@ -38,7 +37,7 @@ void unary_backward(Activation act, Dtype dtype, const void* x, const void* dy, 
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, activation_name(act), [&] {
     visit_activation(act, [&](auto a) {
-      unary_backward_kernel<decltype(a)::value><<<grid_for(n), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), unary_backward_kernel<decltype(a)::value>)(
           static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(dy), static_cast<scalar_t*>(dx), n);
       TTT_CUDA_CHECK_LAUNCH();
     });

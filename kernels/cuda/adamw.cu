@@ -25,7 +25,7 @@ template <class T>
 void launch(void* param, const void* grad, void* m, void* v, int64_t n, double lr, double beta1, double beta2,
             double eps, double weight_decay, int64_t step) {
   const double s = static_cast<double>(step);
-  adamw_kernel<<<grid_for(n), 256, 0, stream()>>>(
+  TTT_LAUNCH(grid_for(n), 256, 0, stream(), adamw_kernel)(
       static_cast<T*>(param), static_cast<const T*>(grad), static_cast<T*>(m), static_cast<T*>(v), n,
       static_cast<T>(lr), static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(1.0 - beta1),
       static_cast<T>(1.0 - beta2), static_cast<T>(1.0 - pow(beta1, s)), static_cast<T>(1.0 - pow(beta2, s)),

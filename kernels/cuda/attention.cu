@@ -70,7 +70,7 @@ inline size_t dq_smem(int BQ, int D) {
 // ---- forward: one block per (bh, query tile); grid (B·H, tiles), the last (longest) tiles first ----
 template <class T, class A, int BQ>
 __global__ void attention_forward_kernel(const AttentionArgs a, T* out, A* lse) {
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  TTT_DYNAMIC_SHARED(unsigned char, smem_raw, 16);
   const int D = static_cast<int>(a.dim);
   const int64_t Tn = a.seq, bh = blockIdx.x;
   const int64_t q0 = static_cast<int64_t>(gridDim.y - 1 - blockIdx.y) * BQ;
@@ -197,7 +197,7 @@ __device__ void backward_block(const A* qs,
 template <class T, class A, int BQ>
 __global__ void attention_dkdv_kernel(
     const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dk, T* dv) {
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  TTT_DYNAMIC_SHARED(unsigned char, smem_raw, 16);
   const int D = static_cast<int>(a.dim);
   const int64_t Tn = a.seq, bh = blockIdx.x, k0 = static_cast<int64_t>(blockIdx.y) * BQ;
   const int cols = tile_rows(Tn - k0, BQ);
@@ -250,7 +250,7 @@ __global__ void attention_dkdv_kernel(
 template <class T, class A, int BQ>
 __global__ void attention_dq_kernel(
     const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dq) {
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  TTT_DYNAMIC_SHARED(unsigned char, smem_raw, 16);
   const int D = static_cast<int>(a.dim);
   const int64_t Tn = a.seq, bh = blockIdx.x;
   const int64_t q0 = static_cast<int64_t>(gridDim.y - 1 - blockIdx.y) * BQ;
@@ -318,7 +318,7 @@ template <class Kernel, class... Args>
 void launch(Kernel kernel, dim3 grid, size_t smem, Args... args) {
   TTT_CUDA_CHECK(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  kernel<<<grid, kThreads, smem, stream()>>>(args...);
+  TTT_LAUNCH_FN(grid, kThreads, smem, stream(), kernel)(args...);
   TTT_CUDA_CHECK_LAUNCH();
 }
 
@@ -384,7 +384,7 @@ void causal_attention_backward(Dtype dtype,
     auto dK = static_cast<scalar_t*>(dk);
     auto dV = static_cast<scalar_t*>(dv);
     const int64_t rows = args.batch * args.heads * args.seq;
-    attention_delta_kernel<scalar_t, A><<<grid_for(rows, kThreads / 32), kThreads, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(rows, kThreads / 32), kThreads, 0, stream(), attention_delta_kernel<scalar_t, A>)(
         dO, static_cast<const scalar_t*>(out), Dl, rows, D);
     TTT_CUDA_CHECK_LAUNCH();
     if (pick_tile<A>(dkdv_smem, D, op) == 64)

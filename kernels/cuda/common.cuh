@@ -1,10 +1,24 @@
 // Shared device helpers for kernels/cuda: typed load/store that compute in f32 for bf16, the current
 // stream, grid sizing, and warp/block reductions. Every launcher checks its launch with
 // TTT_CUDA_CHECK_LAUNCH.
+//
+// Kernels launch with TTT_LAUNCH(grid, block, shared_bytes, stream, kernel)(args...) (TTT_LAUNCH_FN when
+// `kernel` is a function pointer whose shared-memory limit cudaFuncSetAttribute raised) and declare dynamic
+// shared memory with TTT_DYNAMIC_SHARED(type, name, alignment): with nvcc these are exactly
+// kernel<<<grid, block, shared_bytes, stream>>>(args...) and extern __shared__ __align__(a) type name[];
+// in a TTTLM_CUDA=EMU build they run the kernel under the CPU emulator (cudaemu/device.h).
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+
+#if TTTLM_CUDA_EMU
+#include "cudaemu/device.h"
+#else
+#define TTT_LAUNCH(grid, block, shared_bytes, stream, ...) __VA_ARGS__<<<grid, block, shared_bytes, stream>>>
+#define TTT_LAUNCH_FN(grid, block, shared_bytes, stream, fn) (fn)<<<grid, block, shared_bytes, stream>>>
+#define TTT_DYNAMIC_SHARED(T, name, align) extern __shared__ __align__(align) T name[]
+#endif
 
 #include "core/cuda_check.h"
 #include "core/cuda_runtime.h"

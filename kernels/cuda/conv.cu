@@ -98,7 +98,7 @@ void causal_conv1d_forward(Dtype dtype, const void* x, const void* weight, const
                            int64_t B, int64_t T, int64_t C, int64_t K) {
   if (B * T * C == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "causal_conv1d", [&] {
-    causal_conv1d_forward_kernel<<<grid_for(B * T * C), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(B * T * C), 256, 0, stream(), causal_conv1d_forward_kernel)(
         static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
         static_cast<const scalar_t*>(bias), static_cast<scalar_t*>(y), B * T, T, C, K);
     TTT_CUDA_CHECK_LAUNCH();
@@ -112,7 +112,7 @@ void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const vo
     using A = typename Acc<scalar_t>::type;
     auto G = static_cast<const scalar_t*>(dy);
     if (dx && rows * C > 0) {
-      causal_conv1d_dx_kernel<<<grid_for(rows * C), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for(rows * C), 256, 0, stream(), causal_conv1d_dx_kernel)(
           G, static_cast<const scalar_t*>(weight), static_cast<scalar_t*>(dx), rows, T, C, K);
       TTT_CUDA_CHECK_LAUNCH();
     }
@@ -130,11 +130,11 @@ void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const vo
       } else {
         dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(nchunks),
                   static_cast<unsigned>(K + 1));
-        causal_conv1d_wgrad_partial_kernel<<<grid, dim3(32, kLanes), 0, stream()>>>(
+        TTT_LAUNCH(grid, dim3(32, kLanes), 0, stream(), causal_conv1d_wgrad_partial_kernel)(
             G, static_cast<const scalar_t*>(x), partial, rows, T, C, K, chunk);
         TTT_CUDA_CHECK_LAUNCH();
       }
-      causal_conv1d_wgrad_finish_kernel<<<grid_for((K + 1) * C), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for((K + 1) * C), 256, 0, stream(), causal_conv1d_wgrad_finish_kernel)(
           partial, static_cast<scalar_t*>(dweight), static_cast<scalar_t*>(dbias), nchunks, C, K);
       TTT_CUDA_CHECK_LAUNCH();
     } catch (...) {

@@ -16,7 +16,7 @@ template <class S>
 void launch_from(const void* src, const StridedDesc& d, Dtype dst_dtype, void* dst, int64_t n) {
   auto s = static_cast<const S*>(src);
   auto go = [&](auto* out) {
-    copy_strided_kernel<<<grid_for(n), 256, 0, stream()>>>(s, d, out, n);
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), copy_strided_kernel)(s, d, out, n);
     TTT_CUDA_CHECK_LAUNCH();
   };
   switch (dst_dtype) {
@@ -52,7 +52,7 @@ __global__ void copy_into_kernel(const E* src, StridedDesc sd, E* dst, StridedDe
 }
 template <class E>
 void launch_into(const void* src, const StridedDesc& sd, void* dst, const StridedDesc& dd, int64_t n) {
-  copy_into_kernel<<<grid_for(n), 256, 0, stream()>>>(static_cast<const E*>(src), sd, static_cast<E*>(dst), dd, n);
+  TTT_LAUNCH(grid_for(n), 256, 0, stream(), copy_into_kernel)(static_cast<const E*>(src), sd, static_cast<E*>(dst), dd, n);
   TTT_CUDA_CHECK_LAUNCH();
 }
 }  // namespace

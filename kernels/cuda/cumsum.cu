@@ -30,7 +30,7 @@ void cumsum_forward(Dtype dtype, const void* x, void* y, int64_t outer, int64_t 
                     ScanDirection direction) {
   if (outer * n * inner == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "cumsum", [&] {
-    cumsum_kernel<<<grid_for(outer * inner), 256, 0, stream()>>>(static_cast<const scalar_t*>(x),
+    TTT_LAUNCH(grid_for(outer * inner), 256, 0, stream(), cumsum_kernel)(static_cast<const scalar_t*>(x),
                                                                  static_cast<scalar_t*>(y), outer, n, inner,
                                                                  direction == ScanDirection::reverse);
     TTT_CUDA_CHECK_LAUNCH();

@@ -42,7 +42,7 @@ void binary_forward(BinaryOp op, Dtype dtype, const void* a, const StridedDesc& 
                     const StridedDesc& b_desc, void* out, int64_t numel) {
   if (numel == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "binary", [&] {
-    binary_kernel<<<grid_for(numel), 256, 0, stream()>>>(op, static_cast<const scalar_t*>(a), a_desc,
+    TTT_LAUNCH(grid_for(numel), 256, 0, stream(), binary_kernel)(op, static_cast<const scalar_t*>(a), a_desc,
                                                          static_cast<const scalar_t*>(b), b_desc,
                                                          static_cast<scalar_t*>(out), numel);
     TTT_CUDA_CHECK_LAUNCH();
@@ -52,7 +52,7 @@ void binary_forward(BinaryOp op, Dtype dtype, const void* a, const StridedDesc& 
 void affine_forward(Dtype dtype, const void* x, void* out, int64_t n, double alpha, double beta) {
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "affine", [&] {
-    affine_kernel<<<grid_for(n), 256, 0, stream()>>>(static_cast<const scalar_t*>(x),
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), affine_kernel)(static_cast<const scalar_t*>(x),
                                                      static_cast<scalar_t*>(out), n, alpha, beta);
     TTT_CUDA_CHECK_LAUNCH();
   });
@@ -61,7 +61,7 @@ void affine_forward(Dtype dtype, const void* x, void* out, int64_t n, double alp
 void axpy(Dtype dtype, const void* x, void* y, int64_t n, double alpha) {
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "axpy", [&] {
-    axpy_kernel<<<grid_for(n), 256, 0, stream()>>>(static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y),
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), axpy_kernel)(static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y),
                                                    n, alpha);
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -2,7 +2,11 @@
 // radix sort of (id, token) pairs (cub), segment bounds per id, then one thread per (v, c) summing its
 // tokens in increasing token order. Out-of-range ids: zero rows forward, skipped backward (see the header).
 #include <climits>
+#if TTTLM_CUDA_EMU
+#include "cudaemu/cub_radix_sort.h"
+#else
 #include <cub/device/device_radix_sort.cuh>
+#endif
 
 #include "core/allocator.h"
 #include "kernels/cuda/common.cuh"
@@ -82,7 +86,7 @@ void embedding_forward(Dtype dtype, Dtype id_dtype, const void* weight, const vo
   if (N * C == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "embedding", [&] {
     with_ids(id_dtype, ids, "embedding", [&](auto I) {
-      embedding_forward_kernel<<<grid_for(N * C), 256, 0, stream()>>>(static_cast<const scalar_t*>(weight), I,
+      TTT_LAUNCH(grid_for(N * C), 256, 0, stream(), embedding_forward_kernel)(static_cast<const scalar_t*>(weight), I,
                                                                       static_cast<scalar_t*>(y), N, V, C);
       TTT_CUDA_CHECK_LAUNCH();
     });
@@ -104,7 +108,7 @@ void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void*
       int64_t* end = start + V;
       TTT_CUDA_CHECK(cudaMemsetAsync(start, 0, 2 * static_cast<size_t>(V) * sizeof(int64_t), stream()));
       if (N > 0) {
-        iota_kernel<<<grid_for(N), 256, 0, stream()>>>(order_in.as<int64_t>(), N);
+        TTT_LAUNCH(grid_for(N), 256, 0, stream(), iota_kernel)(order_in.as<int64_t>(), N);
         TTT_CUDA_CHECK_LAUNCH();
         // LSD radix sort is stable: equal ids keep increasing token order.
         size_t temp_bytes = 0;
@@ -115,10 +119,10 @@ void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void*
         TTT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
             temp.p, temp_bytes, I, keys_out.as<I_t>(), order_in.as<int64_t>(), order_out.as<int64_t>(),
             static_cast<int>(N), 0, int(sizeof(I_t) * 8), stream()));
-        segment_bounds_kernel<<<grid_for(N), 256, 0, stream()>>>(keys_out.as<I_t>(), start, end, N, V);
+        TTT_LAUNCH(grid_for(N), 256, 0, stream(), segment_bounds_kernel)(keys_out.as<I_t>(), start, end, N, V);
         TTT_CUDA_CHECK_LAUNCH();
       }
-      embedding_backward_rows_kernel<<<grid_for(V * C), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for(V * C), 256, 0, stream(), embedding_backward_rows_kernel)(
           static_cast<const scalar_t*>(dy), order_out.as<int64_t>(), start, end,
           static_cast<scalar_t*>(dweight), V, C);
       TTT_CUDA_CHECK_LAUNCH();

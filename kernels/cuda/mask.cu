@@ -27,7 +27,7 @@ void mask_upper_fill(Dtype dtype, const void* x, void* y, int64_t outer, int64_t
   const int64_t n = outer * R * C;
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "mask_upper_fill", [&] {
-    mask_upper_fill_kernel<<<grid_for(n), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), mask_upper_fill_kernel)(
         static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), n, R, C, diagonal, value);
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -144,8 +144,7 @@ void forward(const char* op,
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
     using S = typename Acc<scalar_t>::type;
     const unsigned grid = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-    norm_forward_kernel<kCenter>
-        <<<grid, 32 * kRowsPerBlock, 0, stream()>>>(static_cast<const scalar_t*>(x),
+    TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_forward_kernel<kCenter>)(static_cast<const scalar_t*>(x),
                                                     static_cast<const scalar_t*>(weight),
                                                     static_cast<const scalar_t*>(bias),
                                                     static_cast<scalar_t*>(y),
@@ -180,7 +179,7 @@ void backward(const char* op,
     auto R = static_cast<const S*>(rstd);
     if (dx && rows > 0) {
       const unsigned grid = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-      norm_backward_dx_kernel<kCenter><<<grid, 32 * kRowsPerBlock, 0, stream()>>>(
+      TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_backward_dx_kernel<kCenter>)(
           X, static_cast<const scalar_t*>(weight), M, R, DY, static_cast<scalar_t*>(dx), rows, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
@@ -190,17 +189,17 @@ void backward(const char* op,
     Scratch part_w(dweight ? part_bytes : 0), part_b(dbias ? part_bytes : 0);
     if (chunks > 0) {
       dim3 grid(static_cast<unsigned>((cols + 31) / 32), static_cast<unsigned>(chunks));
-      norm_backward_params_kernel<kCenter><<<grid, dim3(32, kTileRows), 0, stream()>>>(
+      TTT_LAUNCH(grid, dim3(32, kTileRows), 0, stream(), norm_backward_params_kernel<kCenter>)(
           X, M, R, DY, static_cast<S*>(part_w.ptr), static_cast<S*>(part_b.ptr), rows, cols, per);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dweight) {
-      norm_reduce_chunks_kernel<<<grid_for(cols), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
           static_cast<const S*>(part_w.ptr), static_cast<scalar_t*>(dweight), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dbias) {
-      norm_reduce_chunks_kernel<<<grid_for(cols), 256, 0, stream()>>>(
+      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
           static_cast<const S*>(part_b.ptr), static_cast<scalar_t*>(dbias), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }

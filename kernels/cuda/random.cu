@@ -38,7 +38,7 @@ void launch(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, D
             const char* op) {
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
-    random_kernel<<<grid_for(n), 256, 0, stream()>>>(static_cast<scalar_t*>(out), n, seed, offset, dist, a,
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), random_kernel)(static_cast<scalar_t*>(out), n, seed, offset, dist, a,
                                                      b);
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -34,7 +34,7 @@ __global__ void reduce_max_kernel(const T* x, T* out, int64_t* argmax, int64_t c
   best_v[threadIdx.x] = bv;
   best_i[threadIdx.x] = bi;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) {
       A v = best_v[threadIdx.x + s];
       int64_t i = best_i[threadIdx.x + s];
@@ -60,9 +60,9 @@ void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* ar
     auto X = static_cast<const scalar_t*>(x);
     auto O = static_cast<scalar_t*>(out);
     if (op == ReduceOp::sum)
-      reduce_sum_kernel<<<static_cast<unsigned>(rows), 256, 0, stream()>>>(X, O, cols);
+      TTT_LAUNCH(static_cast<unsigned>(rows), 256, 0, stream(), reduce_sum_kernel)(X, O, cols);
     else
-      reduce_max_kernel<<<static_cast<unsigned>(rows), 256, 0, stream()>>>(X, O, argmax, cols);
+      TTT_LAUNCH(static_cast<unsigned>(rows), 256, 0, stream(), reduce_max_kernel)(X, O, argmax, cols);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }
@@ -82,7 +82,7 @@ void reduce_max_backward(Dtype dtype, const void* dout, const int64_t* argmax, v
                          int64_t cols) {
   if (rows * cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "max_backward", [&] {
-    max_backward_kernel<<<grid_for(rows * cols), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(rows * cols), 256, 0, stream(), max_backward_kernel)(
         static_cast<const scalar_t*>(dout), argmax, static_cast<scalar_t*>(dx), rows, cols);
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -38,10 +38,10 @@ void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* posit
     auto X = static_cast<const scalar_t*>(x);
     auto Y = static_cast<scalar_t*>(y);
     if (pos_dtype == Dtype::i32)
-      rope_kernel<<<grid_for(n), 256, 0, stream()>>>(X, static_cast<const int32_t*>(positions), Y, rows, T, D,
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)(X, static_cast<const int32_t*>(positions), Y, rows, T, D,
                                                      theta, sign);
     else
-      rope_kernel<<<grid_for(n), 256, 0, stream()>>>(X, static_cast<const int64_t*>(positions), Y, rows, T, D,
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)(X, static_cast<const int64_t*>(positions), Y, rows, T, D,
                                                      theta, sign);
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -324,7 +324,7 @@ void selective_scan_forward(
   TTT_CUDA_DISPATCH_FLOAT(dtype, "selective_scan", [&] {
     using P = typename Acc<scalar_t>::type;
     dispatch_states(dims.states, "selective_scan", [&](auto kn) {
-      scan_forward_kernel<scalar_t, decltype(kn)::value><<<grid_of(dims), kThreads, 0, stream()>>>(
+      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_forward_kernel<scalar_t, decltype(kn)::value>)(
           args_of<scalar_t>(dims, in), static_cast<scalar_t*>(out), static_cast<P*>(checkpoints));
       TTT_CUDA_CHECK_LAUNCH();
     });
@@ -370,23 +370,22 @@ void selective_scan_backward(Dtype dtype,
                                 n_sub,
                                 n_warps};
     dispatch_states(N, "selective_scan_backward", [&](auto kn) {
-      scan_backward_kernel<scalar_t, decltype(kn)::value>
-          <<<grid_of(dims), kThreads, 0, stream()>>>(args_of<scalar_t>(dims, in), o);
+      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_backward_kernel<scalar_t, decltype(kn)::value>)(args_of<scalar_t>(dims, in), o);
       TTT_CUDA_CHECK_LAUNCH();
     });
-    scan_sum_batch_kernel<<<grid_for(Di * N), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(Di * N), 256, 0, stream(), scan_sum_batch_kernel)(
         part_dA.as<P>(), static_cast<P*>(grads.dA), B, Di * N);
     TTT_CUDA_CHECK_LAUNCH();
-    scan_sum_batch_kernel<<<grid_for(Di), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)(
         part_dD.as<P>(), static_cast<P*>(grads.dD), B, Di);
     TTT_CUDA_CHECK_LAUNCH();
-    scan_sum_batch_kernel<<<grid_for(Di), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)(
         part_db.as<P>(), static_cast<P*>(grads.ddelta_bias), B, Di);
     TTT_CUDA_CHECK_LAUNCH();
-    scan_sum_warps_kernel<<<grid_for(B * T * N), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)(
         part_dB.as<P>(), static_cast<scalar_t*>(grads.dBm), B, n_warps, T * N);
     TTT_CUDA_CHECK_LAUNCH();
-    scan_sum_warps_kernel<<<grid_for(B * T * N), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)(
         part_dC.as<P>(), static_cast<scalar_t*>(grads.dCm), B, n_warps, T * N);
     TTT_CUDA_CHECK_LAUNCH();
   });
@@ -399,7 +398,7 @@ void selective_scan_step(Dtype dtype, const ScanDims& dims, const ScanInputs& in
     ScanDims one = dims;
     one.steps = 1;
     one.chunk = 1;
-    scan_step_kernel<<<grid_for(dims.batch * dims.channels), 256, 0, stream()>>>(
+    TTT_LAUNCH(grid_for(dims.batch * dims.channels), 256, 0, stream(), scan_step_kernel)(
         args_of<scalar_t>(one, in), static_cast<P*>(state), static_cast<scalar_t*>(out));
     TTT_CUDA_CHECK_LAUNCH();
   });

@@ -143,7 +143,7 @@ void dispatch_target(Dtype target_dtype, F&& body) {
 void softmax_forward(SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, kind == SoftmaxKind::softmax ? "softmax" : "log_softmax", [&] {
-    softmax_forward_kernel<<<static_cast<unsigned>(rows), row_threads(cols), 0, stream()>>>(
+    TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_forward_kernel)(
         kind, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), cols);
     TTT_CUDA_CHECK_LAUNCH();
   });
@@ -154,7 +154,7 @@ void softmax_backward(
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(
       dtype, kind == SoftmaxKind::softmax ? "softmax_backward" : "log_softmax_backward", [&] {
-        softmax_backward_kernel<<<static_cast<unsigned>(rows), row_threads(cols), 0, stream()>>>(
+        TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_backward_kernel)(
             kind,
             static_cast<const scalar_t*>(y),
             static_cast<const scalar_t*>(dy),
@@ -177,7 +177,7 @@ void cross_entropy_forward(Dtype dtype,
     using A = typename Acc<scalar_t>::type;
     dispatch_target(target_dtype, [&](auto* tag) {
       using I = std::remove_pointer_t<decltype(tag)>;
-      cross_entropy_forward_kernel<<<static_cast<unsigned>(rows), row_threads(cols), 0, stream()>>>(
+      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_forward_kernel)(
           static_cast<const scalar_t*>(logits),
           static_cast<const I*>(targets),
           static_cast<A*>(loss),
@@ -202,7 +202,7 @@ void cross_entropy_backward(Dtype dtype,
     using A = typename Acc<scalar_t>::type;
     dispatch_target(target_dtype, [&](auto* tag) {
       using I = std::remove_pointer_t<decltype(tag)>;
-      cross_entropy_backward_kernel<<<static_cast<unsigned>(rows), row_threads(cols), 0, stream()>>>(
+      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_backward_kernel)(
           static_cast<const scalar_t*>(logits),
           static_cast<const I*>(targets),
           static_cast<const A*>(lse),

@@ -246,7 +246,7 @@ class Workspace {
     } else {
       C* c = alloc(n);
       if (n > 0) {
-        convert_kernel<<<grid_for(n), kThreads, 0, stream()>>>(static_cast<const S*>(p), c, n);
+        TTT_LAUNCH(grid_for(n), kThreads, 0, stream(), convert_kernel)(static_cast<const S*>(p), c, n);
         TTT_CUDA_CHECK_LAUNCH();
       }
       return c;
@@ -264,7 +264,7 @@ class Workspace {
   void flush() {
     for (const Pending& o : pending_)
       if (o.n > 0) {
-        convert_kernel<<<grid_for(o.n), kThreads, 0, stream()>>>(o.c, static_cast<S*>(o.p), o.n);
+        TTT_LAUNCH(grid_for(o.n), kThreads, 0, stream(), convert_kernel)(o.c, static_cast<S*>(o.p), o.n);
         TTT_CUDA_CHECK_LAUNCH();
       }
     pending_.clear();
@@ -299,7 +299,7 @@ template <class S, class C>
 void sum_groups(
     const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, void* out) {
   if (groups * len == 0) return;
-  sum_groups_kernel<<<grid_for(groups * len), kThreads, 0, stream()>>>(
+  TTT_LAUNCH(grid_for(groups * len), kThreads, 0, stream(), sum_groups_kernel)(
       per_bh, count, groups, n, offset, len, static_cast<S*>(out));
   TTT_CUDA_CHECK_LAUNCH();
 }
@@ -354,7 +354,7 @@ void ttt_linear_forward(Dtype dtype,
     C* o = w.out(out, BH * dims.seq * d);
     const int64_t ws_size = linear_forward_workspace(dims.mini_batch, d);
     C* ws = w.alloc(BH * ws_size);
-    ttt_linear_forward_kernel<C><<<static_cast<unsigned>(BH), kThreads, 0, stream()>>>(
+    TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_linear_forward_kernel<C>)(
         dims,
         cs,
         w0,
@@ -388,8 +388,7 @@ void ttt_mlp_forward(Dtype dtype,
     C* o = w.out(out, BH * dims.seq * d);
     const int64_t ws_size = mlp_forward_workspace(dims.mini_batch, d, I);
     C* ws = w.alloc(BH * ws_size);
-    ttt_mlp_forward_kernel<C>
-        <<<static_cast<unsigned>(BH), kThreads, 0, stream()>>>(dims,
+    TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_mlp_forward_kernel<C>)(dims,
                                                                cs,
                                                                cp,
                                                                o,
@@ -417,8 +416,7 @@ void ttt_linear_backward(Dtype dtype,
     Workspace<scalar_t, C> w;
     PerHead<C> ph;
     auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
-      ttt_linear_backward_kernel<C>
-          <<<static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream()>>>(
+      TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_linear_backward_kernel<C>)(
               dims,
               cs,
               static_cast<const C*>(checkpoints),
@@ -452,7 +450,7 @@ void ttt_mlp_backward(Dtype dtype,
     Workspace<scalar_t, C> w;
     PerHead<C> ph;
     auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
-      ttt_mlp_backward_kernel<C><<<static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream()>>>(
+      TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_mlp_backward_kernel<C>)(
           dims,
           cs,
           static_cast<const C*>(checkpoints),
