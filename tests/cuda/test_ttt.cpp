@@ -9,17 +9,19 @@ using namespace tttlm::test;
 
 namespace {
 
-// f32 (rtol 1e-4): CPU and GPU sum in different orders and the inner loop carries the difference along;
-// bf16: inputs and outputs rounded to bf16, compute in f32; f64 on the GPU is compared with the f32 CPU.
+// f64: both sides in f64, equal to 1e-10. f32 (rtol 2e-4) and bf16 (inputs and outputs rounded to bf16,
+// compute in f32): CPU and GPU sum in different orders and the inner loop carries the difference along;
+// without LayerNorm and residual the TTT-MLP's gradients reach 1e19 while some elements stay near 1, so
+// errors are also judged against the tensor's largest element (the f64 case shows the kernels agree).
 Tol ttt_tol(Dtype d) {
-  return d == Dtype::bf16 ? Tol{5e-2, 3e-2} : Tol{2e-4, 2e-4};
+  return d == Dtype::bf16 ? Tol{5e-2, 3e-2, 1e-2} : d == Dtype::f64 ? Tol{1e-10, 1e-10} : Tol{2e-4, 2e-4, 1e-6};
 }
 
 void ttt_parity(const TttCase& c, const ops::TttOptions& o, bool mlp, Dtype dtype) {
   INFO("T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " checkpoint_every "
             << o.checkpoint_every << " dtype " << dtype_name(dtype));
   require_parity([&](auto& in) { return call_ttt(in, o, mlp); },
-                 ttt_args(make_ttt_inputs(c, Dtype::f32), mlp),
+                 ttt_args(make_ttt_inputs(c, dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32), mlp),
                  dtype,
                  ttt_tol(dtype));
 }
