@@ -19,21 +19,21 @@ struct Operand {
   int64_t ld = 0, batch_stride = 0;
 };
 
-// Leading dims collapse to one stride?
+// Do the batch dims collapse to one stride? Size-1 dims carry no offset and are skipped: the stride is
+// that of the innermost batch dim of size > 1 (a size-1 innermost dim, e.g. a narrow of length 1, keeps
+// its parent's stride, which is not the step between batches).
 bool batch_collapsible(const Tensor& t, int64_t& stride) {
-  int64_t nb = t.ndim() - 2;
-  if (nb <= 0) {
-    stride = 0;
-    return true;
+  stride = 0;
+  int64_t inner = -1;  // the last batch dim of size > 1 seen so far, walking outwards
+  for (int64_t i = t.ndim() - 3; i >= 0; --i) {
+    if (t.shape()[i] == 1) continue;
+    if (inner < 0) {
+      stride = t.strides()[i];
+    } else if (t.strides()[i] != t.strides()[inner] * t.shape()[inner]) {
+      return false;
+    }
+    inner = i;
   }
-  stride = t.strides()[nb - 1];
-  for (int64_t i = nb - 2; i >= 0; --i) {
-    if (t.shape()[i + 1] == 1) continue;
-    if (t.strides()[i] != t.strides()[i + 1] * t.shape()[i + 1]) return false;
-  }
-  int64_t batch = 1;
-  for (int64_t i = 0; i < nb; ++i) batch *= t.shape()[i];
-  if (batch == 1) stride = 0;
   return true;
 }
 

@@ -1,7 +1,9 @@
 // cuBLASLt GEMM. Row-major C = op(A)·op(B) is computed as the column-major C' = op(B)'·op(A)' with the
 // operands swapped, so no data moves. f32 uses CUBLAS_COMPUTE_32F (exact f32, the parity reference);
-// bf16 inputs use bf16 tensor cores with f32 accumulation and bf16 output. The algorithm chosen by the
-// heuristic is cached per shape.
+// bf16 inputs use bf16 tensor cores with f32 accumulation and bf16 output. The heuristic is told each
+// operand's real alignment (pointer and batch step; an offset view may be only 4-byte aligned, and an
+// algorithm chosen for 16-byte operands would fault on it with "misaligned address"); the algorithm is
+// cached per device, shape and alignments.
 #include <cublasLt.h>
 
 #include <map>
@@ -31,8 +33,15 @@ struct DeviceState {
   void* workspace = nullptr;
 };
 
-using Key = std::tuple<int, bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                       int64_t, int64_t, bool>;
+using Key = std::tuple<int, int, bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int64_t, bool, uint32_t, uint32_t, uint32_t>;
+
+// The largest power of two (at most 256) dividing the address and, with several batches, the batch step.
+uint32_t alignment(const void* p, int64_t batch_stride_bytes, int64_t batch) {
+  uint64_t v = reinterpret_cast<uintptr_t>(p) | 256u;
+  if (batch > 1 && batch_stride_bytes != 0) v |= static_cast<uint64_t>(batch_stride_bytes);
+  return static_cast<uint32_t>(v & (~v + 1));
+}
 
 std::mutex mu;
 std::map<int, DeviceState> states;
@@ -56,6 +65,7 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   TTT_CHECK(dtype == Dtype::f32 || dtype == Dtype::bf16, "[gemm] CUDA GEMM takes f32 or bf16, got ",
             dtype_name(dtype));
   DeviceState& s = state();
+  const int device = cuda_current_device();
   cudaDataType_t type = dtype == Dtype::f32 ? CUDA_R_32F : CUDA_R_16BF;
 
   // Column-major problem: C'(n x m) = opB'(n x k) * opA'(k x m).
@@ -80,8 +90,12 @@ void gemm(Dtype dtype, const GemmArgs& g) {
         cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
   }
 
-  Key key{static_cast<int>(dtype), g.trans_a, g.trans_b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc,
-          g.stride_a, g.stride_b, g.stride_c, g.batch, g.beta != 0.f};
+  const int64_t es = static_cast<int64_t>(dtype_size(dtype));
+  // cuBLASLt's A is our B and its B our A (the column-major swap above); C and D are both g.c.
+  const uint32_t align_1 = alignment(g.b, g.stride_b * es, g.batch), align_2 = alignment(g.a, g.stride_a * es, g.batch),
+                 align_c = alignment(g.c, g.stride_c * es, g.batch);
+  Key key{device, static_cast<int>(dtype), g.trans_a, g.trans_b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc,
+          g.stride_a, g.stride_b, g.stride_c, g.batch, g.beta != 0.f, align_1, align_2, align_c};
   cublasLtMatmulAlgo_t algo;
   bool have = false;
   {
@@ -98,6 +112,11 @@ void gemm(Dtype dtype, const GemmArgs& g) {
     size_t ws = kWorkspace;
     TTT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
                                                           sizeof ws));
+    for (auto [attr, value] : {std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_1},
+                               std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_2},
+                               std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_c},
+                               std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_c}})
+      TTT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attr, &value, sizeof value));
     cublasLtMatmulHeuristicResult_t res;
     int found = 0;
     TTT_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(s.handle, desc, l1, l2, lc, lc, pref, 1, &res, &found));

@@ -43,6 +43,23 @@ TEST_CASE("cuda parity: matmul in every transpose combination", "[cuda]") {
                  dtype, tol);
 }
 
+TEST_CASE("cuda parity: matmul on offset views and on size-1 batch dims", "[cuda]") {
+  auto dtype = GENERATE(Dtype::f32, Dtype::bf16);
+  Tol tol = dtype == Dtype::bf16 ? Tol{1e-1, 3e-2} : Tol{1e-4, 1e-4};
+  // Starting one element in: the operand is only 4 (f32) or 2 (bf16) bytes aligned; then aligned again,
+  // which must not reuse an algorithm chosen for the misaligned one (or the other way round).
+  for (int64_t start : {1, 0, 1}) {
+    require_parity(
+        [start](auto& in) {
+          return ops::matmul(ops::narrow(in[0], 2, start, 16), ops::narrow(in[1], 2, start, 8));
+        },
+        {randn({3, 8, 17}, 21), randn({3, 16, 9}, 22)}, dtype, tol);
+  }
+  // A narrow of length 1 along dim 1 of (2, 3, 4, 5): the size-1 batch dim keeps its parent's stride.
+  require_parity([](auto& in) { return ops::matmul(ops::narrow(in[0], 1, 2, 1), ops::narrow(in[1], 1, 2, 1)); },
+                 {randn({2, 3, 4, 5}, 23), randn({2, 3, 5, 6}, 24)}, dtype, tol);
+}
+
 TEST_CASE("cuda parity: views, copies and concat", "[cuda]") {
   auto dtype = GENERATE(Dtype::f32, Dtype::bf16);
   Tensor x = randn({4, 5, 6}, 8), y = randn({4, 2, 6}, 9);

@@ -105,7 +105,7 @@ TEST_CASE("cuBLASLt stand-in: column-major batched GEMM with transposes, padding
     }
 }
 
-TEST_CASE("cuBLASLt stand-in: beta 0 never reads C; bf16 rounds the result", "[cudaemu]") {
+TEST_CASE("cuBLASLt stand-in: beta 0 never reads C, and bf16 rounds the result", "[cudaemu]") {
   float* d = dev<float>(2 * 2 + 2 * 2 + 2 * 2);  // fresh device memory is NaN
   std::vector<float> ab = {1, 2, 3, 4, 1, 0, 0, 1};
   cudaMemcpy(d, ab.data(), 8 * 4, cudaMemcpyHostToDevice);

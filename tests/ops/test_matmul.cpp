@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "autograd/engine.h"
+#include "autograd/ops/copy.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/view.h"
@@ -86,4 +87,22 @@ TEST_CASE("matmul errors name both shapes", "[ops][matmul]") {
   REQUIRE_THROWS_WITH(ops::matmul(randn({2, 3}, 1), randn({4, 5}, 2)),
                       Catch::Contains("[matmul]") && Catch::Contains("(2, 3)") && Catch::Contains("(4, 5)"));
   REQUIRE_THROWS_WITH(ops::matmul(randn({2, 2, 3}, 1), randn({3, 3, 5}, 2)), Catch::Contains("batch"));
+}
+
+TEST_CASE("matmul on views whose batch dims have size 1 (a narrow of length 1) uses the real batch step",
+          "[ops][matmul]") {
+  // (2,3,4,5) narrowed to (2,1,4,5): the size-1 dim keeps stride 20, but batch 1 starts 60 elements on.
+  Tensor a4 = randn({2, 3, 4, 5}, 11, Dtype::f64), b4 = randn({2, 3, 5, 6}, 12, Dtype::f64);
+  for (int64_t at : {0, 2}) {
+    Tensor a = ops::narrow(a4, 1, at, 1), b = ops::narrow(b4, 1, at, 1);
+    Tensor got = ops::matmul(a, b);
+    Tensor want = reference_matmul(ops::reshape(ops::contiguous(a), {2, 4, 5}),
+                                   ops::reshape(ops::contiguous(b), {2, 5, 6}));
+    require_close(ops::reshape(got, {2, 4, 6}), want, 1e-12, 1e-12, "narrow at " + std::to_string(at));
+  }
+  // Size-1 dims between real batch dims: (2,1,3,4,5) from a narrow of (2,2,3,4,5).
+  Tensor a5 = ops::narrow(randn({2, 2, 3, 4, 5}, 13, Dtype::f64), 1, 1, 1);
+  Tensor b5 = randn({2, 1, 3, 5, 2}, 14, Dtype::f64);
+  Tensor want = reference_matmul(ops::reshape(ops::contiguous(a5), {6, 4, 5}), ops::reshape(b5, {6, 5, 2}));
+  require_close(ops::reshape(ops::matmul(a5, b5), {6, 4, 2}), want, 1e-12, 1e-12, "inner size-1 dim");
 }
