@@ -1,5 +1,6 @@
 #include "cudaemu/memory.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -80,5 +81,11 @@ size_t device_bytes_in_use(int device) {
   std::lock_guard<std::mutex> lock(r.mu);
   return r.in_use[device];
 }
+
+namespace {
+std::atomic<size_t> d2h_copies{0};
+}
+size_t device_to_host_copies() { return d2h_copies.load(); }
+void count_device_to_host_copy() { ++d2h_copies; }
 
 }  // namespace tttlm::cudaemu

@@ -16,5 +16,8 @@ bool is_device_range(const void* p, size_t bytes);
 // "" when [p, p + bytes) is device memory, else a sentence saying what it is (for error messages).
 std::string describe_range(const void* p, size_t bytes);
 size_t device_bytes_in_use(int device);
+// Device-to-host copies so far in this process: each one is a device sync on a GPU (tests count them).
+size_t device_to_host_copies();
+void count_device_to_host_copy();
 
 }  // namespace tttlm::cudaemu

@@ -188,6 +188,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
   if (!src_dev && is_device_range(src, 1))
     return fail(cudaErrorInvalidValue, "cudaMemcpyAsync: host source is device memory");
   std::memmove(dst, src, n);
+  if (kind == cudaMemcpyDeviceToHost) count_device_to_host_copy();
   return cudaSuccess;
 }
 

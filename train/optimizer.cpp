@@ -4,6 +4,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops/adamw.h"
+#include "autograd/ops/copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/reduce.h"
 
@@ -28,15 +29,18 @@ int64_t AdamW::state_numel() const {
   return n;
 }
 
+// The per-tensor sums of squares are added up in f64 on the parameters' device and read once: one device
+// sync per step, not one per tensor (same values, same order as summing the f32 partials on the host).
 double AdamW::grad_norm() const {
   autograd::NoGradGuard ng;
-  double total = 0;
+  Tensor total;
   for (auto* p : params_) {
     Tensor g = p->value.grad();
     if (!g.defined()) continue;
-    total += ops::sum(ops::mul(g, g)).item();
+    Tensor part = ops::cast(ops::sum(ops::mul(g, g)), Dtype::f64);
+    total = total.defined() ? ops::add(total, part) : part;
   }
-  return std::sqrt(total);
+  return total.defined() ? std::sqrt(total.item()) : 0.0;
 }
 
 double AdamW::clip_grad_norm(double max_norm) {

@@ -16,11 +16,15 @@ int row_threads(int64_t cols) {
   return cols <= 128 ? 32 : cols <= 1024 ? 128 : cols <= 8192 ? 256 : 512;
 }
 
-// (m, s) ← the pair for the union of both ranges; m = −inf means "no finite element yet" (s = 0).
+// (m, s) ← the pair for the union of both ranges; m = −inf means "no finite element yet" (s = 0). A NaN
+// element makes s NaN (m itself never is: CUDA's max drops NaN), and every merge keeps it NaN.
 template <class A>
 __device__ __forceinline__ void merge_max_sum(A& m, A& s, A m2, A s2) {
   const A mn = max(m, m2);
-  if (mn == -INFINITY) return;
+  if (mn == -INFINITY) {
+    s = s + s2;  // 0, or NaN when either range held a NaN
+    return;
+  }
   s = s * exp(m - mn) + s2 * exp(m2 - mn);
   m = mn;
 }
@@ -44,8 +48,10 @@ __device__ void row_max_sum(const T* x, int64_t cols, A& m, A& s) {
     if (v > m) {
       s = s * exp(m - v) + A(1);
       m = v;
+    } else if (!(v <= m)) {
+      s = v;  // v is NaN: the row's statistics are NaN
     } else if (m > -INFINITY) {
-      s += exp(v - m);  // v = m = −inf adds nothing; a NaN v propagates
+      s += exp(v - m);  // v = m = −inf adds nothing
     }
   }
   warp_max_sum(m, s);

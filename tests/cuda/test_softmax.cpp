@@ -71,3 +71,29 @@ TEST_CASE("cuda: cross_entropy gives NaN for a target outside [-1, V)", "[cuda]"
   REQUIRE(std::isnan(loss[1]));
   REQUIRE(loss[2] == 0.0);
 }
+
+TEST_CASE("cuda: a NaN logit makes its row NaN in softmax, log_softmax and cross_entropy", "[cuda]") {
+  // Rows of 13 (one warp, some lanes see one element), 1000 and 32000 (many threads); the NaN is the first
+  // element a thread sees, or comes after finite ones.
+  for (int64_t V : {13, 1000, 32000})
+    for (int64_t at : {int64_t(0), int64_t(1), V / 2, V - 1}) {
+      INFO("V " << V << " NaN at " << at);
+      Tensor host = randn({3, V}, 91);
+      static_cast<float*>(host.data_ptr())[V + at] = std::numeric_limits<float>::quiet_NaN();
+      Tensor x = ops::to(host, cuda_device());
+      Tensor t = ops::to(Tensor::from_vector(std::vector<int64_t>{1, 2, 3}, {3}), cuda_device());
+      auto row_nan = [&](const Tensor& y, const char* what) {
+        INFO(what);
+        auto v = ops::to(y, cpu_device()).to_vector<double>();
+        const int64_t cols = y.numel() / 3;
+        for (int64_t r = 0; r < 3; ++r)
+          for (int64_t c = 0; c < cols; ++c) REQUIRE(std::isnan(v[r * cols + c]) == (r == 1));
+      };
+      row_nan(ops::softmax(x), "softmax");
+      row_nan(ops::log_softmax(x), "log_softmax");
+      row_nan(ops::cross_entropy(x, t), "cross_entropy");
+      Tensor xg = ops::clone(x).set_requires_grad(true);
+      autograd::backward({ops::sum(ops::cross_entropy(xg, t))});
+      row_nan(xg.grad(), "cross_entropy backward");
+    }
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "autograd/engine.h"
 #include "autograd/ops/activation.h"
@@ -232,4 +233,23 @@ TEST_CASE("softmax and cross_entropy errors name the op, the operands and bad ta
   REQUIRE_THROWS_WITH(
       ops::cross_entropy(logits, randn({2, 3}, 78)),
       Catch::Contains("[cross_entropy] targets must be i32 or i64") && Catch::Contains("f32 (2, 3)"));
+}
+
+TEST_CASE("a NaN logit makes its row NaN in softmax, log_softmax and cross_entropy (CPU)", "[ops][softmax]") {
+  for (int64_t V : {13, 1000})
+    for (int64_t at : {int64_t(0), V / 2, V - 1}) {
+      INFO("V " << V << " NaN at " << at);
+      Tensor x = randn({3, V}, 90);
+      static_cast<float*>(x.data_ptr())[V + at] = std::numeric_limits<float>::quiet_NaN();
+      auto row_nan = [&](const Tensor& y, const char* what) {
+        INFO(what);
+        auto v = y.to_vector<double>();
+        const int64_t cols = y.numel() / 3;
+        for (int64_t r = 0; r < 3; ++r)
+          for (int64_t c = 0; c < cols; ++c) REQUIRE(std::isnan(v[r * cols + c]) == (r == 1));
+      };
+      row_nan(ops::softmax(x), "softmax");
+      row_nan(ops::log_softmax(x), "log_softmax");
+      row_nan(ops::cross_entropy(x, targets_i64({1, 2, 3}, {3})), "cross_entropy");
+    }
 }
