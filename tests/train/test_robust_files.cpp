@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "train/checkpoint.h"
+#include "train/hf_format.h"
 #include "train/metrics.h"
+#include "train/model_io.h"
 #include "train/safetensors.h"
 #include "tiny_run.h"
 
@@ -126,4 +128,35 @@ TEST_CASE("metrics: a record that cannot be written (disk full) fails naming the
                           Contains("No space left on device"));
   MetricsLog off("/dev/full", false);  // ranks other than 0 write nothing
   REQUIRE_NOTHROW(off.write({{"type", "train"}, {"step", 7}}));
+}
+
+TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types name the file and key", "[train][robust]") {
+  test::TinyRun f("configs");
+  const fs::path hf = f.root / "hf", model = f.root / "model";
+  export_hf(std::string(TTTLM_SOURCE_DIR) + "/tests/golden/ttt-linear-mamba", hf.string());
+  const std::string hf_cfg = (hf / "config.json").string(), good = test::slurp(hf_cfg);
+  const nlohmann::json j = nlohmann::json::parse(good);
+  struct Edit {
+    const char* key;
+    nlohmann::json value;
+    const char* says;
+  };
+  for (const Edit& e : {Edit{"ttt_layer_type", 5, "key \"ttt_layer_type\": expected a string; found 5"},
+                        Edit{"hidden_size", "64", "key \"hidden_size\": expected an integer; found \"64\""},
+                        Edit{"use_gate", 1, "key \"use_gate\": expected true or false; found 1"},
+                        Edit{"rope_theta", "big", "key \"rope_theta\": expected a number; found \"big\""},
+                        Edit{"mini_batch_size", 2.5, "key \"mini_batch_size\": expected an integer; found 2.5"}}) {
+    nlohmann::json bad = j;
+    bad[e.key] = e.value;
+    test::spit(hf_cfg, bad.dump());
+    INFO(e.key);
+    REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains(e.says));
+  }
+  test::spit(hf_cfg, "{\"vocab_size\": ");
+  REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
+  test::spit(hf_cfg, good);
+  import_hf(hf.string(), model.string());
+  REQUIRE(load_model(model.string()).config.hidden_size == j["hidden_size"].get<int64_t>());
+  test::spit((model / "config.json").string(), "{\"model\": [");
+  REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
 }
