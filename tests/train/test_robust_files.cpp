@@ -11,6 +11,7 @@
 #include "train/hf_format.h"
 #include "train/metrics.h"
 #include "train/model_io.h"
+#include "train/run_config.h"
 #include "train/safetensors.h"
 #include "tiny_run.h"
 
@@ -159,4 +160,32 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   REQUIRE(load_model(model.string()).config.hidden_size == j["hidden_size"].get<int64_t>());
   test::spit((model / "config.json").string(), "{\"model\": [");
   REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
+}
+
+TEST_CASE("run config: values that would diverge, divide by zero or hang are refused naming the key", "[train][robust]") {
+  test::TinyRun f("ranges");
+  REQUIRE_NOTHROW(load_run_config(f.config));
+  struct Bad {
+    const char* set;
+    const char* says;
+  };
+  for (const Bad& b : {Bad{"data.prefetch=-1", "data.prefetch: expected an integer in [0, 64]; found -1"},
+                       Bad{"data.bos_id=-2", "data.bos_id: expected an integer >= 0; found -2"},
+                       Bad{"train.eval_every=-1", "train.eval_every: expected an integer >= 0"},
+                       Bad{"train.eval_batches=0", "train.eval_batches: expected an integer >= 1; found 0"},
+                       Bad{"train.checkpoint_every=-3", "train.checkpoint_every: expected an integer >= 0"},
+                       Bad{"train.threads=-1", "train.threads: expected an integer >= 0"},
+                       Bad{"optimizer.lr=-0.1", "optimizer.lr: expected a finite number >= 0; found -0.1"},
+                       Bad{"optimizer.end_lr=-1", "optimizer.end_lr: expected a finite number >= 0; found -1"},
+                       Bad{"optimizer.eps=0", "optimizer.eps: expected a finite number > 0; found 0"},
+                       Bad{"optimizer.weight_decay=-0.5", "optimizer.weight_decay: expected a finite number >= 0"},
+                       Bad{"optimizer.beta1=1", "optimizer.beta1: expected a number in [0, 1); found 1"},
+                       Bad{"optimizer.beta2=-0.1", "optimizer.beta2: expected a number in [0, 1); found -0.1"},
+                       Bad{"parallel.bucket_mb=0", "parallel.bucket_mb: expected a finite number > 0; found 0"},
+                       Bad{"parallel.timeout_s=0", "parallel.timeout_s: expected an integer >= 1 (seconds); found 0"},
+                       Bad{"log.every=-5", "log.every: expected an integer >= 0"},
+                       Bad{"log.peak_gflops=-1", "log.peak_gflops: expected a finite number >= 0; found -1"}}) {
+    INFO(b.set);
+    REQUIRE_THROWS_WITH(load_run_config(f.config, {b.set}), Contains(f.config) && Contains(b.says));
+  }
 }
