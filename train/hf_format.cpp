@@ -188,7 +188,7 @@ std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::
 void export_hf(const std::string& checkpoint_dir, const std::string& out_dir) {
   LoadedModel m = load_model(checkpoint_dir);
   fs::create_directories(out_dir);
-  std::ofstream((fs::path(out_dir) / "config.json").string()) << hf_config(m.config).dump(2) << "\n";
+  write_file_atomic((fs::path(out_dir) / "config.json").string(), hf_config(m.config).dump(2) + "\n");  // errors are reported
   save_safetensors((fs::path(out_dir) / "model.safetensors").string(), to_hf(m.config, m.model->state_dict()),
                    {{"format", "pt"}});
 }

@@ -156,6 +156,11 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   test::spit(hf_cfg, "{\"vocab_size\": ");
   REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
   test::spit(hf_cfg, good);
+  // A config.json that cannot be written is an error, not a directory holding weights alone.
+  const fs::path blocked = f.root / "blocked";
+  fs::create_directories(blocked / "config.json");
+  REQUIRE_THROWS_WITH(export_hf(std::string(TTTLM_SOURCE_DIR) + "/tests/golden/ttt-linear-mamba", blocked.string()),
+                      Contains((blocked / "config.json").string()));
   import_hf(hf.string(), model.string());
   REQUIRE(load_model(model.string()).config.hidden_size == j["hidden_size"].get<int64_t>());
   test::spit((model / "config.json").string(), "{\"model\": [");
