@@ -54,7 +54,8 @@ int cmd_train(int argc, char** argv) {
 
 int cmd_eval(int argc, char** argv) {
   Args a("eval", argc, argv, 2, {"per-position", "json"}, {"split", "batches", "tokens", "dump-logits", "data", "batch-size", "device"});
-  const Device device = a.get("device", "cpu") == "cuda" ? cuda_device(0) : cpu_device();
+  const Device device = a.get_choice("device", "cpu", {"cpu", "cuda"}) == "cuda" ? cuda_device(0) : cpu_device();
+  const int64_t batch_size_opt = a.get_int("batch-size", 0, 1), batches_opt = a.get_int("batches", 0, 1);
   train::LoadedModel m = train::load_model(a.positional(0, "CKPT"), device);
   autograd::NoGradGuard ng;
   if (a.has("tokens")) {
@@ -74,9 +75,9 @@ int cmd_eval(int argc, char** argv) {
   rc.model = m.config;
   if (a.has("data")) rc.data.path = a.get("data");
   if (rc.data.seq_len > rc.model.max_seq_len) rc.data.seq_len = rc.model.max_seq_len;
-  int64_t bs = std::stoll(a.get("batch-size", std::to_string(rc.train.micro_batch_size)));
+  const int64_t bs = a.has("batch-size") ? batch_size_opt : rc.train.micro_batch_size;
   train::EvalData data(rc, a.get("split", rc.data.val_split), bs);
-  int64_t batches = std::stoll(a.get("batches", std::to_string(data.num_batches())));
+  const int64_t batches = a.has("batches") ? batches_opt : data.num_batches();
   train::EvalResult r = train::evaluate(*m.model, data, batches, device);
   if (a.flag("json")) {
     std::printf("%s\n", nlohmann::json{{"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens},
@@ -103,7 +104,10 @@ int cmd_eval(int argc, char** argv) {
 int cmd_generate(int argc, char** argv) {
   Args a("generate", argc, argv, 2, {}, {"prompt", "max-tokens", "temperature", "seed", "tokenizer", "device"});
   const std::string ck = a.positional(0, "CKPT");
-  const Device device = a.get("device", "cpu") == "cuda" ? cuda_device(0) : cpu_device();
+  const Device device = a.get_choice("device", "cpu", {"cpu", "cuda"}) == "cuda" ? cuda_device(0) : cpu_device();
+  const int64_t max_tokens = a.get_int("max-tokens", 64, 1);
+  const double temperature = a.get_double("temperature", 0.8, 0.0, 1e6);
+  const uint64_t seed = a.get_u64("seed", 0);
   train::LoadedModel m = train::load_model(ck, device);
   std::string tok_path = a.get("tokenizer");
   if (tok_path.empty()) {
@@ -114,8 +118,7 @@ int cmd_generate(int argc, char** argv) {
   data::Tokenizer tok = data::Tokenizer::load(tok_path);
   std::vector<int32_t> ids = {tok.bos_id()};
   for (int32_t id : tok.encode(a.get("prompt", ""))) ids.push_back(id);
-  auto out = train::generate_tokens(*m.model, ids, std::stoll(a.get("max-tokens", "64")),
-                                    std::stod(a.get("temperature", "0.8")), std::stoull(a.get("seed", "0")), tok.eos_id());
+  auto out = train::generate_tokens(*m.model, ids, max_tokens, temperature, seed, tok.eos_id());
   std::printf("%s%s\n", a.get("prompt", "").c_str(), tok.decode(out).c_str());
   return 0;
 }
@@ -125,25 +128,29 @@ int cmd_tokenize(int argc, char** argv) {
          {"out", "format", "tokenizer", "vocab-size", "val-fraction", "seed", "threads", "shard-tokens"});
   TTT_CHECK(a.has("out"), "[tokenize] --out DIR is required");
   TTT_CHECK(!a.positional().empty(), "[tokenize] no input text files given");
+  data::TokenizeOptions o;
+  const int vocab_size = static_cast<int>(a.get_int("vocab-size", 4096, 1, INT32_MAX));
+  o.val_fraction = a.get_double("val-fraction", 0.05, 0.0, 1.0, /*max_exclusive=*/true);
+  o.seed = a.get_u64("seed", 2357);
+  o.num_threads = static_cast<int>(a.get_int("threads", 0, 0, 65536));
+  o.shard_tokens = a.get_u64("shard-tokens", o.shard_tokens);
+  TTT_CHECK(o.shard_tokens >= 1 && o.shard_tokens <= static_cast<uint64_t>(INT32_MAX),
+            "[tokenize] --shard-tokens: expected an integer in [1, 2147483647] (the .bin header count is int32); found \"",
+            a.get("shard-tokens"), "\"");
   const std::string out = a.get("out");
   fs::create_directories(out);
   std::string model = a.get("tokenizer");
   if (model.empty()) {
     data::BpeTrainOptions bo;
-    bo.vocab_size = std::stoi(a.get("vocab-size", "4096"));
+    bo.vocab_size = vocab_size;
     std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positional().size());
     model = data::train_bpe(a.positional(), (fs::path(out) / "tokenizer").string(), bo);
   }
   data::Tokenizer tok = data::Tokenizer::load(model);
-  data::TokenizeOptions o;
-  o.val_fraction = std::stod(a.get("val-fraction", "0.05"));
-  o.seed = std::stoull(a.get("seed", "2357"));
-  o.num_threads = std::stoi(a.get("threads", "0"));
   std::string fmt = a.get("format", "both");
   TTT_CHECK(fmt == "npy" || fmt == "bin" || fmt == "both", "[tokenize] --format: expected npy, bin or both, got \"", fmt, "\"");
   o.write_npy = fmt != "bin";
   o.write_bin = fmt != "npy";
-  if (a.has("shard-tokens")) o.shard_tokens = std::stoull(a.get("shard-tokens"));
   const bool quiet = a.flag("quiet"), tty = ::isatty(STDOUT_FILENO);
   int last_decile = -1;
   o.progress = [quiet, tty, &last_decile](uint64_t done, uint64_t total) {

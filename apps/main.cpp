@@ -26,12 +26,17 @@ usage: tttlm COMMAND [ARGS]
   info CONFIG [--batch B] [--seq-len T] [--json]
                                         exact parameter count, FLOPs per token, memory estimate
   config CONFIG [--set ...] [--json]    print the resolved config with every default
-  init CONFIG --seed S --out DIR        write a freshly initialised model (model.safetensors + config.json)
-  export CKPT --format hf --out DIR     the official PyTorch TTT model's format (TTTForCausalLM)
-  import DIR --format hf --out DIR      read that format back into a tttlm model directory
+  init CONFIG --seed S --out DIR [--overwrite]
+                                        write a freshly initialised model (model.safetensors + config.json)
+  export CKPT --format hf --out DIR [--overwrite]
+                                        the official PyTorch TTT model's format (TTTForCausalLM)
+  import DIR --format hf --out DIR [--overwrite]
+                                        read that format back into a tttlm model directory
   version                               build information
 
 CKPT is a model directory, a checkpoint directory (RUN/checkpoints/step_N) or a run directory (its latest).
+--out of init, export and import must be a new or empty directory unless --overwrite is given.
+Numeric options are range-checked: counts and sizes >= 1, seeds >= 0, --temperature finite and >= 0.
 )";
 
 }  // namespace

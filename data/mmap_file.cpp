@@ -34,6 +34,10 @@ MmapFile::MmapFile(const std::string& path) : path_(path) {
     throw RuntimeError("[mmap] " + path + " is not a regular file");
   }
   size_ = static_cast<uint64_t>(st.st_size);
+  dev_ = static_cast<uint64_t>(st.st_dev);
+  ino_ = static_cast<uint64_t>(st.st_ino);
+  mtime_sec_ = static_cast<int64_t>(st.st_mtim.tv_sec);
+  mtime_nsec_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
@@ -51,7 +55,13 @@ MmapFile::~MmapFile() {
 }
 
 MmapFile::MmapFile(MmapFile&& other) noexcept
-    : path_(std::move(other.path_)), data_(other.data_), size_(other.size_) {
+    : path_(std::move(other.path_)),
+      data_(other.data_),
+      size_(other.size_),
+      dev_(other.dev_),
+      ino_(other.ino_),
+      mtime_sec_(other.mtime_sec_),
+      mtime_nsec_(other.mtime_nsec_) {
   other.data_ = nullptr;
   other.size_ = 0;
 }
@@ -62,6 +72,10 @@ MmapFile& MmapFile::operator=(MmapFile&& other) noexcept {
     path_ = std::move(other.path_);
     data_ = other.data_;
     size_ = other.size_;
+    dev_ = other.dev_;
+    ino_ = other.ino_;
+    mtime_sec_ = other.mtime_sec_;
+    mtime_nsec_ = other.mtime_nsec_;
     other.data_ = nullptr;
     other.size_ = 0;
   }
@@ -72,6 +86,29 @@ void MmapFile::release() noexcept {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
   data_ = nullptr;
   size_ = 0;
+}
+
+void MmapFile::check_unchanged() const {
+  const char* advice =
+      "; it changed while this process was reading it (a data file rewritten, truncated or replaced during a "
+      "run). Stop the run before changing its data files, then resume it";
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0)
+    throw RuntimeError("[mmap] " + path_ + ": cannot stat the mapped file (" + os_error() + ")" + advice);
+  auto fail = [&](const char* field, const std::string& expected, const std::string& found) {
+    throw RuntimeError("[mmap] " + path_ + ": " + field + " expected " + expected + " (when it was mapped); found " +
+                       found + advice);
+  };
+  if (static_cast<uint64_t>(st.st_size) != size_)
+    fail("size", std::to_string(size_) + " bytes", std::to_string(st.st_size) + " bytes");
+  if (static_cast<uint64_t>(st.st_dev) != dev_ || static_cast<uint64_t>(st.st_ino) != ino_)
+    fail("device:inode",
+         std::to_string(dev_) + ":" + std::to_string(ino_),
+         std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + " (another file)");
+  if (static_cast<int64_t>(st.st_mtim.tv_sec) != mtime_sec_ || static_cast<int64_t>(st.st_mtim.tv_nsec) != mtime_nsec_)
+    fail("mtime",
+         std::to_string(mtime_sec_) + "." + std::to_string(mtime_nsec_) + " s",
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " s (rewritten in place)");
 }
 
 uint64_t file_size(const std::string& path) {

@@ -24,11 +24,20 @@ class MmapFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Throws RuntimeError naming the path and the field (device, inode, size, mtime) when the file at
+  // path() is no longer the one that was mapped: truncated or rewritten in place (`cp new old`, which
+  // would make reads of the mapping die with SIGBUS), replaced by another file, or removed. One stat()
+  // call; safe to call from several threads. Call it before reading the mapping.
+  void check_unchanged() const;
+
  private:
   void release() noexcept;
   std::string path_;
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  // The identity of the file when it was mapped.
+  uint64_t dev_ = 0, ino_ = 0;
+  int64_t mtime_sec_ = 0, mtime_nsec_ = 0;
 };
 
 // Size of a file in bytes (64-bit); throws RuntimeError naming the path when it cannot be read.

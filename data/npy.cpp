@@ -278,16 +278,22 @@ NpyHeader parse_npy_header(const uint8_t* bytes, size_t size, const std::string&
             : !seen_order ? "fortran_order"
                           : "shape") +
            "'");
+  // Every size derived from the header must fit 64 bits: numel, numel * itemsize and data_offset + that.
+  // Without these checks a shape like (2**62-1,) of '<i4' wraps the file-size check and reads past the map.
   uint64_t n = 1;
-  for (uint64_t d : h.shape)
-    TTT_CHECK(d == 0 || !__builtin_mul_overflow(n, d, &n),
-              "[npy] ",
-              path,
-              ": shape ",
-              h.shape_str(),
-              " has more than 2^64 elements");
-  TTT_CHECK(
-      n <= UINT64_MAX / dtype_size(h.dtype), "[npy] ", path, ": shape ", h.shape_str(), " is too large");
+  bool zero = false;
+  for (uint64_t d : h.shape) {
+    if (d == 0) zero = true;
+    else if (!zero && __builtin_mul_overflow(n, d, &n))
+      p.fail_at(0, "field 'shape': " + h.shape_str() + " has more than 2^64 - 1 elements");
+  }
+  if (zero) n = 0;
+  uint64_t nbytes = 0, end = 0;
+  if (__builtin_mul_overflow(n, static_cast<uint64_t>(dtype_size(h.dtype)), &nbytes) ||
+      __builtin_add_overflow(h.data_offset, nbytes, &end))
+    p.fail_at(0, "field 'shape': " + h.shape_str() + " of '" + h.descr + "' needs " + std::to_string(n) + " x " +
+                     std::to_string(dtype_size(h.dtype)) + " data bytes after byte offset " +
+                     std::to_string(h.data_offset) + ", more than a 64-bit file size can hold");
   return h;
 }
 
@@ -316,7 +322,28 @@ NpyHeader read_npy_header(const std::string& path) {
 }
 
 void check_npy_file_size(const NpyHeader& h, uint64_t file_size, const std::string& path) {
-  const uint64_t want = h.data_offset + h.data_bytes();
+  // Re-checked here because callers may hand in a header they built or edited themselves.
+  uint64_t n = 1, bytes = 0, want = 0;
+  bool overflow = false, zero = false;
+  for (uint64_t d : h.shape) {
+    zero = zero || d == 0;
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
+  }
+  if (zero) n = 0, overflow = false;
+  overflow = overflow || __builtin_mul_overflow(n, static_cast<uint64_t>(dtype_size(h.dtype)), &bytes) ||
+             __builtin_add_overflow(h.data_offset, bytes, &want);
+  TTT_CHECK(!overflow,
+            "[npy] ",
+            path,
+            ": field 'shape': ",
+            h.shape_str(),
+            " of '",
+            h.descr,
+            "' from byte offset ",
+            h.data_offset,
+            " needs more bytes than a 64-bit file size can hold; found a file of ",
+            file_size,
+            " bytes");
   TTT_CHECK(file_size >= want,
             "[npy] ",
             path,

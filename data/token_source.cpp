@@ -61,6 +61,7 @@ NpyTokenFile::NpyTokenFile(const std::string& path) : file_(path) {
 
 void NpyTokenFile::read(uint64_t offset, uint64_t n, int32_t* out) const {
   check_range(*this, offset, n);
+  file_.check_unchanged();  // a file truncated under the mapping would end this process with SIGBUS
   const uint8_t* base = file_.data() + header_.data_offset;
   if (header_.dtype == Dtype::u16) {
     widen_u16(base + 2 * offset, n, out);
@@ -133,7 +134,14 @@ BinShards::BinShards(const std::vector<std::string>& paths) {
               " bytes for the token count at byte offset 8; found ",
               f.size(),
               " bytes");
-    starts_.push_back(starts_.back() + static_cast<uint64_t>(ntok));
+    uint64_t total = 0;
+    TTT_CHECK(!__builtin_add_overflow(starts_.back(), static_cast<uint64_t>(ntok), &total),
+              "[bin] ",
+              path,
+              ": byte offset 8: the token count ",
+              ntok,
+              " makes the shards hold more than 2^64 - 1 tokens together");
+    starts_.push_back(total);
     files_.push_back(std::move(f));
   }
 }
@@ -150,6 +158,7 @@ void BinShards::read(uint64_t offset, uint64_t n, int32_t* out) const {
     size_t s = shard_of(offset);
     uint64_t local = offset - starts_[s];
     uint64_t take = std::min(n, starts_[s + 1] - offset);
+    files_[s].check_unchanged();  // a shard truncated under the mapping would end this process with SIGBUS
     widen_u16(files_[s].data() + kBinHeaderBytes + 2 * local, take, out);
     out += take;
     offset += take;

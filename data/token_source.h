@@ -21,7 +21,8 @@ class TokenSource {
   // Number of tokens in the stream.
   virtual uint64_t size() const = 0;
   // Copies tokens [offset, offset + n) into out as int32. Throws InvalidArgument when the range passes
-  // the end. const and stateless: safe to call from several threads at once.
+  // the end, RuntimeError naming the file when a file read was changed on disk since it was opened
+  // (MmapFile::check_unchanged). const and stateless: safe to call from several threads at once.
   virtual void read(uint64_t offset, uint64_t n, int32_t* out) const = 0;
   // "npy /d/train.npy (u16, 5000 tokens)", for messages.
   virtual std::string describe() const = 0;

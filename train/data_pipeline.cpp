@@ -106,6 +106,7 @@ struct EvalData::Impl {
 };
 
 EvalData::EvalData(const RunConfig& c, const std::string& split, int64_t batch_size) : impl_(std::make_unique<Impl>()) {
+  TTT_CHECK(batch_size >= 1, "[eval] ", c.source, ": the evaluation batch size must be >= 1; found ", batch_size);
   impl_->windows = open_windows(c, split);
   impl_->batch = batch_size;
 }

@@ -119,31 +119,44 @@ nlohmann::json hf_config(const ModelConfig& c) {
 }
 
 ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
-  auto get = [&](const char* k) {
+  TTT_CHECK(j.is_object(), "[import] ", source, ": expected a JSON object; found ", j.dump().substr(0, 200));
+  // Typed reads: a key of the wrong type is an error naming the file, the key, the type and the value.
+  auto typed = [&](const char* k, bool ok, const char* type) -> const nlohmann::json& {
+    TTT_CHECK(ok, "[import] ", source, ": key \"", k, "\": expected ", type, "; found ", j.at(k).dump());
+    return j.at(k);
+  };
+  auto get = [&](const char* k) -> const nlohmann::json& {
     TTT_CHECK(j.contains(k), "[import] ", source, ": config.json has no \"", k, "\"");
     return j.at(k);
   };
+  auto str = [&](const char* k) { return typed(k, get(k).is_string(), "a string").get<std::string>(); };
+  auto flag = [&](const char* k) { return typed(k, get(k).is_boolean(), "true or false").get<bool>(); };
+  auto integer = [&](const char* k) { return typed(k, get(k).is_number_integer(), "an integer").get<int64_t>(); };
+  auto integer_or = [&](const char* k, int64_t def) { return j.contains(k) ? integer(k) : def; };
+  auto number_or = [&](const char* k, double def) {
+    return j.contains(k) ? typed(k, j.at(k).is_number(), "a number").get<double>() : def;
+  };
   ModelConfig c;
-  std::string type = get("ttt_layer_type").get<std::string>();
-  bool mamba = get("share_qk").get<bool>();
+  std::string type = str("ttt_layer_type");
+  bool mamba = flag("share_qk");
   TTT_CHECK(type == "linear" || type == "mlp", "[import] ", source, ": ttt_layer_type \"", type, "\" is not linear or mlp");
   c.kind = type == "linear" ? (mamba ? ModelKind::ttt_linear_mamba : ModelKind::ttt_linear_transformer)
                             : (mamba ? ModelKind::ttt_mlp_mamba : ModelKind::ttt_mlp_transformer);
-  c.vocab_size = get("vocab_size").get<int64_t>();
-  c.hidden_size = get("hidden_size").get<int64_t>();
-  c.intermediate_size = get("intermediate_size").get<int64_t>();
-  c.num_layers = get("num_hidden_layers").get<int64_t>();
-  c.num_heads = get("num_attention_heads").get<int64_t>();
-  c.max_seq_len = j.value("max_position_embeddings", int64_t{2048});
-  c.initializer_range = j.value("initializer_range", 0.02);
-  c.rms_norm_eps = j.value("rms_norm_eps", 1e-6);
-  c.rope_theta = j.value("rope_theta", 10000.0);
+  c.vocab_size = integer("vocab_size");
+  c.hidden_size = integer("hidden_size");
+  c.intermediate_size = integer("intermediate_size");
+  c.num_layers = integer("num_hidden_layers");
+  c.num_heads = integer("num_attention_heads");
+  c.max_seq_len = integer_or("max_position_embeddings", 2048);
+  c.initializer_range = number_or("initializer_range", 0.02);
+  c.rms_norm_eps = number_or("rms_norm_eps", 1e-6);
+  c.rope_theta = number_or("rope_theta", 10000.0);
   c.share_qk = mamba;
-  c.use_gate = get("use_gate").get<bool>();
-  c.pre_conv = get("pre_conv").get<bool>();
-  c.conv_width = j.value("conv_kernel", int64_t{4});
-  c.mini_batch_size = j.value("mini_batch_size", int64_t{16});
-  c.ttt_base_lr = j.value("ttt_base_lr", 1.0);
+  c.use_gate = flag("use_gate");
+  c.pre_conv = flag("pre_conv");
+  c.conv_width = integer_or("conv_kernel", 4);
+  c.mini_batch_size = integer_or("mini_batch_size", 16);
+  c.ttt_base_lr = number_or("ttt_base_lr", 1.0);
   c.validate(source);
   return c;
 }
@@ -175,7 +188,7 @@ std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::
 void export_hf(const std::string& checkpoint_dir, const std::string& out_dir) {
   LoadedModel m = load_model(checkpoint_dir);
   fs::create_directories(out_dir);
-  std::ofstream((fs::path(out_dir) / "config.json").string()) << hf_config(m.config).dump(2) << "\n";
+  write_file_atomic((fs::path(out_dir) / "config.json").string(), hf_config(m.config).dump(2) + "\n");  // errors are reported
   save_safetensors((fs::path(out_dir) / "model.safetensors").string(), to_hf(m.config, m.model->state_dict()),
                    {{"format", "pt"}});
 }
@@ -183,8 +196,14 @@ void export_hf(const std::string& checkpoint_dir, const std::string& out_dir) {
 void import_hf(const std::string& hf_dir, const std::string& out_dir) {
   std::ifstream f((fs::path(hf_dir) / "config.json").string());
   TTT_CHECK(f.good(), "[import] ", hf_dir, ": no config.json");
-  nlohmann::json j = nlohmann::json::parse(f);
-  ModelConfig c = from_hf_config(j, hf_dir + "/config.json");
+  const std::string cfg = (fs::path(hf_dir) / "config.json").string();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InvalidArgument("[import] " + cfg + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+  ModelConfig c = from_hf_config(j, cfg);
   std::string st = (fs::path(hf_dir) / "model.safetensors").string();
   auto tensors = from_hf(c, load_safetensors(st).tensors, st);
   save_model(out_dir, c, tensors);

@@ -2,13 +2,15 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "core/error.h"
 
 namespace tttlm::train {
 
-MetricsLog::MetricsLog(const std::string& path, bool enabled) : enabled_(enabled) {
+MetricsLog::MetricsLog(const std::string& path, bool enabled) : path_(path), enabled_(enabled) {
   if (!enabled_) return;
   out_.open(path, std::ios::app);
   TTT_CHECK_RT(out_.good(), "[metrics] cannot open ", path, " for appending");
@@ -16,8 +18,17 @@ MetricsLog::MetricsLog(const std::string& path, bool enabled) : enabled_(enabled
 
 void MetricsLog::write(const nlohmann::json& record) {
   if (!enabled_) return;
+  errno = 0;
   out_ << record.dump() << '\n';
   out_.flush();
+  if (!out_.good()) {
+    const std::string err = errno != 0 ? std::strerror(errno) : "stream error";
+    out_.clear();  // a later write may try again; this record is reported lost
+    const std::string type = record.contains("type") ? record.at("type").dump() : "a";
+    const std::string step = record.contains("step") ? record.at("step").dump() : "?";
+    throw RuntimeError("[metrics] " + path_ + ": cannot append the " + type + " record of step " + step + " (" + err +
+                       "; disk full?); stopping rather than losing metrics");
+  }
 }
 
 std::string format_duration(double s) {

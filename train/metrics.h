@@ -14,8 +14,11 @@ class MetricsLog {
  public:
   // Appends to `path` (created if missing); `enabled` false (ranks other than 0) makes every call a no-op.
   MetricsLog(const std::string& path, bool enabled);
+  // Appends one line and flushes; throws RuntimeError naming the file (and the OS error) when the write or
+  // the flush fails (a full disk), so that no record is dropped silently.
   void write(const nlohmann::json& record);
  private:
+  std::string path_;
   std::ofstream out_;
   bool enabled_;
 };

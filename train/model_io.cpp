@@ -36,8 +36,14 @@ LoadedModel load_model(const std::string& path_in, Device device) {
   TTT_CHECK(!cfg_path.empty(), "[load] ", path_in, ": no config.json beside the weights or in the run directory");
   fs::path cfg(cfg_path);
   std::ifstream f(cfg);
-  nlohmann::json j = nlohmann::json::parse(f);
-  TTT_CHECK(j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
+  TTT_CHECK(f.good(), "[load] cannot open ", cfg.string());
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InvalidArgument("[load] " + cfg.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+  TTT_CHECK(j.is_object() && j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
   LoadedModel out;
   out.config = layers::ModelConfig::from_json(j["model"], cfg.string());
   out.model = std::make_unique<layers::CausalLM>(out.config);

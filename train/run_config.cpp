@@ -1,7 +1,9 @@
 #include "train/run_config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/config_reader.h"
 
@@ -18,6 +20,46 @@ void merge(nlohmann::json& base, const nlohmann::json& over) {
       base[it.key()] = *it;
   }
 }
+
+// Range checks of the keys the section readers do not check themselves: every value a run can be handed,
+// so that a nonsense value is refused up front rather than diverging, dividing by zero or hanging later.
+template <class T>
+std::string text(T v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+template <class T>
+std::string found(T v) {
+  return "; found " + text(v);
+}
+
+void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader& t, const ConfigReader& o,
+                  const ConfigReader& p, const ConfigReader& l) {
+  if (c.data.prefetch < 0 || c.data.prefetch > 64) d.fail("prefetch", "expected an integer in [0, 64]" + found(c.data.prefetch));
+  if (c.data.bos_id < 0) d.fail("bos_id", "expected an integer >= 0" + found(c.data.bos_id));
+  if (c.train.eval_every < 0) t.fail("eval_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.eval_every));
+  if (c.train.eval_batches < 1) t.fail("eval_batches", "expected an integer >= 1" + found(c.train.eval_batches));
+  if (c.train.checkpoint_every < 0)
+    t.fail("checkpoint_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.checkpoint_every));
+  if (c.train.threads < 0) t.fail("threads", "expected an integer >= 0 (0: all cores)" + found(c.train.threads));
+  auto finite_at_least = [](const ConfigReader& r, const char* key, double v, double lo, bool strict) {
+    if (!std::isfinite(v) || v < lo || (strict && v == lo))
+      r.fail(key, std::string("expected a finite number ") + (strict ? "> " : ">= ") + text(lo) + found(v));
+  };
+  finite_at_least(o, "lr", c.optimizer.lr, 0, false);
+  finite_at_least(o, "end_lr", c.optimizer.end_lr, 0, false);
+  finite_at_least(o, "eps", c.optimizer.eps, 0, true);
+  finite_at_least(o, "weight_decay", c.optimizer.weight_decay, 0, false);
+  if (!std::isfinite(c.optimizer.clip_grad_norm)) o.fail("clip_grad_norm", "expected a finite number" + found(c.optimizer.clip_grad_norm));
+  for (auto [key, v] : {std::pair<const char*, double>{"beta1", c.optimizer.beta1}, {"beta2", c.optimizer.beta2}})
+    if (!(v >= 0 && v < 1)) o.fail(key, "expected a number in [0, 1)" + found(v));
+  finite_at_least(p, "bucket_mb", c.parallel.bucket_mb, 0, true);
+  if (c.parallel.timeout_s < 1) p.fail("timeout_s", "expected an integer >= 1 (seconds)" + found(c.parallel.timeout_s));
+  if (c.log.every < 0) l.fail("every", "expected an integer >= 0 (0: no progress lines)" + found(c.log.every));
+  finite_at_least(l, "peak_gflops", c.log.peak_gflops, 0, false);
+}
+
 }  // namespace
 
 nlohmann::json load_json_with_includes(const std::string& path, int depth) {
@@ -135,7 +177,6 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
   o.read("clip_grad_norm", c.optimizer.clip_grad_norm);
   o.finish();
   if (c.optimizer.decay_steps == 0) c.optimizer.decay_steps = c.train.total_steps;
-  if (c.optimizer.lr < 0) o.fail("lr", "expected >= 0");
   if (c.optimizer.warmup_steps < 0 || c.optimizer.warmup_steps >= c.optimizer.decay_steps)
     o.fail("warmup_steps", "expected 0 <= warmup_steps < decay_steps " + std::to_string(c.optimizer.decay_steps));
 
@@ -154,6 +195,7 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
   l.read("progress", c.log.progress);
   l.read("peak_gflops", c.log.peak_gflops);
   l.finish();
+  check_ranges(c, d, t, o, p, l);
   root.finish();
   c.resolved = c.to_json();
   return c;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -94,6 +95,63 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   write_file_atomic(path, bytes);
 }
 
+namespace {
+
+// One tensor entry of the header, validated: dtype known, shape non-negative, data_offsets two integers
+// with begin <= end inside the data section, and end - begin == numel * itemsize, every product and sum
+// checked for 64-bit overflow.
+struct Entry {
+  std::string name;
+  Dtype dtype;
+  Shape shape;
+  uint64_t begin = 0, end = 0;
+};
+
+Entry parse_entry(const std::string& path, const std::string& name, const nlohmann::json& e, uint64_t data_size) {
+  const std::string where = "[safetensors] " + path + ": tensor \"" + name + "\": ";
+  TTT_CHECK(e.is_object(), where, "expected an object with dtype, shape and data_offsets; found ", e.dump());
+  for (const char* key : {"dtype", "shape", "data_offsets"})
+    TTT_CHECK(e.contains(key), where, "field '", key, "' is missing; found ", e.dump());
+  TTT_CHECK(e["dtype"].is_string(), where, "field 'dtype': expected a string; found ", e["dtype"].dump());
+  Entry out;
+  out.name = name;
+  out.dtype = from_st_dtype(e["dtype"].get<std::string>(), path, name);
+  const nlohmann::json& js = e["shape"];
+  TTT_CHECK(js.is_array(), where, "field 'shape': expected an array of non-negative integers; found ", js.dump());
+  uint64_t numel = 1;
+  bool overflow = false, zero = false;
+  for (const auto& d : js) {
+    TTT_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), where,
+              "field 'shape': expected non-negative integers; found ", js.dump());
+    const uint64_t v = d.get<uint64_t>();
+    TTT_CHECK(v <= static_cast<uint64_t>(INT64_MAX), where, "field 'shape': dimension ", v, " does not fit int64");
+    zero = zero || v == 0;
+    overflow = overflow || __builtin_mul_overflow(numel, v, &numel);
+    out.shape.push_back(static_cast<int64_t>(v));
+  }
+  if (zero) numel = 0, overflow = false;
+  uint64_t want = 0;
+  overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(out.dtype)), &want) ||
+             numel > static_cast<uint64_t>(INT64_MAX);
+  TTT_CHECK(!overflow, where, "field 'shape': ", js.dump(), " of ", st_dtype(out.dtype),
+            " needs more bytes than 64 bits can count");
+  const nlohmann::json& jo = e["data_offsets"];
+  TTT_CHECK(jo.is_array() && jo.size() == 2 && jo[0].is_number_unsigned() && jo[1].is_number_unsigned(), where,
+            "field 'data_offsets': expected [begin, end], two non-negative integers; found ", jo.dump());
+  out.begin = jo[0].get<uint64_t>();
+  out.end = jo[1].get<uint64_t>();
+  TTT_CHECK(out.begin <= out.end, where, "field 'data_offsets': expected begin <= end; found [", out.begin, ", ",
+            out.end, "]");
+  TTT_CHECK(out.end <= data_size, where, "field 'data_offsets': expected end <= ", data_size,
+            " (the data bytes the file holds after its header); found end ", out.end, " (truncated file?)");
+  TTT_CHECK(out.end - out.begin == want, where, "field 'data_offsets': shape ", js.dump(), " of ", st_dtype(out.dtype),
+            " needs ", want, " bytes; found the range [", out.begin, ", ", out.end, "] of ", out.end - out.begin,
+            " bytes");
+  return out;
+}
+
+}  // namespace
+
 SafetensorsFile load_safetensors(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   TTT_CHECK(f.good(), "[safetensors] cannot open ", path);
@@ -106,6 +164,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   TTT_CHECK(hlen <= size - 8, "[safetensors] ", path, ": header length ", hlen, " exceeds the file size ", size);
   std::string hs(hlen, '\0');
   f.read(hs.data(), static_cast<std::streamsize>(hlen));
+  TTT_CHECK_RT(f.good(), "[safetensors] ", path, ": cannot read the ", hlen, "-byte header");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(hs);
@@ -113,27 +172,41 @@ SafetensorsFile load_safetensors(const std::string& path) {
     throw InvalidArgument("[safetensors] " + path + ": the header at bytes 8.." + std::to_string(8 + hlen) +
                           " is not valid JSON: " + e.what());
   }
+  TTT_CHECK(header.is_object(), "[safetensors] ", path, ": the header must be a JSON object; found ",
+            header.dump().substr(0, 200));
   const uint64_t data_start = 8 + hlen, data_size = size - data_start;
   SafetensorsFile out;
+  std::vector<Entry> entries;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
-      for (auto m = it->begin(); m != it->end(); ++m) out.metadata[m.key()] = m->get<std::string>();
+      TTT_CHECK(it->is_object(), "[safetensors] ", path, ": field '__metadata__': expected an object of strings; found ",
+                it->dump());
+      for (auto m = it->begin(); m != it->end(); ++m) {
+        TTT_CHECK(m->is_string(), "[safetensors] ", path, ": field '__metadata__.", m.key(),
+                  "': expected a string; found ", m->dump());
+        out.metadata[m.key()] = m->get<std::string>();
+      }
       continue;
     }
-    const auto& e = *it;
-    Dtype d = from_st_dtype(e.at("dtype").get<std::string>(), path, it.key());
-    Shape shape = e.at("shape").get<Shape>();
-    uint64_t b = e.at("data_offsets")[0].get<uint64_t>(), en = e.at("data_offsets")[1].get<uint64_t>();
-    uint64_t want = static_cast<uint64_t>(shape_numel(shape)) * dtype_size(d);
-    TTT_CHECK(en >= b && en - b == want, "[safetensors] ", path, ": tensor \"", it.key(), "\" ", shape_str(shape), " ",
-              dtype_name(d), " needs ", want, " bytes but its data_offsets [", b, ", ", en, "] span ", en - b);
-    TTT_CHECK(en <= data_size, "[safetensors] ", path, ": tensor \"", it.key(), "\" ends at data byte ", en,
-              " but the file holds only ", data_size, " data bytes (truncated file?)");
-    Tensor t = Tensor::empty(shape, d);
-    f.seekg(static_cast<std::streamoff>(data_start + b));
-    f.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(want));
-    TTT_CHECK_RT(f.good(), "[safetensors] ", path, ": read of tensor \"", it.key(), "\" failed");
-    out.tensors[it.key()] = t;
+    entries.push_back(parse_entry(path, it.key(), *it, data_size));
+  }
+  // No two tensors may share bytes (a crafted file could alias them; the reference loader refuses too).
+  std::vector<const Entry*> by_offset;
+  for (const auto& e : entries)
+    if (e.end > e.begin) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    TTT_CHECK(by_offset[i]->begin >= by_offset[i - 1]->end, "[safetensors] ", path, ": field 'data_offsets': tensor \"",
+              by_offset[i]->name, "\" [", by_offset[i]->begin, ", ", by_offset[i]->end, "] overlaps tensor \"",
+              by_offset[i - 1]->name, "\" [", by_offset[i - 1]->begin, ", ", by_offset[i - 1]->end,
+              "]; expected disjoint ranges");
+  for (const auto& e : entries) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    f.seekg(static_cast<std::streamoff>(data_start + e.begin));
+    f.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
+    TTT_CHECK_RT(f.good() || e.end == e.begin, "[safetensors] ", path, ": read of tensor \"", e.name,
+                 "\" (data bytes ", e.begin, "..", e.end, ") failed");
+    out.tensors[e.name] = t;
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include "train/grad_reducer.h"
 #include "train/metrics.h"
 #include "train/optimizer.h"
+#include "train/resume_state.h"
 #include "train/safetensors.h"
 #include "train/schedule.h"
 #include "train/zero1.h"
@@ -89,10 +90,6 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
 
   std::string ckpt_dir = options.resume ? latest_checkpoint(run_dir) : "";
   TTT_CHECK(!options.resume || !ckpt_dir.empty(), "[train] --resume: ", run_dir, " has no checkpoint (checkpoints/latest)");
-  if (root) {
-    fs::create_directories(run_dir);
-    write_file_atomic((fs::path(run_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
-  }
 
   layers::CausalLM model(cfg.model);
   model.materialize(device, static_cast<uint64_t>(cfg.train.seed));
@@ -106,8 +103,9 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   int64_t step = 0;
   if (!ckpt_dir.empty()) {
     CheckpointData ck = load_checkpoint(ckpt_dir);
-    nlohmann::json saved_model = ck.state.value("model", nlohmann::json::object());
-    std::string diff = model_diff(cfg.model.to_json(), saved_model);
+    const std::string state_path = ckpt_dir + "/state.json";
+    const ResumeState rs = parse_resume_state(ck.state, state_path, cfg.train.total_steps);
+    std::string diff = model_diff(cfg.model.to_json(), rs.model);
     TTT_CHECK(diff.empty(), "[train] --resume: the config changes the model of ", ckpt_dir, ": ", diff);
     model.load_state_dict(ck.model, ckpt_dir + "/model.safetensors");
     model.to_device(device);
@@ -115,9 +113,19 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     if (zero) zero = std::make_unique<Zero1>(params, comm);
     opt = AdamW(params, cfg.optimizer, zero ? zero->owned() : std::vector<bool>{});
     opt.load_state_dict(ck.optimizer, ckpt_dir + "/optimizer.safetensors");
-    opt.set_count(ck.state.at("optimizer_count").get<int64_t>());
-    data.load_state(ck.state.at("sampler"));
-    step = ck.state.at("step").get<int64_t>();
+    opt.set_count(rs.optimizer_count);
+    try {
+      data.load_state(rs.sampler);  // refuses a changed global batch, seq_len, seed or data
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument("[train] --resume: " + state_path + ": key 'sampler': " + e.what());
+    }
+    step = rs.step;
+  }
+  // Only now, with a resume validated in full, may the run's config.json change: a refused resume leaves
+  // the run directory exactly as it was.
+  if (root) {
+    fs::create_directories(run_dir);
+    write_file_atomic((fs::path(run_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
   }
 
   if (root && step > 0) {
