@@ -3,6 +3,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <string>
+
 #include "core/cuda_check.h"
 
 namespace tttlm {
@@ -15,13 +17,16 @@ bool cuda_build_enabled() { return true; }
 
 bool cuda_is_available() { return cuda_device_count() > 0; }
 
+// No device is a count of 0; any other failure (an old driver, missing device nodes, a broken install) is
+// an error with the runtime's message, never mistaken for "no GPU".
 int cuda_device_count() {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return 0;
-  }
-  return n;
+  cudaError_t err = cudaGetDeviceCount(&n);
+  if (err == cudaSuccess) return n;
+  cudaGetLastError();  // clear the sticky error
+  if (err == cudaErrorNoDevice) return 0;
+  throw RuntimeError(std::string("[cuda] the CUDA runtime failed to start: ") + cudaGetErrorName(err) + ": " +
+                     cudaGetErrorString(err) + " (is the NVIDIA driver installed and as new as the toolkit?)");
 }
 
 void cuda_set_device(int device) { TTT_CUDA_CHECK(cudaSetDevice(device)); }

@@ -11,6 +11,8 @@ namespace tttlm {
 
 bool cuda_build_enabled();  // true when tttlm was compiled with TTTLM_CUDA
 bool cuda_is_available();   // compiled with CUDA and at least one device is visible
+// Visible devices; 0 when there is none. Throws RuntimeError with the runtime's message when the runtime
+// fails for another reason (an old driver, no device nodes): that is an error, not "no GPU".
 int cuda_device_count();
 void cuda_set_device(int device);
 int cuda_current_device();
