@@ -3,7 +3,9 @@
 // greedy decoding tokens/s, step by step (layers::Decoder) vs the full forward recomputed per token.
 // Usage:
 //   bench_models ttt [--batch B] [--seq T] [--reps N]            TTT-Linear and TTT-MLP dual vs primal
-//   bench_models step CONFIG [--batch B] [--seq T] [--reps N]    training steps (forward, backward, AdamW)
+//   bench_models step CONFIG [--batch B] [--seq T] [--reps N] [--device cpu|cuda] [--peak GFLOPS]
+//                                                                training steps (forward, backward, AdamW)
+//   bench_models gemm [--seq N] [--device cpu|cuda]                 matmul peak, N^3 in f32 and bf16
 //   bench_models decode CONFIG [--prompt T] [--new N] [--reps N] greedy decoding of N tokens after T
 #include <sys/resource.h>
 
@@ -15,7 +17,11 @@
 #include <string>
 
 #include "autograd/engine.h"
+#include "autograd/ops/copy.h"
+#include "autograd/ops/matmul.h"
 #include "autograd/ops/reduce.h"
+#include "core/allocator.h"
+#include "core/cuda_runtime.h"
 #include "autograd/ops/ttt.h"
 #include "core/philox.h"
 #include "autograd/ops/view.h"
@@ -95,30 +101,56 @@ int bench_ttt(int64_t B, int64_t T, int reps) {
   return 0;
 }
 
-int bench_step(const std::string& config, int64_t B, int64_t T, int reps) {
+// --device cuda: the model and batch on the GPU, each step synchronised before the clock stops; the memory
+// column is then the caching allocator's peak, and --peak GFLOPS (the card's measured peak) adds an MFU.
+int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const std::string& device_name,
+               double peak_gflops) {
   train::RunConfig rc = train::load_run_config(config);
   layers::ModelConfig c = rc.model;
   if (T > c.max_seq_len) c.max_seq_len = T;
+  const bool cuda = device_name == "cuda";
+  TTT_CHECK(cuda || device_name == "cpu", "[bench] --device takes cpu or cuda, got ", device_name);
+  const Device dev = cuda ? cuda_device() : cpu_device();
   layers::CausalLM model(c);
-  model.materialize(cpu_device(), 0);
+  model.materialize(dev, 0);
   train::AdamW opt(model.parameters(), rc.optimizer);
   std::vector<int32_t> ids(B * T), tg(B * T);
   for (int64_t i = 0; i < B * T; ++i) {
     ids[i] = static_cast<int32_t>((i * 7919) % c.vocab_size);
     tg[i] = static_cast<int32_t>((i * 104729 + 1) % c.vocab_size);
   }
-  Tensor in = Tensor::from_vector(ids, {B, T}), target = Tensor::from_vector(tg, {B, T});
-  Tensor mask = Tensor::full({B, T}, 1.0, Dtype::f32);
+  Tensor in = ops::to(Tensor::from_vector(ids, {B, T}), dev), target = ops::to(Tensor::from_vector(tg, {B, T}), dev);
+  Tensor mask = ops::to(Tensor::full({B, T}, 1.0, Dtype::f32), dev);
+  if (cuda) cuda_reset_peak_memory(dev.index);
   double step = best_of(reps, [&] {
     autograd::backward(model.loss(in, target, mask));
     opt.step(1e-4);
     opt.zero_grad();
+    if (cuda) cuda_synchronize();
   });
   layers::ModelInfo info = layers::model_info(c, B, T);
   double tps = static_cast<double>(B * T) / step;
-  std::printf("| %s | %lld | %lld x %lld | %.2f s | %.0f | %.1f GFLOP/s | %.2f GiB |\n",
-              layers::model_kind_names()[static_cast<int>(c.kind)].c_str(), (long long)info.parameters, (long long)B,
-              (long long)T, step, tps, info.flops_per_token * tps / 1e9, peak_rss_gib());
+  const double gflops = info.flops_per_token * tps / 1e9;
+  const double mem = cuda ? cuda_memory_stats(dev.index).peak_allocated / 1073741824.0 : peak_rss_gib();
+  std::printf("| %s | %lld | %lld x %lld | %.3f s | %.0f | %.1f GFLOP/s", layers::model_kind_names()[static_cast<int>(c.kind)].c_str(),
+              (long long)info.parameters, (long long)B, (long long)T, step, tps, gflops);
+  if (peak_gflops > 0) std::printf(" (MFU %.1f%%)", 100.0 * gflops / peak_gflops);
+  std::printf(" | %.2f GiB |\n", mem);
+  return 0;
+}
+
+// The device's matmul peak as tttlm reaches it (ops::matmul, N x N x N, f32 and bf16): the denominator of MFU.
+int bench_gemm_peak(const std::string& device_name, int64_t N, int reps) {
+  const Device dev = device_name == "cuda" ? cuda_device() : cpu_device();
+  for (Dtype dt : {Dtype::f32, Dtype::bf16}) {
+    Tensor a = ops::to(ops::cast(rnd({N, N}, 1, 1.0), dt), dev), b = ops::to(ops::cast(rnd({N, N}, 2, 1.0), dt), dev);
+    double t = best_of(reps, [&] {
+      Tensor c = ops::matmul(a, b);
+      if (dev.is_cuda()) cuda_synchronize();
+    });
+    std::printf("| matmul %s | %lld^3 | %.3f ms | %.1f GFLOP/s |\n", dtype_name(dt), (long long)N, t * 1e3,
+                2.0 * N * N * N / t / 1e9);
+  }
   return 0;
 }
 
@@ -184,24 +216,29 @@ int bench_decode(const std::string& config, int64_t T, int64_t N, int reps) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: bench_models ttt|step|decode [CONFIG] [--batch B] [--seq T] [--reps N] [--prompt T] "
-                 "[--new N]\n");
+                 "usage: bench_models ttt|step|decode|gemm [CONFIG] [--batch B] [--seq T] [--reps N] [--prompt T] "
+                 "[--new N] [--device cpu|cuda] [--peak GFLOPS]\n");
     return 2;
   }
   std::string mode = argv[1], config;
   int64_t B = 1, T = 2048, prompt = 128, fresh = 32;
   int reps = 3;
+  std::string device = "cpu";
+  double peak = 0;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) B = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) T = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--new") && i + 1 < argc) fresh = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
+    else if (!std::strcmp(argv[i], "--peak") && i + 1 < argc) peak = std::atof(argv[++i]);
     else config = argv[i];
   }
   try {
     if (mode == "ttt") return bench_ttt(B, T, reps);
-    if (mode == "step") return bench_step(config, B, T, reps);
+    if (mode == "step") return bench_step(config, B, T, reps, device, peak);
+    if (mode == "gemm") return bench_gemm_peak(device, T, reps);
     if (mode == "decode") return bench_decode(config, prompt, fresh, reps);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_models: %s\n", e.what());
