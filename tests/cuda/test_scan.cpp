@@ -142,3 +142,35 @@ TEST_CASE("cuda parity: selective_scan_step", "[cuda]") {
         to_cpu(state_g, compute), state_c, tol.atol, tol.rtol, "state at step " + std::to_string(t));
   }
 }
+
+TEST_CASE("cuda parity: selective_scan at Mamba 125M's width (1536 channels, 48 warps), states 16 and 64",
+          "[cuda]") {
+  const int64_t N = GENERATE(16, 64);
+  const int64_t B = 1, T = 21, Di = 1536;
+  INFO("N " << N);
+  auto in = scan_operands(B, T, Di, N, 500 + N);
+  std::vector<Tensor> c = place(in, Dtype::f32, cpu_device()), g = place(in, Dtype::f32, cuda_device());
+  auto scan = [](const std::vector<Tensor>& x) {
+    return ops::selective_scan_with_state(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], 8);
+  };
+  ops::ScanResult rc = scan(c), rg = scan(g);
+  Tensor dy = randn({B, T, Di}, 4243);
+  autograd::backward({rc.out}, {dy});
+  autograd::backward({rg.out}, {ops::to(dy, cuda_device())});
+  require_close(to_cpu(rg.out, Dtype::f32), rc.out, 2e-3, 6e-4, "out");
+  require_close(to_cpu(rg.last_state, Dtype::f32), rc.last_state, 2e-3, 6e-4, "last state");
+  const char* names[] = {"du", "ddelta_raw", "dA", "dBm", "dCm", "dD", "ddelta_bias", "dz"};
+  for (size_t i = 0; i < c.size(); ++i)
+    require_close(to_cpu(g[i].grad(), Dtype::f32), c[i].grad(), 2e-2, 3e-3, names[i]);
+
+  // One decoding step over the same width.
+  autograd::NoGradGuard no_grad;
+  Tensor state_c = randn({B, Di, N}, 13), state_g = ops::to(state_c, cuda_device());
+  auto step = [](const std::vector<Tensor>& x, const Tensor& state) {
+    auto at = [](const Tensor& v) { return ops::select(v, 1, 0); };
+    return ops::selective_scan_step(state, at(x[0]), at(x[1]), at(x[7]), at(x[3]), at(x[4]), x[2], x[5], x[6]);
+  };
+  Tensor oc = step(c, state_c), og = step(g, state_g);
+  require_close(to_cpu(og, Dtype::f32), oc, 1e-5, 1e-5, "step out");
+  require_close(to_cpu(state_g, Dtype::f32), state_c, 1e-5, 1e-5, "step state");
+}
