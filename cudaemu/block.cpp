@@ -9,7 +9,9 @@
 #include <boost/context/fiber.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
 #include <map>
+#include <set>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -241,6 +243,22 @@ Attributes& attributes() {
   return a;
 }
 
+// Launch sites that ran, written at exit to $TTTLM_CUDA_EMU_LAUNCH_LOG (appended; one "file:line name" a
+// line) so that a test can check that the suite executes every launch in kernels/cuda.
+struct LaunchLog {
+  std::mutex mu;
+  std::set<std::string> sites;
+  ~LaunchLog() {
+    const char* path = std::getenv("TTTLM_CUDA_EMU_LAUNCH_LOG");
+    if (!path || !*path) return;
+    if (FILE* f = std::fopen(path, "a")) {
+      for (const std::string& s : sites) std::fprintf(f, "%s\n", s.c_str());
+      std::fclose(f);
+    }
+  }
+};
+LaunchLog launch_log;
+
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local std::string last_detail;
 thread_local cudaError_t detail_code = cudaSuccess;
@@ -338,6 +356,10 @@ cudaError_t run_grid(const LaunchConfig& c, const std::function<void()>& thread_
     return cudaErrorInvalidValue;
   }
 
+  {
+    std::lock_guard<std::mutex> lock(launch_log.mu);
+    launch_log.sites.insert(std::string(c.site) + " " + c.name);
+  }
   Block b;
   b.dim = bd;
   b.grid = g;

@@ -43,6 +43,7 @@ struct LaunchConfig {
   size_t shared_bytes = 0;
   const void* function = nullptr;  // the kernel's address (key of cudaFuncSetAttribute)
   const char* name = "";
+  const char* site = "";  // file:line of the launch
 };
 
 // Checks the configuration like the driver, then runs `thread_body` for every thread of every block.

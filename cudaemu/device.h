@@ -147,15 +147,18 @@ struct Launcher {
 };
 
 template <class F>
-Launcher<F> make_launcher(dim3 grid, dim3 block, size_t shared_bytes, const void* key, const char* name, F call) {
-  return Launcher<F>{LaunchConfig{grid, block, shared_bytes, key, name}, std::move(call)};
+Launcher<F> make_launcher(dim3 grid, dim3 block, size_t shared_bytes, const void* key, const char* name,
+                          const char* site, F call) {
+  return Launcher<F>{LaunchConfig{grid, block, shared_bytes, key, name, site}, std::move(call)};
 }
 
 }  // namespace tttlm::cudaemu
 
 #define TTT_LAUNCH(grid, block, shared_bytes, stream, ...)                                               \
   ::tttlm::cudaemu::make_launcher((grid), (block), (shared_bytes), nullptr, #__VA_ARGS__,                 \
+                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                                       \
                                   [&](auto&&... ttt_a) { __VA_ARGS__(static_cast<decltype(ttt_a)>(ttt_a)...); })
 #define TTT_LAUNCH_FN(grid, block, shared_bytes, stream, fn)                                             \
   ::tttlm::cudaemu::make_launcher((grid), (block), (shared_bytes), reinterpret_cast<const void*>(fn), #fn, \
+                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                                       \
                                   [&](auto&&... ttt_a) { (fn)(static_cast<decltype(ttt_a)>(ttt_a)...); })

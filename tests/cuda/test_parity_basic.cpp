@@ -16,6 +16,21 @@ TEST_CASE("cuda parity: elementwise", "[cuda]") {
   require_parity([](auto& in) { return ops::affine(in[0], 1.5, -0.5); }, {a}, dtype, tol_for(dtype));
 }
 
+TEST_CASE("cuda parity: in-place add_ (axpy) and scale_", "[cuda]") {
+  auto dtype = GENERATE(Dtype::f32, Dtype::bf16, Dtype::f64);
+  Tensor y = ops::cast(randn({4, 33}, 31), dtype), x = ops::cast(randn({4, 33}, 32), dtype);
+  Tensor yg = ops::to(y, cuda_device()), xg = ops::to(x, cuda_device());
+  // The CPU computes bf16 cases in f32 from the same rounded values (its axpy takes f32 and f64).
+  const Dtype cpu_dtype = dtype == Dtype::bf16 ? Dtype::f32 : dtype;
+  Tensor yc = ops::clone(ops::cast(y, cpu_dtype));
+  ops::add_(yc, ops::cast(x, cpu_dtype), 0.75);
+  ops::add_(yg, xg, 0.75);
+  ops::scale_(yc, -1.5);
+  ops::scale_(yg, -1.5);
+  const Tol t = dtype == Dtype::f64 ? Tol{1e-15, 1e-15} : tol_for(dtype);
+  require_close(ops::cast(ops::to(yg, cpu_device()), Dtype::f64), ops::cast(yc, Dtype::f64), t.atol, t.rtol, "y");
+}
+
 TEST_CASE("cuda parity: reductions", "[cuda]") {
   auto dtype = GENERATE(Dtype::f32, Dtype::bf16);
   Tensor x = randn({11, 13, 5}, 3);
