@@ -16,7 +16,10 @@ MetricsLog::MetricsLog(const std::string& path, bool enabled) : enabled_(enabled
 
 void MetricsLog::write(const nlohmann::json& record) {
   if (!enabled_) return;
-  out_ << record.dump() << '\n';
+  nlohmann::json r = record;
+  if (!r.contains("time"))
+    r["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  out_ << r.dump() << '\n';
   out_.flush();
 }
 

@@ -1,4 +1,5 @@
-// Metrics: one JSON object per line (metrics.jsonl in the run directory), and a one-line progress display
+// Metrics: one JSON object per line (metrics.jsonl in the run directory, schema in docs/metrics.md), each
+// with its wall-clock "time" (unix seconds), and a one-line progress display
 // with step, loss, lr, grad norm, tokens/s, MFU and ETA on a terminal (a plain line every `every` steps
 // when stdout is not a terminal).
 #pragma once
@@ -14,6 +15,7 @@ class MetricsLog {
  public:
   // Appends to `path` (created if missing); `enabled` false (ranks other than 0) makes every call a no-op.
   MetricsLog(const std::string& path, bool enabled);
+  // Writes one line; adds "time" (unix seconds, fractional) unless the record has it.
   void write(const nlohmann::json& record);
  private:
   std::ofstream out_;
