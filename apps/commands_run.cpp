@@ -26,11 +26,12 @@ namespace tttlm::apps {
 namespace fs = std::filesystem;
 
 int cmd_train(int argc, char** argv) {
-  Args a("train", argc, argv, 2, {"resume", "quiet"}, {"set"});
+  Args a("train", argc, argv, 2, {"resume", "overwrite", "quiet"}, {"set"});
   train::TrainOptions o;
   o.config_path = a.positional(0, "CONFIG or RUN_DIR");
   o.overrides = a.all("set");
   o.resume = a.flag("resume");
+  o.overwrite = a.flag("overwrite");
   o.quiet = a.flag("quiet");
   auto comm = train::make_communicator(o);
   train::TrainResult r;

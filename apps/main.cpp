@@ -14,7 +14,9 @@ const char* kUsage = R"(tttlm - train Test-Time Training language models
 
 usage: tttlm COMMAND [ARGS]
 
-  train CONFIG [--set a.b=v ...]        train from a JSON config (run directory: train.run_dir)
+  train CONFIG [--set a.b=v ...] [--overwrite]
+                                        train from a JSON config (run directory: train.run_dir; one
+                                        that holds a run is refused, --overwrite removes it first)
   train RUN_DIR --resume [--set ...]    continue a run exactly where its latest checkpoint stopped
   eval CKPT [--split validation] [--batches N] [--per-position] [--data DIR]
                                         loss and perplexity of a model on a split

@@ -44,7 +44,8 @@ def main():
     for kind in KINDS:
         for size in list(SIZES) + ["tiny"]:
             write(f"configs/models/{kind}-{size}.json", {"model": model_section(kind, size)})
-    # Paper runs: 0.5M-token global batches (BS = 524288 / seq_len), recipe per size, fp32.
+    # Paper runs: 0.5M-token global batches (BS = 524288 / seq_len), recipe per size, fp32; each into its
+    # own run directory runs/paper/DATASET-CONTEXT/KIND-SIZE.
     for dataset, seq in [("pile", 2048), ("pile", 8192), ("books", 2048), ("books", 32768)]:
         ctx = f"{seq // 1024}k"
         for kind in KINDS:
@@ -57,8 +58,10 @@ def main():
                              "seq_len": seq, "mask_bos": True},
                     "train": {"global_batch_size": 524288 // seq, "micro_batch_size": 1, "total_steps": steps,
                               "seed": 0, "precision": "fp32", "device": "cuda", "eval_every": 1000,
-                              "eval_batches": 64, "checkpoint_every": 1000, "keep_last": 2},
-                    "optimizer": {"lr": lr, "end_lr": 1e-5, "warmup_steps": warmup, "decay_steps": steps,
+                              "eval_batches": 64, "checkpoint_every": 1000, "keep_last": 2,
+                              "run_dir": f"runs/paper/{dataset}-{ctx}/{kind}-{size}"},
+                    # decay_steps is left out: it follows total_steps, also when a run is extended on resume
+                    "optimizer": {"lr": lr, "end_lr": 1e-5, "warmup_steps": warmup,
                                   "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.1, "clip_grad_norm": 1.0},
                 }
                 if kind.startswith("ttt-mlp"):

@@ -33,7 +33,12 @@ def read_run(run_dir):
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"plot_runs: {path}:{n}: not JSON ({e})")
-            (evals if rec.get("type") == "eval" else train).append(rec)
+            kind = rec.get("type")
+            if kind == "eval":
+                evals.append(rec)
+            elif kind == "train":
+                train.append(rec)
+            # other kinds ("start": one per start and resume, docs/metrics.md) carry no loss
     cfg = {}
     cfg_path = os.path.join(run_dir, "config.json")
     if os.path.exists(cfg_path):

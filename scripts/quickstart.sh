@@ -59,7 +59,7 @@ run_dir=$("$tttlm" config "$CONFIG" "${sets[@]}" --json | python3 -c 'import jso
 if [ -e "$run_dir/checkpoints/latest" ]; then
   "$tttlm" train "$run_dir" --resume "${sets[@]}"
 else
-  "$tttlm" train "$CONFIG" "${sets[@]}"
+  "$tttlm" train "$CONFIG" "${sets[@]}" --overwrite   # no checkpoint to resume: start over
 fi
 
 say "evaluating"

@@ -4,7 +4,8 @@
   python3 scripts/sweep.py CONFIG [CONFIG ...] [--tttlm build/apps/tttlm] [--set a.b=v ...] [--out sweep.json] [--plot]
 
 Each config trains into its own run directory (train.run_dir, default runs/<config stem>); a run that already
-finished is not retrained (its metrics are read back), and an interrupted one is resumed. The summary
+finished is not retrained (its metrics are read back), an interrupted one is resumed, and one stopped before
+its first checkpoint is started over (--overwrite). The summary
 (one record per config: kind, parameters, steps, final train/eval loss, training FLOPs) goes to --out; --plot
 draws the scaling curve with scripts/plot_runs.py. Example, the small-scale scaling sweep:
   python3 scripts/sweep.py configs/small/*.json --plot
@@ -31,7 +32,7 @@ def last_records(run_dir):
                 rec = json.loads(line)
                 if rec.get("type") == "eval":
                     ev = rec
-                else:
+                elif rec.get("type") == "train":  # skip "start" records (docs/metrics.md)
                     train = rec
     return train, ev
 
@@ -53,6 +54,8 @@ def main():
             cmd = [a.tttlm, "train", cfg] + sum((["--set", s] for s in a.set), [])
             if os.path.exists(os.path.join(run_dir, "checkpoints", "latest")):
                 cmd = [a.tttlm, "train", run_dir, "--resume"]
+            elif os.path.exists(os.path.join(run_dir, "metrics.jsonl")):
+                cmd.append("--overwrite")  # stopped before its first checkpoint: nothing to resume
             print("sweep:", " ".join(cmd), flush=True)
             r = subprocess.run(cmd)
             if r.returncode != 0:

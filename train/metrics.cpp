@@ -18,8 +18,11 @@ MetricsLog::MetricsLog(const std::string& path, bool enabled) : path_(path), ena
 
 void MetricsLog::write(const nlohmann::json& record) {
   if (!enabled_) return;
+  nlohmann::json r = record;
+  if (!r.contains("time"))
+    r["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   errno = 0;
-  out_ << record.dump() << '\n';
+  out_ << r.dump() << '\n';
   out_.flush();
   if (!out_.good()) {
     const std::string err = errno != 0 ? std::strerror(errno) : "stream error";

@@ -1,4 +1,5 @@
-// Metrics: one JSON object per line (metrics.jsonl in the run directory), and a one-line progress display
+// Metrics: one JSON object per line (metrics.jsonl in the run directory, schema in docs/metrics.md), each
+// with its wall-clock "time" (unix seconds), and a one-line progress display
 // with step, loss, lr, grad norm, tokens/s, MFU and ETA on a terminal (a plain line every `every` steps
 // when stdout is not a terminal).
 #pragma once
@@ -14,8 +15,9 @@ class MetricsLog {
  public:
   // Appends to `path` (created if missing); `enabled` false (ranks other than 0) makes every call a no-op.
   MetricsLog(const std::string& path, bool enabled);
-  // Appends one line and flushes; throws RuntimeError naming the file (and the OS error) when the write or
-  // the flush fails (a full disk), so that no record is dropped silently.
+  // Appends one line and flushes, adding "time" (unix seconds, fractional) unless the record has it; throws
+  // RuntimeError naming the file (and the OS error) when the write or the flush fails (a full disk), so
+  // that no record is dropped silently.
   void write(const nlohmann::json& record);
  private:
   std::string path_;

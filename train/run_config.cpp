@@ -1,6 +1,7 @@
 #include "train/run_config.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,6 +114,7 @@ void apply_override(nlohmann::json& j, const std::string& assignment, const std:
 RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& source) {
   RunConfig c;
   c.source = source;
+  c.input = merged;
   ConfigReader root(merged, "", source);
   root.allow("model");
   c.model = layers::ModelConfig::from_json(merged.contains("model") ? merged["model"] : nlohmann::json::object(), source);
@@ -213,6 +215,22 @@ int64_t RunConfig::accumulation_steps(int64_t world_size) const {
             train.global_batch_size, " is not divisible by micro_batch_size ", train.micro_batch_size, " x world size ",
             world_size);
   return train.global_batch_size / per_rank_step;
+}
+
+std::string RunConfig::hash() const {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  for (unsigned char ch : to_json().dump()) {
+    h ^= ch;
+    h *= 1099511628211ull;  // FNV-1a 64 prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+const std::vector<std::string>& derived_keys() {
+  static const std::vector<std::string> keys = {"optimizer.decay_steps", "data.seq_len"};
+  return keys;
 }
 
 nlohmann::json RunConfig::to_json() const {

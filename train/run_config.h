@@ -41,7 +41,7 @@ struct TrainSection {
 
 struct OptimizerConfig {
   double lr = 3e-3, end_lr = 1e-5;
-  int64_t warmup_steps = 10, decay_steps = 0;  // decay_steps 0 = total_steps
+  int64_t warmup_steps = 10, decay_steps = 0;  // decay_steps 0 or absent = total_steps
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
   double clip_grad_norm = 1.0;                 // <= 0 disables clipping
 };
@@ -67,11 +67,19 @@ struct RunConfig {
   ParallelConfig parallel;
   LogConfig log;
   std::string source;       // the file it came from
+  nlohmann::json input;     // the merged JSON as given (includes and overrides applied), before defaults
   nlohmann::json resolved;  // the merged JSON with every default filled in
 
   int64_t accumulation_steps(int64_t world_size) const;
   nlohmann::json to_json() const;
+  // FNV-1a 64 of the resolved config dumped canonically (keys sorted, no spaces), as 16 hex digits.
+  std::string hash() const;
 };
+
+// Keys whose default follows another key ("section.key"): optimizer.decay_steps (= train.total_steps) and
+// data.seq_len (= model.max_seq_len). A run directory re-derives them on resume unless the run's input
+// config gave them explicitly.
+const std::vector<std::string>& derived_keys();
 
 // Reads `path`, resolving includes, applying overrides ("a.b=v"), validating everything.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});

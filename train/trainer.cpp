@@ -13,6 +13,7 @@
 #include "core/cuda_runtime.h"
 #include "layers/causal_lm.h"
 #include "layers/model_info.h"
+#include "train/build_info.h"
 #include "train/checkpoint.h"
 #include "train/data_pipeline.h"
 #include "train/evaluate.h"
@@ -20,6 +21,7 @@
 #include "train/metrics.h"
 #include "train/optimizer.h"
 #include "train/resume_state.h"
+#include "train/run_dir.h"
 #include "train/safetensors.h"
 #include "train/schedule.h"
 #include "train/zero1.h"
@@ -54,9 +56,7 @@ std::string model_diff(const nlohmann::json& a, const nlohmann::json& b) {
 
 RunConfig resolve_run_config(const TrainOptions& o) {
   if (fs::is_directory(o.config_path)) {
-    fs::path cfg = fs::path(o.config_path) / "config.json";
-    TTT_CHECK(fs::exists(cfg), "[train] ", o.config_path, " is a directory without config.json (not a run directory)");
-    RunConfig c = load_run_config(cfg.string(), o.overrides);
+    RunConfig c = load_run_dir_config(o.config_path, o.overrides);
     c.train.run_dir = o.config_path;
     return c;
   }
@@ -88,8 +88,18 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   const std::string run_dir = cfg.train.run_dir;
   const int64_t accum = cfg.accumulation_steps(comm.world_size());
 
+  TTT_CHECK(!(options.resume && options.overwrite), "[train] --resume and --overwrite exclude each other: --resume continues ",
+            run_dir, ", --overwrite starts it over");
   std::string ckpt_dir = options.resume ? latest_checkpoint(run_dir) : "";
-  TTT_CHECK(!options.resume || !ckpt_dir.empty(), "[train] --resume: ", run_dir, " has no checkpoint (checkpoints/latest)");
+  TTT_CHECK(!options.resume || !ckpt_dir.empty(), "[train] --resume: ", run_dir,
+            " has no checkpoint (checkpoints/latest); start it over with --overwrite instead of --resume");
+  if (!options.resume)
+    on_every_rank(comm, "run directory", [&] {
+      if (!root) return;
+      for (const std::string& p : prepare_fresh_run_dir(run_dir, options.overwrite).removed)
+        std::printf("tttlm train: --overwrite: removed %s\n", p.c_str());
+      std::fflush(stdout);
+    });
 
   layers::CausalLM model(cfg.model);
   model.materialize(device, static_cast<uint64_t>(cfg.train.seed));
@@ -125,29 +135,17 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   // the run directory exactly as it was.
   if (root) {
     fs::create_directories(run_dir);
-    write_file_atomic((fs::path(run_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
+    save_run_configs(run_dir, cfg);
   }
 
-  if (root && step > 0) {
-    // Records logged after the checkpoint (by a run that was killed later) are redone by this run: drop them.
-    fs::path mp = fs::path(run_dir) / "metrics.jsonl";
-    std::ifstream in(mp);
-    std::string kept, line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      try {
-        if (nlohmann::json::parse(line).value("step", int64_t{0}) > step) continue;
-      } catch (const std::exception&) {
-        continue;  // a torn last line from a crash
-      }
-      kept += line + "\n";
-    }
-    write_file_atomic(mp.string(), kept);
-  }
+  // Records logged after the checkpoint (by a run that was killed later) are redone by this run: drop them.
+  if (root && step > 0) drop_metrics_after(run_dir, step);
 
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
   const double peak = (cfg.log.peak_gflops > 0 ? cfg.log.peak_gflops : (device.is_cpu() ? 448.0 : 989000.0)) * 1e9;
   MetricsLog metrics((fs::path(run_dir) / "metrics.jsonl").string(), root);
+  metrics.write({{"type", "start"}, {"step", step}, {"resume", step > 0}, {"git_commit", build_git_commit()},
+                 {"world_size", comm.world_size()}, {"config_hash", cfg.hash()}, {"total_steps", cfg.train.total_steps}});
   Progress progress(cfg.train.total_steps, root && cfg.log.progress && !options.quiet, step);
   if (root && !options.quiet)
     progress.message("tttlm train: " + cfg.source + " -> " + run_dir + " | " +
@@ -230,6 +228,14 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
                          (last.empty() ? std::string("(none written yet)") : last));
     }
     const double lr = lr_at(cfg.optimizer, opt.count());
+    if (opt.count() >= cfg.optimizer.decay_steps && result.warnings.empty()) {
+      result.warnings.push_back("step " + std::to_string(s) + " runs past optimizer.decay_steps " +
+                                std::to_string(cfg.optimizer.decay_steps) + " (given explicitly in " + cfg.source +
+                                "): it and every later step train at optimizer.end_lr " + fmt_g(cfg.optimizer.end_lr) +
+                                "; to decay over the whole run leave decay_steps out (it then follows train.total_steps) "
+                                "or pass --set optimizer.decay_steps=" + std::to_string(cfg.train.total_steps));
+      if (root) std::fprintf(stderr, "tttlm train: warning: %s\n", result.warnings.back().c_str());
+    }
     opt.step(lr);
     if (zero) zero->share_parameters();
     opt.zero_grad();

@@ -16,6 +16,7 @@ struct TrainOptions {
   std::string config_path;              // a config file, or a run directory with --resume
   std::vector<std::string> overrides;   // --set a.b=v
   bool resume = false;
+  bool overwrite = false;               // a fresh run removes the run directory's checkpoints and metrics
   bool quiet = false;
   // Stop after this step as if killed there (0: run to train.total_steps). Nothing extra is saved, so a
   // resume continues from the last periodic checkpoint; tests use it to interrupt a run.
@@ -27,11 +28,13 @@ struct TrainResult {
   double final_loss = 0;
   double final_eval_loss = 0;
   std::string run_dir;
+  std::vector<std::string> warnings;  // also printed on stderr (rank 0)
 };
 
 TrainResult run_training(const TrainOptions& options, Communicator& comm);
-// The config of a run: the file, or a run directory's config.json (its run_dir set to that directory),
-// with the overrides applied.
+// The config of a run: the file, or a run directory's config (load_run_dir_config: config.json, with the
+// defaults that follow another key derived again; its run_dir set to that directory), with the overrides
+// applied.
 RunConfig resolve_run_config(const TrainOptions& options);
 
 // Loss and per-position loss of a model directory or checkpoint on a split (`tttlm eval`).

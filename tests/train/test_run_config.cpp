@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "train/run_config.h"
 #include "train/schedule.h"
@@ -33,6 +34,42 @@ TEST_CASE("every committed config loads and validates", "[train][config]") {
     }
   }
   REQUIRE(n >= 30 + 4 * 24);
+}
+
+TEST_CASE("every paper config trains into its own run directory naming dataset, context, kind and size",
+          "[train][config]") {
+  std::map<std::string, std::string> owner;  // run_dir -> the config that resolves to it
+  const fs::path paper = fs::path(TTTLM_SOURCE_DIR) / "configs/paper";
+  for (const auto& group : fs::directory_iterator(paper)) {
+    if (!group.is_directory()) continue;
+    for (const auto& e : fs::directory_iterator(group.path())) {
+      const std::string file = e.path().string(), stem = e.path().stem().string();
+      const std::string dataset_ctx = group.path().filename().string();  // e.g. pile-2k
+      INFO(file);
+      const std::string run_dir = load_run_config(file).train.run_dir;
+      INFO("run_dir " << run_dir);
+      REQUIRE(run_dir.find(dataset_ctx) != std::string::npos);  // dataset and context
+      REQUIRE(run_dir.find(stem) != std::string::npos);         // kind and size
+      auto [it, fresh] = owner.emplace(run_dir, file);
+      INFO("also the run directory of " << it->second);
+      REQUIRE(fresh);
+    }
+  }
+  REQUIRE(owner.size() == 4 * 24);
+}
+
+TEST_CASE("the input config keeps what was given; the resolved one fills in every default", "[train][config]") {
+  std::string f = write_tmp("input.json", R"({"train": {"total_steps": 40}, "optimizer": {"warmup_steps": 4}})");
+  RunConfig c = load_run_config(f, {"optimizer.lr=0.5"});
+  REQUIRE(c.optimizer.decay_steps == 40);
+  REQUIRE(c.resolved["optimizer"]["decay_steps"] == 40);
+  REQUIRE_FALSE(c.input["optimizer"].contains("decay_steps"));
+  REQUIRE(c.input["optimizer"]["lr"] == 0.5);
+  REQUIRE(c.input["train"]["total_steps"] == 40);
+  // The hash is FNV-1a 64 of the canonical dump: 16 hex digits, equal for equal configs, else different.
+  REQUIRE(c.hash().size() == 16);
+  REQUIRE(c.hash() == load_run_config(f, {"optimizer.lr=0.5"}).hash());
+  REQUIRE(c.hash() != load_run_config(f, {"optimizer.lr=0.25"}).hash());
 }
 
 TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
