@@ -12,6 +12,7 @@
 #include "train/communicator.h"
 #include "train/run_config.h"
 #include "train/trainer.h"
+#include "tiny_run.h"
 
 using namespace tttlm;
 using namespace tttlm::train;
@@ -19,33 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Fixture {
-  fs::path root;
-  std::string config;
-  explicit Fixture(const std::string& name) {
-    root = fs::temp_directory_path() / ("tttlm_resume_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(root);
-    fs::create_directories(root / "data");
-    // Synthetic "text": a noisy repeating pattern over 61 ids, with BOS (1) now and then.
-    std::vector<uint16_t> train(6000), val(1200);
-    uint32_t s = 12345;
-    for (auto* v : {&train, &val})
-      for (size_t i = 0; i < v->size(); ++i) {
-        s = s * 1103515245u + 12345u;
-        (*v)[i] = static_cast<uint16_t>(i % 97 == 0 ? 1 : (i * 7 + (s >> 28)) % 61);
-      }
-    data::write_npy((root / "data/train.npy").string(), train.data(), Dtype::u16, {static_cast<int64_t>(train.size())});
-    data::write_npy((root / "data/validation.npy").string(), val.data(), Dtype::u16, {static_cast<int64_t>(val.size())});
-    config = (root / "run.json").string();
-    std::ofstream(config) << R"({"model": {"kind": "ttt-linear-mamba", "vocab_size": 61, "hidden_size": 32, "num_heads": 4,
-      "num_layers": 2, "intermediate_size": 48, "max_seq_len": 32, "mini_batch_size": 8},
-      "data": {"path": ")" << (root / "data").string() << R"(", "seq_len": 32},
-      "train": {"global_batch_size": 4, "micro_batch_size": 2, "total_steps": 6, "eval_every": 3, "eval_batches": 2,
-                "checkpoint_every": 3, "keep_last": 5},
-      "optimizer": {"lr": 0.01, "warmup_steps": 2},
-      "log": {"progress": false}})";
-  }
-  ~Fixture() { fs::remove_all(root); }
+struct Fixture : test::TinyRun {
+  explicit Fixture(const std::string& name) : TinyRun(name, 12345, "tttlm_resume_") {}
   TrainResult train(const std::string& run, std::vector<std::string> sets, bool resume = false, int64_t stop_after = 0,
                     bool overwrite = false) {
     TrainOptions o;

@@ -20,13 +20,14 @@ struct TinyRun {
   std::filesystem::path root;
   std::string config;
 
-  explicit TinyRun(const std::string& name) {
+  // Synthetic "text": a noisy repeating pattern over 61 ids (noise from `seed`), with BOS (1) now and then.
+  explicit TinyRun(const std::string& name, uint32_t seed = 4321, const std::string& prefix = "tttlm_robust_") {
     namespace fs = std::filesystem;
-    root = fs::temp_directory_path() / ("tttlm_robust_" + name + "_" + std::to_string(::getpid()));
+    root = fs::temp_directory_path() / (prefix + name + "_" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root / "data");
     std::vector<uint16_t> train(6000), val(1200);
-    uint32_t s = 4321;
+    uint32_t s = seed;
     for (auto* v : {&train, &val})
       for (size_t i = 0; i < v->size(); ++i) {
         s = s * 1103515245u + 12345u;
