@@ -102,10 +102,20 @@ void ModelConfig::validate(const std::string& file) const {
   auto positive = [&](const char* key, int64_t v) {
     if (v <= 0) fail(key, "expected a positive integer, got " + std::to_string(v));
   };
+  // Upper bounds far above any trainable model keep every size product (parameter counts, FLOPs, bytes)
+  // within 64 bits and keep `tttlm info`, which declares every layer, from growing without limit.
+  auto at_most = [&](const char* key, int64_t v, int64_t max) {
+    if (v > max) fail(key, "expected at most " + std::to_string(max) + ", got " + std::to_string(v));
+  };
   positive("vocab_size", vocab_size);
   positive("hidden_size", hidden_size);
   positive("num_layers", num_layers);
   positive("max_seq_len", max_seq_len);
+  at_most("vocab_size", vocab_size, int64_t{1} << 31);
+  at_most("hidden_size", hidden_size, int64_t{1} << 20);
+  at_most("num_layers", num_layers, int64_t{1} << 16);
+  at_most("max_seq_len", max_seq_len, int64_t{1} << 24);
+  at_most("intermediate_size", intermediate_size, int64_t{1} << 22);
   if (kind != ModelKind::mamba) {
     positive("num_heads", num_heads);
     positive("intermediate_size", intermediate_size);
@@ -130,6 +140,8 @@ void ModelConfig::validate(const std::string& file) const {
     positive("mamba.d_state", mamba.d_state);
     positive("mamba.d_conv", mamba.d_conv);
     positive("mamba.expand", mamba.expand);
+    at_most("mamba.expand", mamba.expand, 16);
+    at_most("mamba.d_state", mamba.d_state, int64_t{1} << 12);
     positive("mamba.pad_vocab_multiple", mamba.pad_vocab_multiple);
     positive("mamba.scan_chunk", mamba.scan_chunk);
     if (mamba.dt_rank < 0) fail("mamba.dt_rank", "expected 0 (auto) or a positive integer");
