@@ -18,6 +18,7 @@
 #include "train/data_pipeline.h"
 #include "train/evaluate.h"
 #include "train/generate.h"
+#include "train/stop_signal.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
 
@@ -34,6 +35,7 @@ int cmd_train(int argc, char** argv) {
   o.overwrite = a.flag("overwrite");
   o.quiet = a.flag("quiet");
   auto comm = train::make_communicator(o);
+  train::install_stop_handlers();  // after MPI_Init, which may install handlers of its own
   train::TrainResult r;
   try {
     r = train::run_training(o, *comm);
@@ -46,6 +48,14 @@ int cmd_train(int argc, char** argv) {
     std::fprintf(stderr, "tttlm train: error on rank %d of %d: %s\n", comm->rank(), comm->world_size(), e.what());
     std::fflush(stderr);
     std::_Exit(1);
+  }
+  if (!r.stopped_by.empty()) {
+    if (comm->is_root()) {
+      std::fprintf(stderr, "tttlm train: received %s; checkpoint %s written; resume with: tttlm train %s --resume\n",
+                   r.stopped_by.c_str(), fs::path(r.checkpoint).filename().string().c_str(), r.run_dir.c_str());
+      std::fflush(stderr);
+    }
+    return 0;
   }
   if (comm->is_root() && !o.quiet)
     std::printf("done: %lld steps, final train loss %.4f, eval loss %.4f; run directory %s\n",

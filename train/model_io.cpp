@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "train/checkpoint.h"
+#include "train/memory_check.h"
 #include "train/safetensors.h"
 
 namespace tttlm::train {
@@ -17,6 +18,7 @@ void save_model(const std::string& dir, const layers::ModelConfig& c, const std:
 }
 
 void init_model_dir(const layers::ModelConfig& c, uint64_t seed, const std::string& dir) {
+  check_model_memory("init", c, dir, cpu_device());
   layers::CausalLM m(c);
   m.materialize(cpu_device(), seed);
   save_model(dir, c, m.state_dict());
@@ -46,6 +48,7 @@ LoadedModel load_model(const std::string& path_in, Device device) {
   TTT_CHECK(j.is_object() && j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
   LoadedModel out;
   out.config = layers::ModelConfig::from_json(j["model"], cfg.string());
+  check_model_memory("load", out.config, cfg.string(), device);
   out.model = std::make_unique<layers::CausalLM>(out.config);
   out.weights_path = (p / "model.safetensors").string();
   TTT_CHECK(fs::exists(out.weights_path), "[load] ", p.string(), ": missing model.safetensors");

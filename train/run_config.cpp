@@ -153,6 +153,7 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
   t.read("keep_last", c.train.keep_last);
   t.read("run_dir", c.train.run_dir);
   t.read("threads", c.train.threads);
+  t.read("skip_memory_check", c.train.skip_memory_check);
   t.finish();
   if (c.train.global_batch_size <= 0) t.fail("global_batch_size", "expected a positive integer");
   if (c.train.micro_batch_size <= 0) t.fail("micro_batch_size", "expected a positive integer");
@@ -257,7 +258,8 @@ nlohmann::json RunConfig::to_json() const {
             {"checkpoint_every", train.checkpoint_every},
             {"keep_last", train.keep_last},
             {"run_dir", train.run_dir},
-            {"threads", train.threads}}},
+            {"threads", train.threads},
+            {"skip_memory_check", train.skip_memory_check}}},
           {"optimizer",
            {{"lr", optimizer.lr},
             {"end_lr", optimizer.end_lr},

@@ -37,6 +37,7 @@ struct TrainSection {
   int64_t keep_last = 3;
   std::string run_dir;            // default: runs/<config file stem>
   int64_t threads = 0;            // OpenMP threads; 0 = all cores
+  bool skip_memory_check = false; // start even when the memory estimate exceeds what is available
 };
 
 struct OptimizerConfig {

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -18,12 +19,14 @@
 #include "train/data_pipeline.h"
 #include "train/evaluate.h"
 #include "train/grad_reducer.h"
+#include "train/memory_check.h"
 #include "train/metrics.h"
 #include "train/optimizer.h"
 #include "train/resume_state.h"
 #include "train/run_dir.h"
 #include "train/safetensors.h"
 #include "train/schedule.h"
+#include "train/stop_signal.h"
 #include "train/zero1.h"
 
 namespace tttlm::train {
@@ -90,6 +93,8 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
 
   TTT_CHECK(!(options.resume && options.overwrite), "[train] --resume and --overwrite exclude each other: --resume continues ",
             run_dir, ", --overwrite starts it over");
+  // Before the run directory is touched: a model that cannot fit is refused with the estimate.
+  on_every_rank(comm, "memory", [&] { check_training_memory(cfg, device, comm.world_size()); });
   std::string ckpt_dir = options.resume ? latest_checkpoint(run_dir) : "";
   TTT_CHECK(!options.resume || !ckpt_dir.empty(), "[train] --resume: ", run_dir,
             " has no checkpoint (checkpoints/latest); start it over with --overwrite instead of --resume");
@@ -171,10 +176,10 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     }
     return e.loss;
   };
-  auto save = [&](int64_t at_step) {
+  auto save = [&](int64_t at_step) -> std::string {
     CheckpointData ck;
     ck.optimizer = zero ? zero->gather_state(opt) : opt.state_dict();  // collective with ZeRO-1
-    if (!root) return;
+    if (!root) return "";
     ck.model = model.state_dict();
     ck.state = {{"step", at_step},
                 {"optimizer_count", opt.count()},
@@ -185,6 +190,7 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
                 {"seed", cfg.train.seed}};
     std::string dir = save_checkpoint(run_dir, at_step, ck, cfg.train.keep_last);
     if (!options.quiet) progress.message("checkpoint: " + dir);
+    return dir;
   };
 
   std::unique_ptr<GradReducer> reducer;
@@ -217,9 +223,17 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     // Gradients summed across ranks (each rank's micro-batch losses were already scaled by 1/(accum·world)).
     if (reducer) reducer->finish();
     double loss_local = loss_sum / static_cast<double>(accum);
-    Tensor lt = Tensor::full({1}, loss_local / comm.world_size(), Dtype::f32);
+    // The loss sum also carries each rank's stop signal (train/stop_signal.h), so that every rank stops
+    // after the same step at no extra collective: a signal on any rank stops all of them.
+    const int sig = stop_signal();
+    const int stop_signals[] = {SIGTERM, SIGUSR1, SIGINT};
+    Tensor lt = Tensor::from_vector<float>({static_cast<float>(loss_local / comm.world_size()), sig == SIGTERM ? 1.f : 0.f,
+                                            sig == SIGUSR1 ? 1.f : 0.f, sig == SIGINT ? 1.f : 0.f}, {4});
     comm.all_reduce_sum(lt);
-    const double loss_value = lt.item();
+    const double loss_value = lt.data<float>()[0];
+    int stop_with = 0;
+    for (int i = 0; i < 3 && !stop_with; ++i)
+      if (lt.data<float>()[i + 1] > 0) stop_with = stop_signals[i];
     const double gnorm = opt.clip_grad_norm(cfg.optimizer.clip_grad_norm);
     if (!std::isfinite(loss_value) || !std::isfinite(gnorm)) {
       std::string last = latest_checkpoint(run_dir);
@@ -254,8 +268,14 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
       progress.update(s, loss_value, lr, gnorm, tps, mfu);
     const bool last = s == cfg.train.total_steps;
     if ((cfg.train.eval_every > 0 && s % cfg.train.eval_every == 0) || last) result.final_eval_loss = run_eval(s);
-    if ((cfg.train.checkpoint_every > 0 && s % cfg.train.checkpoint_every == 0) || last) save(s);
+    const bool saved = (cfg.train.checkpoint_every > 0 && s % cfg.train.checkpoint_every == 0) || last;
+    std::string dir = saved || stop_with ? save(s) : "";
     ++result.steps_done;
+    if (stop_with && !last) {
+      result.stopped_by = stop_signal_name(stop_with);
+      result.checkpoint = dir;
+      break;
+    }
     if (options.stop_after_step > 0 && s >= options.stop_after_step) break;
   }
   progress.finish();

@@ -29,6 +29,10 @@ struct TrainResult {
   double final_eval_loss = 0;
   std::string run_dir;
   std::vector<std::string> warnings;  // also printed on stderr (rank 0)
+  // Set when a stop signal (train/stop_signal.h) ended the run early: the signal's name, and on rank 0
+  // the checkpoint written at the step it stopped after.
+  std::string stopped_by;
+  std::string checkpoint;
 };
 
 TrainResult run_training(const TrainOptions& options, Communicator& comm);
