@@ -9,7 +9,7 @@ steps=200
 cfg=(--set train.total_steps=$steps --set train.checkpoint_every=0 --set train.eval_every=0
      --set model.hidden_size=64 --set model.intermediate_size=128 --set data.seq_len=32)
 ck() { echo "$tmp/$1/checkpoints/step_$(printf %08d "$2")"; }
-train_steps() { grep -c '"type":"train"' "$tmp/$1/metrics.jsonl" 2>/dev/null || true; }
+train_steps() { cat "$tmp/$1/metrics.jsonl" 2>/dev/null | grep -c '"type":"train"' || true; }
 wait_for_steps() {  # RUN N: until metrics.jsonl of RUN holds N train records (60 s at most)
   for _ in $(seq 600); do
     [ "$(train_steps "$1")" -ge "$2" ] && return 0
@@ -42,12 +42,14 @@ for sig in TERM USR1 INT; do
   echo "ok: SIG$sig stopped after step $n with exit 0 and a checkpoint; resumed == uninterrupted, bit for bit"
 done
 
-# Two SIGINTs: exit 130 at once, no checkpoint.
+# Two SIGINTs: exit 130 at once, no checkpoint. A wider model makes a step long (~1 s) so that both signals
+# arrive within one step (and 50 ms apart, so that they are not merged into one pending signal).
 run=int_twice
-"$tttlm" train "$tmp/run.json" --quiet --set train.run_dir="$tmp/$run" "${cfg[@]}" 2>"$tmp/$run.err" &
+"$tttlm" train "$tmp/run.json" --quiet --set train.run_dir="$tmp/$run" "${cfg[@]}" --set model.hidden_size=512 \
+  --set model.intermediate_size=4096 --set train.micro_batch_size=8 2>"$tmp/$run.err" &
 pid=$!
-wait_for_steps $run 3
-kill -INT $pid; sleep 0.005; kill -INT $pid
+wait_for_steps $run 1
+kill -INT $pid; sleep 0.05; kill -INT $pid
 rc=0; wait $pid || rc=$?
 [ $rc -eq 130 ] || { echo "FAIL: two SIGINTs: exit status $rc, expected 130"; cat "$tmp/$run.err"; exit 1; }
 [ -z "$(ls "$tmp/$run/checkpoints" 2>/dev/null)" ] || { echo "FAIL: two SIGINTs wrote a checkpoint"; exit 1; }
