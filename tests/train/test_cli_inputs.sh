@@ -2,7 +2,8 @@
 # The tttlm command line refuses bad input with exit status 1 and one line naming the option and the value,
 # never a signal (run by CTest with the tttlm binary as $1 and python3 as $2): every numeric option is
 # range-checked (`eval --batch-size 0` used to divide by zero); init, export and import refuse to write into
-# a non-empty --out directory unless --overwrite is given.
+# a non-empty --out directory unless --overwrite is given; absurd model sizes and models over the memory
+# limit are refused with the key or the estimate.
 set -euo pipefail
 tttlm=$1
 py=${2:-python3}
@@ -107,6 +108,18 @@ expect_error "export over a model directory" "expected a new or empty directory"
   "$tttlm" export "$tmp/model" --format hf --out "$tmp/empty"
 expect_error "import over a model directory" "expected a new or empty directory" \
   "$tttlm" import "$tmp/model" --format hf --out "$tmp/empty"
+
+# Absurd model sizes are refused at once naming the key (timeout 5: `info` declares every layer); a model
+# whose estimate exceeds the memory available is refused before anything is allocated or written.
+expect_error "info num_layers 1e8" "model.num_layers: expected at most 65536, got 100000000" \
+  timeout 5 "$tttlm" info "$tmp/run.json" --set model.num_layers=100000000
+expect_error "info hidden_size 1e9" "model.hidden_size: expected at most 1048576, got 1000000000" \
+  timeout 5 "$tttlm" info "$tmp/run.json" --set model.hidden_size=1000000000
+expect_error "train over the memory limit" "but 0.00 GiB is available (TTTLM_MEMORY_LIMIT_BYTES); lower train.micro_batch_size" \
+  env TTTLM_MEMORY_LIMIT_BYTES=1000 "$tttlm" train "$tmp/run.json" --quiet --set train.run_dir="$tmp/too_big"
+[ ! -e "$tmp/too_big" ] || { echo "FAILED: a refused run created its run directory"; fails=$((fails + 1)); }
+expect_error "init over the memory limit" "[init] $tmp/init_too_big: needs an estimated" \
+  env TTTLM_MEMORY_LIMIT_BYTES=1000 "$tttlm" init "$tmp/run.json" --out "$tmp/init_too_big"
 
 [ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
 echo "all CLI input checks passed"
