@@ -34,8 +34,8 @@ int cmd_train(int argc, char** argv) {
   o.resume = a.flag("resume");
   o.overwrite = a.flag("overwrite");
   o.quiet = a.flag("quiet");
+  train::install_stop_handlers();  // before MPI_Init and OpenMP start threads, which inherit the blocked signals
   auto comm = train::make_communicator(o);
-  train::install_stop_handlers();  // after MPI_Init, which may install handlers of its own
   train::TrainResult r;
   try {
     r = train::run_training(o, *comm);

@@ -1,10 +1,13 @@
 #include "train/stop_signal.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 namespace tttlm::train {
 
@@ -26,12 +29,32 @@ extern "C" void on_stop_signal(int sig) {
 
 }  // namespace
 
+// Two paths record a signal. The main one: the stop signals are blocked in the calling thread (and so in
+// every thread started after it, which inherit its mask) and a dedicated thread takes them with sigwait,
+// so that no signal ever interrupts the computing threads (a handler running on a thread inside a
+// oneDNN kernel was seen to corrupt the heap). The fallback: a handler for threads started earlier, which
+// do not block them.
 void install_stop_handlers() {
   struct sigaction sa = {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;  // interrupted reads and waits resume; the loop polls the flag
-  for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaction(sig, &sa, nullptr);
+  sa.sa_flags = SA_RESTART;
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGUSR1, SIGINT}) {
+    sigaction(sig, &sa, nullptr);  // every call: someone may have replaced the handler since
+    sigaddset(&set, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  static std::once_flag once;
+  std::call_once(once, [set] {
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0) on_stop_signal(sig);
+      }
+    }).detach();
+  });
 }
 
 int stop_signal() { return g_signal.load(); }

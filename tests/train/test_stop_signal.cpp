@@ -2,7 +2,9 @@
 // with a checkpoint of that step; resuming from it ends bit for bit where the uninterrupted run ends.
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "train/checkpoint.h"
 #include "train/stop_signal.h"
@@ -21,17 +23,21 @@ void require_same_tensors(const std::map<std::string, Tensor>& a, const std::map
   }
 }
 
-// The handlers for the duration of one test; the default actions afterwards.
+// The stop signals are taken over for the rest of the test process (as by `tttlm train`); the flag is
+// cleared before and after each test.
 struct Handlers {
   Handlers() {
-    reset_stop_signal();
     install_stop_handlers();
-  }
-  ~Handlers() {
-    for (int sig : {SIGTERM, SIGUSR1, SIGINT}) std::signal(sig, SIG_DFL);
     reset_stop_signal();
   }
+  ~Handlers() { reset_stop_signal(); }
 };
+
+// Sends `sig` to this process and waits until it is recorded (the waiting thread takes it).
+void send(int sig) {
+  ::kill(::getpid(), sig);
+  for (int i = 0; i < 2000 && stop_signal() != sig; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
 
 }  // namespace
 
@@ -41,7 +47,7 @@ TEST_CASE("a stop signal ends training after the current step with a checkpoint 
     test::TinyRun f("signal");
     f.train("full");
     Handlers h;
-    std::raise(sig);  // before the first step: the run stops after step 1
+    send(sig);  // before the first step: the run stops after step 1
     REQUIRE(stop_signal() == sig);
     TrainResult r = f.train("split", {"train.checkpoint_every=0"});
     REQUIRE(r.stopped_by == stop_signal_name(sig));
@@ -66,7 +72,7 @@ TEST_CASE("a stop signal ends training after the current step with a checkpoint 
 TEST_CASE("a stop signal during the last step ends the run normally", "[train][signal]") {
   test::TinyRun f("signal_last");
   Handlers h;
-  std::raise(SIGTERM);
+  send(SIGTERM);
   TrainResult r = f.train("run", {"train.total_steps=1", "optimizer.warmup_steps=0"});
   REQUIRE(r.stopped_by.empty());
   REQUIRE(r.steps_done == 1);
