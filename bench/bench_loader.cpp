@@ -1,6 +1,6 @@
 // Data loader throughput: batches of (B, T) windows from a memory-mapped token file through the shuffling
 // sampler, with and without the prefetch thread; compare with the training tokens/s in
-// bench/results/train_step_cpu.txt (issue 5 target: the loader alone >= 50x the 125M model's tokens/s).
+// bench/results/train_step_cpu.txt (target: the loader alone >= 50x the 125M model's tokens/s).
 // Usage: bench_loader [--tokens N] [--batch B] [--seq T] [--batches K]
 #include <chrono>
 #include <cstdio>

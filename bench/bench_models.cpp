@@ -1,4 +1,4 @@
-// Model benchmarks on the CPU (issue 4): forward+backward time of one TTT layer inner loop, dual form vs
+// Model benchmarks on the CPU: forward+backward time of one TTT layer inner loop, dual form vs
 // primal form, at the 125M layer's shape; tokens/s and peak RSS of training steps of a model config;
 // greedy decoding tokens/s, step by step (layers::Decoder) vs the full forward recomputed per token.
 // Usage:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Weak-scaling cost model of tttlm's data parallelism on GPUs (issue 6), for when fewer GPUs are at hand
+"""Weak-scaling cost model of tttlm's data parallelism on GPUs, for when fewer GPUs are at hand
 than the claim needs. Every input that is not measured here is a flag with a stated default, and the output
 says so: this is a model, not a measurement.
 

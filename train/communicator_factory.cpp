@@ -7,6 +7,7 @@
 namespace tttlm::train {
 
 std::unique_ptr<Communicator> make_communicator(const TrainOptions& options) {
+  check_slurm_launch();
   if (!launched_under_mpi()) return std::make_unique<SingleProcess>();
   const RunConfig cfg = resolve_run_config(options);
   const std::string& backend = cfg.parallel.backend;

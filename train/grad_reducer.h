@@ -1,4 +1,4 @@
-// Gradient all-reduce in buckets, overlapped with backward (issue 6). Parameters are grouped in reverse
+// Gradient all-reduce in buckets, overlapped with backward. Parameters are grouped in reverse
 // declaration order (about the order backward finishes them) into buckets of parallel.bucket_mb; during
 // the last micro-batch's backward each parameter's grad_ready_hook copies its final gradient into its
 // bucket's flat buffer, and a bucket whose gradients are all in starts its all-reduce while backward goes

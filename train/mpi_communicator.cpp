@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -14,6 +15,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "train/slurm_env.h"
 
 namespace tttlm::train {
 
@@ -115,10 +118,27 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &world_);
+    const SlurmTasks slurm = read_slurm_tasks();
+    if (!std::getenv("OMPI_COMM_WORLD_SIZE")) {
+      const std::string err = slurm_world_mismatch(slurm, world_);
+      if (!err.empty()) throw RuntimeError(err);
+    }
     MPI_Comm local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
     MPI_Comm_rank(local, &local_rank_);
+    // Under srun the GPU is picked by SLURM_LOCALID, provided the ranks of each node hold 0..n-1 once.
+    int local_size = 1;
+    MPI_Comm_size(local, &local_size);
+    const int mine = slurm_describes(slurm, rank_, world_) ? slurm.localid : -1;
+    std::vector<int> ids(static_cast<size_t>(local_size), -1);
+    const int rc = MPI_Allgather(&mine, 1, MPI_INT, ids.data(), 1, MPI_INT, local);
     MPI_Comm_free(&local);
+    check(rc, "MPI_Allgather of SLURM_LOCALID");
+    if (std::any_of(ids.begin(), ids.end(), [](int id) { return id >= 0; })) {
+      const std::string err = slurm_localid_error(ids, host_name());
+      if (!err.empty()) throw RuntimeError(err + " (rank " + std::to_string(rank_) + ")");
+      local_rank_ = mine;
+    }
     if (provided >= MPI_THREAD_SERIALIZED) worker_ = std::make_unique<MpiWorker>();
     else if (rank_ == 0)
       std::fprintf(stderr, "[mpi] this MPI library gives no MPI_THREAD_SERIALIZED: collectives run on the calling thread "
@@ -215,7 +235,18 @@ bool launched_under_mpi() {
     const char* v = std::getenv(var);
     if (v && std::atoi(v) > 1) return true;
   }
-  return false;
+  // srun with several tasks; whether MPI connects them is checked once MPI is initialised.
+  return !std::getenv("OMPI_COMM_WORLD_SIZE") && read_slurm_tasks().multi_task();
+}
+
+void check_slurm_launch() {
+  if (std::getenv("OMPI_COMM_WORLD_SIZE")) return;  // mpirun started us; Slurm's variables describe its daemons
+  const SlurmTasks slurm = read_slurm_tasks();
+  if (!slurm.multi_task()) return;
+  // No PMI or PMIx in the environment: MPI cannot learn of the other tasks, so it would make a world of 1.
+  for (const char* var : {"PMI_RANK", "PMI_SIZE", "PMIX_RANK", "PMIX_NAMESPACE", "PMI_FD"})
+    if (std::getenv(var)) return;
+  throw RuntimeError(slurm_world_mismatch(slurm, 1));
 }
 
 std::unique_ptr<Communicator> make_mpi_communicator() { return std::make_unique<MpiCommunicator>(); }

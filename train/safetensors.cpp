@@ -45,54 +45,88 @@ void fsync_dir(const std::string& path) {
   }
 }
 
+// A temporary file next to `path` that is fsynced and renamed over `path` by commit(), or removed when
+// dropped uncommitted (an exception on the way), so a crash leaves either the old or the new file.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    TTT_CHECK_RT(fd_ >= 0, "[write] cannot create ", tmp_, ": ", std::strerror(errno));
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+  void write(const void* data, size_t size) {
+    const char* p = static_cast<const char*>(data);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::write(fd_, p + done, size - done);
+      if (n < 0 && errno == EINTR) continue;
+      TTT_CHECK_RT(n >= 0, "[write] writing ", tmp_, " failed after ", written_ + done, " bytes: ", std::strerror(errno));
+      done += static_cast<size_t>(n);
+    }
+    written_ += size;
+  }
+  void commit() {
+    TTT_CHECK_RT(::fsync(fd_) == 0, "[write] fsync of ", tmp_, " failed: ", std::strerror(errno));
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    TTT_CHECK_RT(rc == 0, "[write] close of ", tmp_, " failed: ", std::strerror(errno));
+    TTT_CHECK_RT(::rename(tmp_.c_str(), path_.c_str()) == 0, "[write] rename ", tmp_, " -> ", path_, " failed: ",
+                 std::strerror(errno));
+    committed_ = true;
+    fsync_dir(path_);
+  }
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  size_t written_ = 0;
+  bool committed_ = false;
+};
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  TTT_CHECK_RT(fd >= 0, "[write] cannot create ", tmp, ": ", std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw RuntimeError("[write] writing " + tmp + " failed after " + std::to_string(done) + " bytes: " + std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  TTT_CHECK_RT(::fsync(fd) == 0, "[write] fsync of ", tmp, " failed: ", std::strerror(errno));
-  ::close(fd);
-  TTT_CHECK_RT(::rename(tmp.c_str(), path.c_str()) == 0, "[write] rename ", tmp, " -> ", path, " failed: ",
-               std::strerror(errno));
-  fsync_dir(path);
+  AtomicFile f(path);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
 }
 
+// Streams the file: the header, then each tensor's bytes in name order straight from its storage. Extra
+// memory is the header plus, for a tensor not on the CPU, one host copy of that tensor at a time; the file
+// is never assembled in memory.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::vector<Tensor> host;
   size_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    TTT_CHECK(t.defined(), "[safetensors] tensor \"", name, "\" is undefined");
-    Tensor h = t.is_contiguous() ? t : Tensor();
-    TTT_CHECK(h.defined(), "[safetensors] tensor \"", name, "\" must be contiguous, got ", t.describe());
-    if (!h.device().is_cpu()) h = h.copy_to(cpu_device());
-    header[name] = {{"dtype", st_dtype(h.dtype())}, {"shape", h.shape()}, {"data_offsets", {offset, offset + h.nbytes()}}};
-    offset += h.nbytes();
-    host.push_back(h);
+    TTT_CHECK(t.defined(), "[safetensors] ", path, ": tensor \"", name, "\" is undefined");
+    TTT_CHECK(t.is_contiguous(), "[safetensors] ", path, ": tensor \"", name, "\" must be contiguous, got ",
+              t.describe());
+    header[name] = {{"dtype", st_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
+    offset += t.nbytes();
   }
   std::string hs = header.dump();
   while (hs.size() % 8) hs += ' ';  // align the data to 8 bytes, as the reference writer does
-  std::string bytes;
-  bytes.reserve(8 + hs.size() + offset);
-  uint64_t n = hs.size();
-  bytes.append(reinterpret_cast<const char*>(&n), 8);
-  bytes += hs;
-  for (const auto& h : host) bytes.append(static_cast<const char*>(h.data_ptr()), h.nbytes());
-  write_file_atomic(path, bytes);
+  AtomicFile f(path);
+  const uint64_t n = hs.size();
+  f.write(&n, 8);
+  f.write(hs.data(), hs.size());
+  for (const auto& [name, t] : tensors) {
+    if (t.nbytes() == 0) continue;
+    if (t.device().is_cpu()) {
+      f.write(t.data_ptr(), t.nbytes());
+    } else {
+      Tensor h = t.copy_to(cpu_device());
+      f.write(h.data_ptr(), h.nbytes());
+    }
+  }
+  f.commit();
 }
 
 namespace {

@@ -16,7 +16,9 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Writes atomically: to PATH.tmp, fsync, rename. CUDA tensors are copied to the host first.
+// Writes atomically: to a temporary file next to PATH, fsync, rename. Streams the header, then each tensor's
+// bytes in name order, so the extra memory is the header (plus one host copy of a CUDA tensor at a time),
+// not the file.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 SafetensorsFile load_safetensors(const std::string& path);

@@ -1,4 +1,4 @@
-// All-reduce bandwidth of tttlm's gradient path against the raw collective (issue 6). Run under an MPI
+// All-reduce bandwidth of tttlm's gradient path against the raw collective. Run under an MPI
 // launcher, e.g. `mpirun -np 2 build/bench/dp/bench_allreduce [--device cpu|cuda] [--bucket-mb 25] [--reps 10]`.
 // For each size, a synthetic "model" of 64 equal parameters is summed across the ranks (1) by one raw
 // MPI_Allreduce over a buffer of that size (CPU only) and (2) by GradReducer: gradients copied into

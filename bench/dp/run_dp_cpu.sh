@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel benchmarks on the CPU (issue 6); writes bench/results/dp_cpu.txt.
+# Data-parallel benchmarks on the CPU; writes bench/results/dp_cpu.txt.
 #  1. all-reduce bandwidth: tttlm's bucketed gradient path against one raw MPI_Allreduce, 2 ranks;
 #  2. training throughput of the tiny TTT-Linear (Mamba backbone) and of the 125M one: 1 rank x 2 threads
 #     against 2 ranks x 1 thread, the same global batch. On this 2-core machine both use the same two

@@ -1,4 +1,4 @@
-// CPU GEMM, chosen by measurement (bench/results/gemm_cpu.md): large f32 matrices go to oneDNN's
+// CPU GEMM, chosen by measurement (bench/results/gemm_cpu.txt): large f32 matrices go to oneDNN's
 // dnnl_sgemm (as fast as OpenBLAS or faster on these cores, and independent of OPENBLAS_CORETYPE, which a
 // library cannot set for its users); a batch of small matrices (the TTT inner loop's 16x64 blocks) runs
 // one matrix per OpenMP thread through OpenBLAS's cblas_sgemm, which has the lower per-call overhead there.
