@@ -28,15 +28,26 @@ per batch at every context.
 Contexts: 256 and 1024 (the paper's 2k and 8k scaled by 1/8, keeping their 1:4 ratio). Every kind at a rung
 trains on the same number of tokens at both contexts (the paper's steps depend on the size only).
 
-Token budget: tokens = TOKENS_PER_PARAM x the rung's nominal parameter count (the TTT-Linear, Mamba
-backbone, count at that rung, as the paper names its sizes by one count for all kinds), rounded up to
-whole batches. Chinchilla's 20 tokens per parameter does not fit: the arithmetic, from 10-step runs of
-each shape with `tttlm train` (the median step time after the first step; 2 threads on the 2-core
-development machine, other jobs sharing it), is in MEASURED_TOKENS_PER_SEC below. The whole ladder of the
-four main kinds at both contexts costs sum over runs of tokens / (tokens/s); at 20 tokens/param that is
-about TIME_AT_20 hours, so TOKENS_PER_PARAM is reduced until the sum is about 3 hours (see BUDGET_NOTE;
-`--tokens-per-param` changes it, and the generator prints the estimate). The largest run reads
-about TOKENS_PER_PARAM x 2.15M tokens of the corpus's ~11M training tokens: less than one epoch.
+Token budget: tokens = tokens_per_param x the rung's nominal parameter count (the TTT-Linear, Mamba
+backbone, count at that rung, as the paper names its sizes by one count for all kinds), rounded up to whole
+batches. The ladder's time is the sum over runs of tokens / (tokens/s) = tokens_per_param x T1, with
+T1 = sum over runs of nominal / (tokens/s). tokens/s of each kind, size and context is measured by
+`--measure` into configs/scaling/throughput.json: a 6-step run on 2 threads, its CPU time (user + sys,
+OMP_WAIT_POLICY=PASSIVE) divided by 2, since wall-clock step times on the shared 2-core machine varied
+5-10x with the other jobs (see measure()). tokens_per_param is then the largest multiple of 0.25, at most
+20 (Chinchilla), for which the four main kinds over the DEFAULT_RUNGS smallest rungs at both contexts take
+BUDGET_HOURS (3). The numbers of the committed configs:
+
+  tokens/s (2 cores)      160k@256  160k@1024   320k@256  320k@1024   690k@256  690k@1024   1.3m@256  1.3m@1024
+  transformer                28791      24484      20612      16015      11498       9340       8945       5377
+  mamba                      20682      21250      12693      11688       5988       6406       3849       4090
+  ttt-linear-mamba           26473      28002      18924      19702      12633      11869       5645       6663
+  ttt-mlp-mamba              28710      25011      17167      16078       9122       8437       2986       3175
+
+  T1 = 3175 s per token/param (nominal sizes 158,852, 315,388, 685,792, 1,317,376); 20 tokens/param: 17.6 h;
+  3 h / T1 = 3.40 -> 3.25 tokens/param: 2.87 h of training
+  (evaluations add a few minutes). The largest default run, 1.3m, trains on 4.28M tokens: 0.28 of the
+  15.06M training tokens, so no token is seen twice; the optional 2.2m rung reads 7.0M (0.46).
 
 Each config has its own run_dir, runs/scaling/ctxN/KIND-SIZE, and data.path work/scaling/data.
 """
@@ -44,6 +55,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -131,12 +143,18 @@ def train_cfg(kind, rung, ctx, steps, warmup, size):
     }
 
 
-def measure(tttlm, rungs, sizes, kinds, out, steps=8):
-    """tokens/s of each (kind, size, context): the median step time of a short run, first step excluded."""
+def measure(tttlm, rungs, sizes, kinds, out, steps=6, threads=2):
+    """tokens/s of each (kind, size, context) on `threads` cores, from the CPU time of a short run.
+
+    The development machine is shared, so wall-clock step times vary several-fold with the other jobs; the
+    CPU time of the run (user + sys of the child, OMP_WAIT_POLICY=PASSIVE so that waiting threads do not
+    spin) divided by `threads` is what the run takes on `threads` idle cores when the parallel parts scale.
+    It includes the start-up, one evaluation batch and the final checkpoint, so it errs on the slow side."""
     result = {}
     if os.path.exists(out):
         with open(out) as f:
             result = json.load(f)
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     for i, rung in enumerate(rungs):
         for ctx in CONTEXTS:
             for kind in kinds:
@@ -145,20 +163,21 @@ def measure(tttlm, rungs, sizes, kinds, out, steps=8):
                     continue
                 with tempfile.TemporaryDirectory() as tmp:
                     cfg = train_cfg(kind, rung, ctx, steps, 1, sizes[i])
-                    cfg["train"].update({"eval_every": 0, "checkpoint_every": 0, "run_dir": os.path.join(tmp, "run")})
+                    cfg["train"].update({"eval_every": 0, "eval_batches": 1, "checkpoint_every": 0, "threads": threads,
+                                         "run_dir": os.path.join(tmp, "run")})
                     cfg["log"]["progress"] = False
                     path = os.path.join(tmp, "c.json")
                     with open(path, "w") as f:
                         json.dump(cfg, f)
-                    r = subprocess.run([tttlm, "train", path], capture_output=True, text=True)
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    r = subprocess.run([tttlm, "train", path], capture_output=True, text=True, env=env)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     if r.returncode != 0:
                         sys.exit(f"make_scaling_configs: measuring {kind} {sizes[i]} at {ctx} failed: {r.stderr.strip()[-400:]}")
-                    with open(os.path.join(tmp, "run", "metrics.jsonl")) as f:
-                        recs = [json.loads(l) for l in f if l.strip()]
-                    secs = sorted(x["step_seconds"] for x in recs if x.get("type") == "train" and x["step"] > 1)
-                    tps = BATCH_TOKENS / secs[len(secs) // 2]
+                    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                    tps = steps * BATCH_TOKENS / (cpu / threads)
                 result.setdefault(kind, {})[key] = round(tps, 1)
-                print(f"  measured {kind:24s} {key:10s} {tps:8.0f} tokens/s", flush=True)
+                print(f"  measured {kind:24s} {key:10s} {tps:8.0f} tokens/s ({cpu:.1f} CPU s for {steps} steps)", flush=True)
                 with open(out, "w") as f:
                     json.dump(result, f, indent=2)
                     f.write("\n")
@@ -182,7 +201,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     tp_path = os.path.join(a.out, "throughput.json")
     if a.measure:
-        measure(a.tttlm, rungs, sizes, MAIN_KINDS, tp_path)
+        measure(a.tttlm, rungs[:DEFAULT_RUNGS], sizes, MAIN_KINDS, tp_path)
     tput = {}
     if os.path.exists(tp_path):
         with open(tp_path) as f:
