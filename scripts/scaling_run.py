@@ -169,16 +169,17 @@ class Ladder:
         a = self.a
         rd = run["run_dir"]
         ck = checkpoint_step(rd)
-        if ck >= run["steps"]:
-            return "finished"
         if ck > 0:
             with open(os.path.join(rd, "config.json")) as f:
                 saved = json.load(f)
             changed = diff_keys(run["resolved"], saved)
             changed = [c for c in changed if not c.startswith("train.threads")]
             if changed:
-                die(f"{rd} was started from another config than {run['config']}: {'; '.join(changed[:4])}. "
+                die(f"{rd} was trained from another config than {run['config']}: {'; '.join(changed[:4])}. "
                     f"Delete {rd} to retrain it, or restore the config")
+        if ck >= run["steps"]:
+            return "finished"
+        if ck > 0:
             cmd = [a.tttlm, "train", rd, "--resume"]
         else:
             if os.path.exists(os.path.join(rd, "metrics.jsonl")):
