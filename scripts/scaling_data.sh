@@ -62,7 +62,12 @@ fi
 if ! ls "$corpus"/linux/*.txt >/dev/null 2>&1; then
   say "Linux kernel documentation (Debian linux-doc)"
   # linux-doc is a meta package; its dependency names the versioned one (linux-doc-6.1 on Debian 12).
-  pkg=$(apt-cache depends linux-doc 2>/dev/null | awk '/Depends: linux-doc-/{print $2; exit}')
+  find_pkg() { apt-cache depends linux-doc 2>/dev/null | awk '/Depends: linux-doc-/{print $2; exit}'; }
+  pkg=$(find_pkg)
+  if [ -z "$pkg" ] && [ "${SKIP_INSTALL:-0}" != 1 ]; then
+    sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq && pkg=$(find_pkg)
+  fi
   [ -n "$pkg" ] || { echo "scaling_data: apt-cache finds no linux-doc-N package (run apt-get update)" >&2; exit 1; }
   rm -rf "$src/linux-doc" && mkdir -p "$src/linux-doc"
   (cd "$src/linux-doc" && apt-get download "$pkg" >/dev/null 2>&1) \

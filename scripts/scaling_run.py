@@ -239,7 +239,9 @@ def evaluate(a, run, tokens, per_position):
             return cached
     bs = max(1, 4096 // run["context"])
     batches = max(1, math.ceil(tokens / (bs * run["context"])))
-    args = ["eval", rd, "--json", "--batch-size", str(bs), "--batches", str(batches)] + (["--per-position"] if per_position else [])
+    device = run["resolved"].get("train", {}).get("device", "cpu")  # the paper configs evaluate on their GPU
+    args = ["eval", rd, "--json", "--batch-size", str(bs), "--batches", str(batches), "--device", device]
+    args += ["--per-position"] if per_position else []
     t0 = time.time()
     r = tttlm_json(a.tttlm, args, f"eval {rd}")
     r.update(key)
