@@ -34,8 +34,11 @@ def fit_power_law(C, L):
     c0 = C.min()
     x = C / c0
     grid = np.concatenate([np.linspace(0.005, 0.2, 40), np.linspace(0.2, 3.0, 113)[1:]])
-    best = min(((_solve_linear(x, L, al)[1], al) for al in grid), key=lambda t: t[0])
-    alpha = best[1]
+    cands = [(rss, al) for al in grid for coef, rss in [_solve_linear(x, L, al)] if coef[1] > 0]
+    if not cands:  # no decreasing power law: the loss does not fall with C
+        return {"degenerate": "the loss does not fall with the training FLOPs; no E + A C^-alpha with A > 0 fits",
+                "points": n}
+    alpha = min(cands)[1]
     (E, A), _ = _solve_linear(x, L, alpha)
     p = np.array([E, A, alpha])
     for _ in range(50):  # Gauss-Newton on (E, A, alpha)
@@ -55,6 +58,7 @@ def fit_power_law(C, L):
     E, A, alpha = p
     f = E + A * x ** -alpha
     rss = float(np.sum((L - f) ** 2))
+    at_bound = alpha <= grid[0] * 1.0001 or alpha >= grid[-1] * 0.9999
     J = np.stack([np.ones_like(x), x ** -alpha, -A * x ** -alpha * np.log(x)], axis=1)
     err = [float("nan")] * 3
     if n > 3:
@@ -67,6 +71,7 @@ def fit_power_law(C, L):
     scale = c0 ** alpha
     return {"E": float(E), "A": float(A * scale), "alpha": float(alpha), "E_err": err[0], "A_err": err[1] * scale,
             "alpha_err": err[2], "rms_residual": math.sqrt(rss / n), "points": n, "C_min": float(c0),
+            "alpha_at_search_bound": bool(at_bound),
             "formula": "loss = E + A * C^-alpha, C = training FLOPs"}
 
 
@@ -101,6 +106,7 @@ def _plots(out, rows, fits, pp):
                 continue
             color = f"C{i}"
             fit = fits.get(f"{kind}@{ctx}")
+            fit = fit if fit and "degenerate" not in fit else None
             label = kind + (f" (alpha {fit['alpha']:.3f})" if fit else "")
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=label)
             if fit:
@@ -199,8 +205,12 @@ def report(a, runs, out, evaluate, checkpoint_step, read_jsonl):
               "| kind | context | E | A | alpha | rms residual | points |", "|---|---:|---:|---:|---:|---:|---:|"]
     for key, ft in sorted(fits.items()):
         kind, ctx = key.split("@")
+        if "degenerate" in ft:
+            lines.append(f"| {kind} | {ctx} | ({ft['degenerate']}) | | | | {ft['points']} |")
+            continue
         lines.append(f"| {kind} | {ctx} | {ft['E']:.4f} ({ft['E_err']:.2g}) | {ft['A']:.4g} ({ft['A_err']:.2g}) "
-                     f"| {ft['alpha']:.4f} ({ft['alpha_err']:.2g}) | {ft['rms_residual']:.4f} | {ft['points']} |")
+                     f"| {ft['alpha']:.4f} ({ft['alpha_err']:.2g}){' (search bound)' if ft['alpha_at_search_bound'] else ''} "
+                     f"| {ft['rms_residual']:.4f} | {ft['points']} |")
     if not fits:
         lines.append("| (no fit: fewer than 3 finished sizes per kind and context) | | | | | | |")
     if pp:
@@ -223,6 +233,7 @@ def _selftest():
     exact = fit_power_law(C[:3], L[:3])
     assert abs(exact["alpha"] - 0.12) < 1e-3 and math.isnan(exact["alpha_err"]), exact
     assert fit_power_law(C[:2], L[:2]) is None
+    assert "degenerate" in fit_power_law(C, 3.0 + 1e-14 * C)
     bins = log_bins(list(range(1024)))
     assert bins[0][0] == 0 and bins[-1][1] == 1023
     print(f"scaling_fit selftest passed: alpha {fit['alpha']:.4f} +- {fit['alpha_err']:.4f}, E {fit['E']:.3f}")
