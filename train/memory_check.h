@@ -1,4 +1,4 @@
-// Memory check before a model is materialised: the estimate of layers/model_info (weights, gradients,
+// Memory check before a model is materialised: the estimate of layers/model_info.h (weights, gradients,
 // AdamW moments, activations at the micro-batch and seq_len, with the recompute settings) against the
 // memory this process may still use, so that a model that cannot fit is refused with the numbers and the
 // knobs that lower them instead of growing until the kernel's OOM killer ends it.

@@ -1,4 +1,4 @@
-// The memory check before a model is materialised: a run whose estimate (layers/model_info) exceeds the
+// The memory check before a model is materialised: a run whose estimate (layers/model_info.h) exceeds the
 // available memory is refused with the estimate, the available memory and the knobs, before the run
 // directory is touched; train.skip_memory_check starts it anyway; absurd model sizes are refused naming
 // the key. TTTLM_MEMORY_LIMIT_BYTES stands in for the machine's memory so that the tests do not depend on it.
