@@ -17,6 +17,13 @@
 #include <string>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define TTT_EMU_ASAN 1
+#else
+#define TTT_EMU_ASAN 0
+#endif
+
 namespace tttlm::cudaemu {
 
 namespace ctx = boost::context;
@@ -40,6 +47,7 @@ struct StackPool {
 thread_local StackPool stack_pool;
 
 struct PooledStack {
+  const void** bottom;  // where to record the stack's lowest usable address (for AddressSanitizer)
   ctx::stack_context allocate() {
     void* base;
     if (!stack_pool.free.empty()) {
@@ -53,6 +61,7 @@ struct PooledStack {
     ctx::stack_context sc;
     sc.size = kStackBytes;
     sc.sp = static_cast<char*>(base) + page_size() + kStackBytes;
+    *bottom = static_cast<char*>(base) + page_size();
     return sc;
   }
   void deallocate(ctx::stack_context& sc) noexcept {
@@ -95,7 +104,27 @@ struct Thread {
   unsigned mask = 0;
   ctx::fiber fiber;      // the thread, while suspended
   ctx::fiber scheduler;  // the scheduler, while the thread runs
+  // Stack bounds for AddressSanitizer's fiber-switch annotations: the thread's, and the scheduler's.
+  const void* stack_bottom = nullptr;
+  const void* sched_bottom = nullptr;
+  size_t sched_size = 0;
 };
+
+// AddressSanitizer must be told of every stack switch (no-ops in other builds).
+inline void asan_start_switch(void** fake, const void* bottom, size_t size) {
+#if TTT_EMU_ASAN
+  __sanitizer_start_switch_fiber(fake, bottom, size);
+#else
+  (void)fake, (void)bottom, (void)size;
+#endif
+}
+inline void asan_finish_switch(void* fake, const void** old_bottom, size_t* old_size) {
+#if TTT_EMU_ASAN
+  __sanitizer_finish_switch_fiber(fake, old_bottom, old_size);
+#else
+  (void)fake, (void)old_bottom, (void)old_size;
+#endif
+}
 
 struct Block {
   uint3 idx{};
@@ -120,7 +149,17 @@ std::string thread_name(const Block& b, const Thread& t) {
          ")";
 }
 
-void yield_to_scheduler(Thread* self) { self->scheduler = std::move(self->scheduler).resume(); }
+void yield_to_scheduler(Thread* self) {
+  void* fake = nullptr;
+  asan_start_switch(&fake, self->sched_bottom, self->sched_size);
+  try {
+    self->scheduler = std::move(self->scheduler).resume();
+  } catch (const ctx::detail::forced_unwind&) {  // the scheduler abandons this block (after a fault)
+    asan_finish_switch(fake, &self->sched_bottom, &self->sched_size);
+    throw;
+  }
+  asan_finish_switch(fake, &self->sched_bottom, &self->sched_size);
+}
 
 uint64_t splitmix(uint64_t& s) {
   uint64_t z = (s += 0x9E3779B97F4A7C15ull);
@@ -176,17 +215,20 @@ void run_block(Block& b, const std::function<void()>& body, uint64_t seed) {
   for (int i = 0; i < n; ++i) {
     Thread& t = b.threads[i];
     t.state = State::ready;
-    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{}, [&t, &b, &body](ctx::fiber&& sched) {
+    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack_bottom}, [&t, &b, &body](ctx::fiber&& sched) {
+      asan_finish_switch(nullptr, &t.sched_bottom, &t.sched_size);
       t.scheduler = std::move(sched);
       try {
         body();
       } catch (const ctx::detail::forced_unwind&) {
+        asan_start_switch(nullptr, t.sched_bottom, t.sched_size);  // unwound: this fiber ends
         throw;
       } catch (const std::exception& e) {
         if (b.fault.empty()) b.fault = thread_name(b, t) + ": exception: " + e.what();
         t.state = State::faulted;
       }
       if (t.state != State::faulted) t.state = State::done;
+      asan_start_switch(nullptr, t.sched_bottom, t.sched_size);  // this fiber ends
       return std::move(t.scheduler);
     });
   }
@@ -202,7 +244,10 @@ void run_block(Block& b, const std::function<void()>& body, uint64_t seed) {
       for (int i : order) {
         Thread& t = b.threads[i];
         cur_thread = &t;
+        void* fake = nullptr;
+        asan_start_switch(&fake, t.stack_bottom, kStackBytes);
         t.fiber = std::move(t.fiber).resume();
+        asan_finish_switch(fake, nullptr, nullptr);
         cur_thread = nullptr;
         if (!b.fault.empty()) break;
       }
@@ -231,7 +276,13 @@ void run_block(Block& b, const std::function<void()>& body, uint64_t seed) {
       if (t.state == State::at_block) t.state = State::ready;
   }
   // Unwinds the stacks of threads that did not finish (after a fault) and returns them to the pool.
-  for (Thread& t : b.threads) t.fiber = ctx::fiber();
+  for (Thread& t : b.threads) {
+    if (!t.fiber) continue;
+    void* fake = nullptr;
+    asan_start_switch(&fake, t.stack_bottom, kStackBytes);
+    t.fiber = ctx::fiber();
+    asan_finish_switch(fake, nullptr, nullptr);
+  }
 }
 
 struct Attributes {
