@@ -62,6 +62,21 @@ cudaError_t check_handle(std::set<void*>& set, void* h, const char* call) {
   if (!set.count(h)) return fail(cudaErrorInvalidResourceHandle, std::string(call) + ": unknown handle");
   return cudaSuccess;
 }
+// Streams and events are opaque, registered handles: created here, checked on every use, destroyed once.
+template <class H>
+cudaError_t new_handle(std::set<void*>& set, H* out) {
+  *out = reinterpret_cast<H>(new char);
+  std::lock_guard<std::mutex> lock(handles().mu);
+  set.insert(*out);
+  return cudaSuccess;
+}
+cudaError_t destroy_handle(std::set<void*>& set, void* h, const char* call) {
+  if (cudaError_t e = check_handle(set, h, call)) return e;
+  std::lock_guard<std::mutex> lock(handles().mu);
+  set.erase(h);
+  delete static_cast<char*>(h);
+  return cudaSuccess;
+}
 cudaError_t check_stream(cudaStream_t s, const char* call) {
   return s == nullptr ? cudaSuccess : check_handle(handles().streams, s, call);
 }
@@ -211,18 +226,10 @@ cudaError_t cudaDeviceSynchronize() { return peek_last_error() == cudaErrorLaunc
 cudaError_t cudaStreamSynchronize(cudaStream_t s) { return check_stream(s, "cudaStreamSynchronize"); }
 
 cudaError_t cudaStreamCreate(cudaStream_t* s) { return cudaStreamCreateWithFlags(s, 0); }
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
-  *s = reinterpret_cast<cudaStream_t>(new char);
-  std::lock_guard<std::mutex> lock(handles().mu);
-  handles().streams.insert(*s);
-  return cudaSuccess;
-}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) { return new_handle(handles().streams, s); }
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
-  if (cudaError_t e = check_stream(s, "cudaStreamDestroy")) return e;
-  std::lock_guard<std::mutex> lock(handles().mu);
-  handles().streams.erase(s);
-  delete reinterpret_cast<char*>(s);
-  return cudaSuccess;
+  if (!s) return cudaSuccess;  // the legacy default stream is not destroyed
+  return destroy_handle(handles().streams, s, "cudaStreamDestroy");
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
   if (cudaError_t r = check_stream(s, "cudaStreamWaitEvent")) return r;
@@ -230,19 +237,8 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
 }
 
 cudaError_t cudaEventCreate(cudaEvent_t* e) { return cudaEventCreateWithFlags(e, 0); }
-cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) {
-  *e = reinterpret_cast<cudaEvent_t>(new char);
-  std::lock_guard<std::mutex> lock(handles().mu);
-  handles().events.insert(*e);
-  return cudaSuccess;
-}
-cudaError_t cudaEventDestroy(cudaEvent_t e) {
-  if (cudaError_t r = check_handle(handles().events, e, "cudaEventDestroy")) return r;
-  std::lock_guard<std::mutex> lock(handles().mu);
-  handles().events.erase(e);
-  delete reinterpret_cast<char*>(e);
-  return cudaSuccess;
-}
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) { return new_handle(handles().events, e); }
+cudaError_t cudaEventDestroy(cudaEvent_t e) { return destroy_handle(handles().events, e, "cudaEventDestroy"); }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   if (cudaError_t r = check_stream(s, "cudaEventRecord")) return r;
   return check_handle(handles().events, e, "cudaEventRecord");
