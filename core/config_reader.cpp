@@ -1,6 +1,9 @@
 #include "core/config_reader.h"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
 
 namespace tttlm {
 
@@ -58,10 +61,17 @@ void ConfigReader::allow(const char* key) { known_.insert(key); }
 
 void ConfigReader::read(const char* key, int64_t& out) {
   if (auto* v = get(key)) {
-    if (v->is_number_integer()) {
+    if (v->is_number_unsigned()) {
+      if (v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) fail(key, "expected an integer below 2^63, got " + type_name(*v));
+      out = static_cast<int64_t>(v->get<uint64_t>());
+    } else if (v->is_number_integer()) {
       out = v->get<int64_t>();
-    } else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
-      out = static_cast<int64_t>(v->get<double>());
+    } else if (v->is_number_float()) {
+      // 2^63 is exactly representable; anything at or beyond it (or not integral) is not an int64.
+      double d = v->get<double>();
+      if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d))
+        fail(key, "expected an integer, got " + type_name(*v));
+      out = static_cast<int64_t>(d);
     } else {
       fail(key, "expected an integer, got " + type_name(*v));
     }
@@ -71,6 +81,9 @@ void ConfigReader::read(const char* key, int64_t& out) {
 void ConfigReader::read(const char* key, int& out) {
   int64_t v = out;
   read(key, v);
+  if (v < INT_MIN || v > INT_MAX)
+    fail(key, "expected an integer in [" + std::to_string(INT_MIN) + ", " + std::to_string(INT_MAX) + "], got " +
+                  std::to_string(v));
   out = static_cast<int>(v);
 }
 
@@ -100,7 +113,8 @@ void ConfigReader::read(const char* key, std::vector<int64_t>& out) {
     if (!v->is_array()) fail(key, "expected a list of integers, got " + type_name(*v));
     std::vector<int64_t> r;
     for (const auto& e : *v) {
-      if (!e.is_number_integer()) fail(key, "expected a list of integers, got an element " + type_name(e));
+      if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)))
+        fail(key, "expected a list of integers below 2^63, got an element " + type_name(e));
       r.push_back(e.get<int64_t>());
     }
     out = r;

@@ -1,5 +1,8 @@
 #include "layers/model_config.h"
 
+#include <cmath>
+#include <sstream>
+
 #include "core/config_reader.h"
 
 namespace tttlm::layers {
@@ -116,9 +119,19 @@ void ModelConfig::validate(const std::string& file) const {
   at_most("num_layers", num_layers, int64_t{1} << 16);
   at_most("max_seq_len", max_seq_len, int64_t{1} << 24);
   at_most("intermediate_size", intermediate_size, int64_t{1} << 22);
+  auto finite_positive = [&](const char* key, double v) {
+    if (!(std::isfinite(v) && v > 0)) {
+      std::ostringstream o;
+      o << v;
+      fail(key, "expected a finite number > 0, got " + o.str());
+    }
+  };
+  finite_positive("rms_norm_eps", rms_norm_eps);
+  finite_positive("initializer_range", initializer_range);
   if (kind != ModelKind::mamba) {
     positive("num_heads", num_heads);
     positive("intermediate_size", intermediate_size);
+    finite_positive("rope_theta", rope_theta);
     if (hidden_size % num_heads != 0)
       fail("num_heads", "expected a divisor of hidden_size " + std::to_string(hidden_size) + ", got " +
                             std::to_string(num_heads));
@@ -132,7 +145,7 @@ void ModelConfig::validate(const std::string& file) const {
     if (max_seq_len % mini_batch_size != 0)
       fail("mini_batch_size", "expected a divisor of max_seq_len " + std::to_string(max_seq_len) + ", got " +
                                   std::to_string(mini_batch_size));
-    if (ttt_base_lr <= 0) fail("ttt_base_lr", "expected > 0, got " + std::to_string(ttt_base_lr));
+    finite_positive("ttt_base_lr", ttt_base_lr);
     if (ttt_base_lr_warmup > 0 && ttt_base_lr_init <= 0)
       fail("ttt_base_lr_init", "expected > 0 when ttt_base_lr_warmup is set, got " + std::to_string(ttt_base_lr_init));
   }
@@ -145,7 +158,7 @@ void ModelConfig::validate(const std::string& file) const {
     positive("mamba.pad_vocab_multiple", mamba.pad_vocab_multiple);
     positive("mamba.scan_chunk", mamba.scan_chunk);
     if (mamba.dt_rank < 0) fail("mamba.dt_rank", "expected 0 (auto) or a positive integer");
-    if (!(mamba.dt_min > 0 && mamba.dt_min <= mamba.dt_max))
+    if (!(mamba.dt_min > 0 && mamba.dt_min <= mamba.dt_max && std::isfinite(mamba.dt_max)))
       fail("mamba.dt_min", "expected 0 < dt_min <= dt_max");
   }
 }

@@ -137,6 +137,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, const s
               shape_str(p->shape), ")");
     TTT_CHECK(it->second.shape() == p->shape, "[load] ", source, ": tensor \"", p->name, "\" has shape ",
               shape_str(it->second.shape()), ", expected ", shape_str(p->shape));
+    TTT_CHECK(dtype_is_float(it->second.dtype()), "[load] ", source, ": tensor \"", p->name, "\" has dtype ",
+              dtype_name(it->second.dtype()), "; weights must be f32, bf16 or f64 (integers are not converted)");
     Device dev = p->value.defined() ? p->value.device() : cpu_device();
     Tensor v = ops::cast(it->second, Dtype::f32);
     v = ops::contiguous(v).detach();

@@ -1,12 +1,16 @@
 #include "train/hf_format.h"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include "autograd/engine.h"
 #include "autograd/ops/copy.h"
 #include "autograd/ops/view.h"
+#include "core/shape.h"
+#include "layers/causal_lm.h"
 #include "train/model_io.h"
 #include "train/safetensors.h"
 
@@ -136,6 +140,18 @@ ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
   auto number_or = [&](const char* k, double def) {
     return j.contains(k) ? typed(k, j.at(k).is_number(), "a number").get<double>() : def;
   };
+  // A config.json of another architecture (a Llama, a Mamba) may share most keys; refuse it by name.
+  if (j.contains("model_type"))
+    TTT_CHECK(j["model_type"] == "ttt", "[import] ", source, ": model_type ", j["model_type"].dump(),
+              " is not \"ttt\" (the official TTTForCausalLM format)");
+  if (j.contains("architectures")) {
+    const auto& a = j["architectures"];
+    TTT_CHECK(a.is_array() && a.size() == 1 && a[0] == "TTTForCausalLM", "[import] ", source, ": architectures ",
+              a.dump(), " is not [\"TTTForCausalLM\"]");
+  }
+  if (j.contains("tie_word_embeddings"))
+    TTT_CHECK(j["tie_word_embeddings"] == true, "[import] ", source, ": tie_word_embeddings ",
+              j["tie_word_embeddings"].dump(), ": tttlm models tie the output head to the embedding");
   ModelConfig c;
   std::string type = str("ttt_layer_type");
   bool mamba = flag("share_qk");
@@ -177,10 +193,51 @@ std::map<std::string, Tensor> to_hf(const ModelConfig& c, const std::map<std::st
 std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::string, Tensor>& hf, const std::string& source) {
   autograd::NoGradGuard ng;
   std::map<std::string, Tensor> out;
+  std::set<std::string> used;
   for (const Rule& r : rules(c)) {
     auto it = hf.find(r.pt);
     TTT_CHECK(it != hf.end(), "[import] ", source, ": missing tensor \"", r.pt, "\"");
-    out[r.ours] = ops::contiguous(ops::cast(r.from_pt(it->second.detach()), Dtype::f32)).detach();
+    const Tensor& x = it->second;
+    TTT_CHECK(x.dtype() == Dtype::f32 || x.dtype() == Dtype::bf16 || x.dtype() == Dtype::f64, "[import] ", source,
+              ": tensor \"", r.pt, "\" has dtype ", dtype_name(x.dtype()), "; weights must be F32, BF16 or F64");
+    try {
+      out[r.ours] = ops::contiguous(ops::cast(r.from_pt(x.detach()), Dtype::f32)).detach();
+    } catch (const std::exception& e) {  // a layout change that this tensor's shape cannot take
+      throw InvalidArgument("[import] " + source + ": tensor \"" + r.pt + "\" of shape " + shape_str(x.shape()) +
+                            " does not fit the model config.json describes (" + e.what() + ")");
+    }
+    used.insert(r.pt);
+  }
+  // The official model ties lm_head to the embedding; an untied head would be silently dropped.
+  if (auto it = hf.find("lm_head.weight"); it != hf.end()) {
+    const Tensor& emb = hf.at("model.embed_tokens.weight");
+    bool tied = it->second.shape() == emb.shape() && it->second.dtype() == emb.dtype() &&
+                std::memcmp(it->second.data_ptr(), emb.data_ptr(), emb.nbytes()) == 0;
+    TTT_CHECK(tied, "[import] ", source, ": lm_head.weight differs from model.embed_tokens.weight; tttlm models tie "
+              "the output head to the embedding, so an untied head cannot be imported");
+    used.insert("lm_head.weight");
+  }
+  // Every tensor of the file must land somewhere: extra layers, conv weights with pre_conv false, or k_proj
+  // with share_qk true mean config.json does not describe these weights.
+  std::vector<std::string> extra;
+  for (const auto& [name, t] : hf)
+    if (!used.count(name)) extra.push_back(name);
+  if (!extra.empty()) {
+    std::string list;
+    for (size_t i = 0; i < extra.size() && i < 4; ++i) list += (i ? ", " : "") + ("\"" + extra[i] + "\"");
+    if (extra.size() > 4) list += " and " + std::to_string(extra.size() - 4) + " more";
+    throw InvalidArgument("[import] " + source + ": " + std::to_string(extra.size()) +
+                          " tensor(s) that the config (num_hidden_layers " + std::to_string(c.num_layers) +
+                          ", pre_conv " + (c.pre_conv ? "true" : "false") + ", share_qk " +
+                          (c.share_qk ? "true" : "false") + ", use_gate " + (c.use_gate ? "true" : "false") +
+                          ") has no place for: " + list);
+  }
+  // Shapes against the model that config.json declares (declared only: nothing is allocated).
+  layers::CausalLM model(c);
+  for (const layers::Parameter* p : model.parameters()) {
+    const Tensor& t = out.at(p->name);
+    TTT_CHECK(t.shape() == p->shape, "[import] ", source, ": tensor for \"", p->name, "\" has shape ",
+              shape_str(t.shape()), ", but config.json's model expects ", shape_str(p->shape));
   }
   return out;
 }

@@ -43,7 +43,8 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
   if (c.train.eval_batches < 1) t.fail("eval_batches", "expected an integer >= 1" + found(c.train.eval_batches));
   if (c.train.checkpoint_every < 0)
     t.fail("checkpoint_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.checkpoint_every));
-  if (c.train.threads < 0) t.fail("threads", "expected an integer >= 0 (0: all cores)" + found(c.train.threads));
+  if (c.train.threads < 0 || c.train.threads > 4096)
+    t.fail("threads", "expected an integer in [0, 4096] (0: all cores)" + found(c.train.threads));
   auto finite_at_least = [](const ConfigReader& r, const char* key, double v, double lo, bool strict) {
     if (!std::isfinite(v) || v < lo || (strict && v == lo))
       r.fail(key, std::string("expected a finite number ") + (strict ? "> " : ">= ") + text(lo) + found(v));

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "autograd/ops/copy.h"
+#include "autograd/ops/elementwise.h"
 #include "train/hf_format.h"
 #include "train/model_io.h"
 #include "train/safetensors.h"
@@ -82,4 +84,70 @@ TEST_CASE("a checkpoint with a missing tensor or a wrong shape names it", "[trai
   wrong["norm.weight"] = Tensor::zeros({5}, Dtype::f32);
   REQUIRE_THROWS_WITH(m.model->load_state_dict(wrong, "y.safetensors"),
                       Catch::Contains("\"norm.weight\" has shape (5), expected (32)"));
+}
+
+TEST_CASE("import refuses weights that config.json does not describe, instead of dropping or casting them",
+          "[train][hf][robust]") {
+  fs::path out = fs::temp_directory_path() / "tttlm_hf_consistency", back = out.string() + "_back";
+  fs::remove_all(out);
+  export_hf(golden("ttt-linear-mamba"), out.string());
+  const std::string cfg_path = (out / "config.json").string(), st = (out / "model.safetensors").string();
+  const nlohmann::json cfg = nlohmann::json::parse(std::ifstream(cfg_path));
+  const auto tensors = load_safetensors(st).tensors;
+  auto with_config = [&](const char* key, const nlohmann::json& v) {
+    nlohmann::json c = cfg;
+    c[key] = v;
+    std::ofstream(cfg_path) << c.dump();
+  };
+  auto import_says = [&](const std::string& text) {
+    fs::remove_all(back);
+    REQUIRE_THROWS_WITH(import_hf(out.string(), back.string()), Catch::Contains(text));
+    REQUIRE_FALSE(fs::exists(back / "model.safetensors"));
+  };
+  // One layer fewer in config.json: layer 1's tensors would be dropped.
+  with_config("num_hidden_layers", 1);
+  import_says("has no place for: \"model.layers.1.");
+  // pre_conv false while the file holds the pre-conv weights.
+  with_config("pre_conv", false);
+  import_says("\"model.layers.0.conv.conv.bias\"");
+  // Another architecture's config.
+  with_config("architectures", nlohmann::json::array({"LlamaForCausalLM"}));
+  import_says("architectures [\"LlamaForCausalLM\"] is not [\"TTTForCausalLM\"]");
+  with_config("model_type", "llama");
+  import_says("model_type \"llama\" is not \"ttt\"");
+  with_config("tie_word_embeddings", false);
+  import_says("tie_word_embeddings false");
+  std::ofstream(cfg_path) << cfg.dump();
+  // An untied output head.
+  auto untied = tensors;
+  untied["lm_head.weight"] = ops::contiguous(ops::affine(tensors.at("lm_head.weight"), 2.0)).detach();
+  save_safetensors(st, untied);
+  import_says("lm_head.weight differs from model.embed_tokens.weight");
+  // Integer weights are never value-cast into floats.
+  auto ints = tensors;
+  ints["model.norm.weight"] = ops::cast(tensors.at("model.norm.weight"), Dtype::i32);
+  save_safetensors(st, ints);
+  import_says("tensor \"model.norm.weight\" has dtype i32; weights must be F32, BF16 or F64");
+  // A shape that config.json's model cannot hold.
+  auto wide = tensors;
+  wide["model.norm.weight"] = Tensor::zeros({33}, Dtype::f32);
+  save_safetensors(st, wide);
+  import_says("\"norm.weight\" has shape (33), but config.json's model expects (32)");
+  // The untouched export still imports.
+  save_safetensors(st, tensors);
+  fs::remove_all(back);
+  REQUIRE_NOTHROW(import_hf(out.string(), back.string()));
+  fs::remove_all(out);
+  fs::remove_all(back);
+}
+
+TEST_CASE("a model file with integer weights is refused, not value-cast", "[train][robust]") {
+  fs::path dir = fs::temp_directory_path() / "tttlm_int_weights";
+  fs::remove_all(dir);
+  LoadedModel m = load_model(golden("ttt-linear-mamba"));
+  auto sd = m.model->state_dict();
+  sd["norm.weight"] = ops::cast(sd.at("norm.weight"), Dtype::i32);
+  save_model(dir.string(), m.config, sd);
+  REQUIRE_THROWS_WITH(load_model(dir.string()), Catch::Contains("\"norm.weight\" has dtype i32"));
+  fs::remove_all(dir);
 }

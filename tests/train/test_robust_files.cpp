@@ -179,7 +179,7 @@ TEST_CASE("run config: values that would diverge, divide by zero or hang are ref
                        Bad{"train.eval_every=-1", "train.eval_every: expected an integer >= 0"},
                        Bad{"train.eval_batches=0", "train.eval_batches: expected an integer >= 1; found 0"},
                        Bad{"train.checkpoint_every=-3", "train.checkpoint_every: expected an integer >= 0"},
-                       Bad{"train.threads=-1", "train.threads: expected an integer >= 0"},
+                       Bad{"train.threads=-1", "train.threads: expected an integer in [0, 4096]"},
                        Bad{"optimizer.lr=-0.1", "optimizer.lr: expected a finite number >= 0; found -0.1"},
                        Bad{"optimizer.end_lr=-1", "optimizer.end_lr: expected a finite number >= 0; found -1"},
                        Bad{"optimizer.eps=0", "optimizer.eps: expected a finite number > 0; found 0"},
@@ -189,7 +189,16 @@ TEST_CASE("run config: values that would diverge, divide by zero or hang are ref
                        Bad{"parallel.bucket_mb=0", "parallel.bucket_mb: expected a finite number > 0; found 0"},
                        Bad{"parallel.timeout_s=0", "parallel.timeout_s: expected an integer >= 1 (seconds); found 0"},
                        Bad{"log.every=-5", "log.every: expected an integer >= 0"},
-                       Bad{"log.peak_gflops=-1", "log.peak_gflops: expected a finite number >= 0; found -1"}}) {
+                       Bad{"log.peak_gflops=-1", "log.peak_gflops: expected a finite number >= 0; found -1"},
+                       // Integers are never narrowed: 2^32 + 1 threads used to become 1.
+                       Bad{"train.threads=4294967297", "train.threads: expected an integer in [0, 4096]"},
+                       Bad{"model.num_layers=18446744073709551615", "model.num_layers: expected an integer below 2^63"},
+                       Bad{"model.hidden_size=1e300", "model.hidden_size: expected an integer, got number 1e+300"},
+                       Bad{"data.prefetch=4294967298", "data.prefetch: expected an integer in [0, 64]; found 4294967298"},
+                       Bad{"model.rms_norm_eps=-1e-5", "model.rms_norm_eps: expected a finite number > 0, got -1e-05"},
+                       Bad{"model.initializer_range=-0.02", "model.initializer_range: expected a finite number > 0"},
+                       Bad{"model.rope_theta=0", "model.rope_theta: expected a finite number > 0, got 0"},
+                       Bad{"model.ttt_base_lr=-1", "model.ttt_base_lr: expected a finite number > 0"}}) {
     INFO(b.set);
     REQUIRE_THROWS_WITH(load_run_config(f.config, {b.set}), Contains(f.config) && Contains(b.says));
   }
