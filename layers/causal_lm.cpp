@@ -28,6 +28,11 @@ CausalLM::CausalLM(const ModelConfig& c)
 
 Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
   TTT_CHECK(ids.ndim() == 2, "[CausalLM] ids must have shape (B, T), got ", ids.describe());
+  // Attention's RoPE positions past max_seq_len were never trained: refuse rather than extrapolate silently.
+  // The recurrent kinds (TTT, Mamba) carry state and read sequences of any length.
+  TTT_CHECK(config_.kind != ModelKind::transformer || ids.size(1) <= config_.max_seq_len, "[CausalLM] a sequence of ",
+            ids.size(1), " tokens is longer than the Transformer's model.max_seq_len = ", config_.max_seq_len,
+            " (positions past it were never trained); split the input or use a model trained at that length");
   Tensor h = ops::embedding(embed_.value, ids);
   for (const Block* b : blocks_) {
     if (config_.recompute_blocks)

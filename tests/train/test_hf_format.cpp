@@ -151,3 +151,20 @@ TEST_CASE("a model file with integer weights is refused, not value-cast", "[trai
   REQUIRE_THROWS_WITH(load_model(dir.string()), Catch::Contains("\"norm.weight\" has dtype i32"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("a Transformer refuses a sequence past its max_seq_len; the recurrent kinds read any length",
+          "[train][robust]") {
+  for (std::string kind : {"transformer", "ttt-linear-mamba", "mamba"}) {
+    INFO(kind);
+    LoadedModel m = load_model(golden(kind));
+    const int64_t T = m.config.max_seq_len + m.config.mini_batch_size;
+    Tensor ids = Tensor::zeros({1, T}, Dtype::i32);
+    if (kind == "transformer")
+      REQUIRE_THROWS_WITH(m.model->forward(ids, {}), Catch::Contains("a sequence of " + std::to_string(T) +
+                                                                     " tokens is longer than the Transformer's "
+                                                                     "model.max_seq_len = " +
+                                                                     std::to_string(m.config.max_seq_len)));
+    else
+      REQUIRE(m.model->forward(ids, {}).shape() == Shape{1, T, m.model->embedding().shape[0]});
+  }
+}
