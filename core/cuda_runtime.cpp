@@ -55,6 +55,16 @@ void cuda_memset_zero(void* p, size_t nbytes) {
   if (nbytes) TTT_CUDA_CHECK(cudaMemsetAsync(p, 0, nbytes, current_stream));
 }
 
+CudaMemoryInfo cuda_memory_info(int device) {
+  int previous = cuda_current_device();
+  TTT_CUDA_CHECK(cudaSetDevice(device));
+  CudaMemoryInfo m;
+  cudaError_t err = cudaMemGetInfo(&m.free_bytes, &m.total_bytes);
+  TTT_CUDA_CHECK(cudaSetDevice(previous));
+  TTT_CUDA_CHECK(err);
+  return m;
+}
+
 std::string cuda_device_description(int device) {
   int n = cuda_device_count();
   if (device >= n) return "no CUDA device " + std::to_string(device) + " (" + std::to_string(n) + " visible)";

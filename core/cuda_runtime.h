@@ -24,6 +24,13 @@ enum class CopyKind { host_to_device, device_to_host, device_to_device };
 void cuda_memcpy(void* dst, const void* src, size_t nbytes, CopyKind kind);
 void cuda_memset_zero(void* p, size_t nbytes);
 
+// Free and total memory of `device` as the driver reports them (cudaMemGetInfo; memory held in tttlm's own
+// cache counts as used).
+struct CudaMemoryInfo {
+  size_t free_bytes = 0, total_bytes = 0;
+};
+CudaMemoryInfo cuda_memory_info(int device);
+
 // "NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB" or the reason there is no device.
 std::string cuda_device_description(int device);
 

@@ -22,6 +22,7 @@ void cuda_set_current_stream(void*) { no_cuda("cuda_set_current_stream"); }
 void cuda_synchronize() { no_cuda("cuda_synchronize"); }
 void cuda_memcpy(void*, const void*, size_t, CopyKind) { no_cuda("cuda_memcpy"); }
 void cuda_memset_zero(void*, size_t) { no_cuda("cuda_memset_zero"); }
+CudaMemoryInfo cuda_memory_info(int) { no_cuda("cuda_memory_info"); }
 std::string cuda_device_description(int) { return "no CUDA backend in this build"; }
 void* cuda_alloc(size_t, int) { no_cuda("cuda_alloc"); }
 void cuda_free(void*, int) {}

@@ -44,8 +44,14 @@ cudaError_t check_device(int device, const char* call) {
   return cudaSuccess;
 }
 
+// The emulated device's memory: the host's, or TTTLM_CUDA_EMU_MEMORY_BYTES (to emulate a smaller GPU; its
+// cudaMalloc then fails beyond it like a full GPU).
 size_t host_memory_bytes() {
-  return static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  static const size_t bytes = [] {
+    if (const char* s = std::getenv("TTTLM_CUDA_EMU_MEMORY_BYTES"); s && *s) return static_cast<size_t>(std::strtoull(s, nullptr, 10));
+    return static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  }();
+  return bytes;
 }
 
 struct Handles {
@@ -175,6 +181,9 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total) {
 cudaError_t cudaMalloc(void** p, size_t size) {
   *p = nullptr;
   if (cudaError_t e = check_device(current_device, "cudaMalloc")) return e;
+  if (device_bytes_in_use(current_device) + size > host_memory_bytes())
+    return fail(cudaErrorMemoryAllocation, "cudaMalloc of " + std::to_string(size) + " bytes: the emulated device has " +
+                                               std::to_string(host_memory_bytes()) + " bytes (TTTLM_CUDA_EMU_MEMORY_BYTES)");
   *p = device_alloc(size, current_device);
   if (!*p) return fail(cudaErrorMemoryAllocation, "cudaMalloc of " + std::to_string(size) + " bytes");
   return cudaSuccess;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "layers/model_info.h"
 
@@ -68,7 +69,12 @@ std::optional<AvailableMemory> available_memory(const Device& device) {
               "byte count >= 0, found \"", s, "\"");
     return AvailableMemory{v, "TTTLM_MEMORY_LIMIT_BYTES"};
   }
-  if (!device.is_cpu()) return std::nullopt;
+  if (device.is_cuda()) {
+    const CudaMemoryInfo m = cuda_memory_info(device.index);
+    return AvailableMemory{static_cast<double>(m.free_bytes),
+                           "free memory of GPU " + std::to_string(device.index) + " (cudaMemGetInfo, of " +
+                               gib(static_cast<double>(m.total_bytes)) + ")"};
+  }
   std::optional<AvailableMemory> best;
   auto consider = [&](std::optional<double> bytes, const std::string& source) {
     if (bytes && (!best || *bytes < best->bytes)) best = AvailableMemory{*bytes, source};

@@ -4,8 +4,8 @@
 // knobs that lower them instead of growing until the kernel's OOM killer ends it.
 //
 // Available memory on the CPU: the smaller of MemAvailable in /proc/meminfo and the cgroup's limit less its
-// usage (v2 memory.max / memory.current, v1 memory.limit_in_bytes / memory.usage_in_bytes). On CUDA there
-// is no check (the runtime wrapper has no memory query). The environment variable
+// usage (v2 memory.max / memory.current, v1 memory.limit_in_bytes / memory.usage_in_bytes). On CUDA: the
+// device's free memory as cudaMemGetInfo reports it. The environment variable
 // TTTLM_MEMORY_LIMIT_BYTES replaces the measured value (tests, or a share of a node); TTTLM_SKIP_MEMORY_CHECK=1
 // or train.skip_memory_check skips the check.
 #pragma once
@@ -25,7 +25,7 @@ struct AvailableMemory {
   std::string source;  // where the number came from, for the message
 };
 
-// What this process may still allocate on `device`; nullopt when unknown (CUDA, or no /proc).
+// What this process may still allocate on `device`; nullopt when unknown (no /proc).
 std::optional<AvailableMemory> available_memory(const Device& device);
 
 // Training: throws InvalidArgument when the estimate for one rank exceeds the available memory.
