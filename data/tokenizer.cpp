@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace tttlm::data {
 
@@ -22,7 +23,9 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
   auto impl = std::make_unique<Impl>();
-  auto status = impl->sp.Load(model_path);
+  // Read here (a directory or a missing file is a clear error, not the library's stream failure).
+  const std::string bytes = read_text_file(model_path, "[tokenizer]");
+  auto status = impl->sp.LoadFromSerializedProto(bytes);
   TTT_CHECK(
       status.ok(), "[tokenizer] cannot load the sentencepiece model ", model_path, ": ", status.ToString());
   return Tokenizer(std::move(impl), model_path);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/text_file.h"
 #include "train/safetensors.h"
 
 namespace tttlm::train {
@@ -140,12 +141,7 @@ CheckpointData load_checkpoint(const std::string& dir, bool with_optimizer) {
   TTT_CHECK(fs::exists(p / "model.safetensors"), "[checkpoint] ", p.string(), ": missing model.safetensors");
   d.model = load_safetensors((p / "model.safetensors").string()).tensors;
   if (fs::exists(p / "state.json")) {
-    std::ifstream f(p / "state.json");
-    try {
-      d.state = nlohmann::json::parse(f);
-    } catch (const std::exception& e) {
-      throw InvalidArgument("[checkpoint] " + (p / "state.json").string() + ": invalid JSON: " + e.what());
-    }
+    d.state = read_json_file((p / "state.json").string(), "[checkpoint]");
   }
   if (with_optimizer) {
     TTT_CHECK(fs::exists(p / "optimizer.safetensors"), "[checkpoint] ", p.string(), ": missing optimizer.safetensors");

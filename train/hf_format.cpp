@@ -10,6 +10,7 @@
 #include "autograd/ops/copy.h"
 #include "autograd/ops/view.h"
 #include "core/shape.h"
+#include "core/text_file.h"
 #include "layers/causal_lm.h"
 #include "train/model_io.h"
 #include "train/safetensors.h"
@@ -251,15 +252,9 @@ void export_hf(const std::string& checkpoint_dir, const std::string& out_dir) {
 }
 
 void import_hf(const std::string& hf_dir, const std::string& out_dir) {
-  std::ifstream f((fs::path(hf_dir) / "config.json").string());
-  TTT_CHECK(f.good(), "[import] ", hf_dir, ": no config.json");
   const std::string cfg = (fs::path(hf_dir) / "config.json").string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgument("[import] " + cfg + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  TTT_CHECK(fs::exists(cfg), "[import] ", hf_dir, ": no config.json");
+  nlohmann::json j = read_json_file(cfg, "[import]");
   ModelConfig c = from_hf_config(j, cfg);
   std::string st = (fs::path(hf_dir) / "model.safetensors").string();
   auto tensors = from_hf(c, load_safetensors(st).tensors, st);

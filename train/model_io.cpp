@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/text_file.h"
 #include "train/checkpoint.h"
 #include "train/memory_check.h"
 #include "train/safetensors.h"
@@ -37,14 +38,7 @@ LoadedModel load_model(const std::string& path_in, Device device) {
   const std::string cfg_path = run_config_path(p.string());
   TTT_CHECK(!cfg_path.empty(), "[load] ", path_in, ": no config.json beside the weights or in the run directory");
   fs::path cfg(cfg_path);
-  std::ifstream f(cfg);
-  TTT_CHECK(f.good(), "[load] cannot open ", cfg.string());
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgument("[load] " + cfg.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  nlohmann::json j = read_json_file(cfg.string(), "[load]");
   TTT_CHECK(j.is_object() && j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
   LoadedModel out;
   out.config = layers::ModelConfig::from_json(j["model"], cfg.string());

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/config_reader.h"
+#include "core/text_file.h"
 
 namespace tttlm::train {
 
@@ -66,14 +67,7 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
 
 nlohmann::json load_json_with_includes(const std::string& path, int depth) {
   TTT_CHECK(depth < 16, "[config] ", path, ": includes nested more than 16 deep (a cycle?)");
-  std::ifstream f(path);
-  TTT_CHECK(f.good(), "[config] cannot open ", path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f, nullptr, true, true);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgument("[config] " + path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  nlohmann::json j = read_json_file(path, "[config]", /*comments=*/true);
   TTT_CHECK(j.is_object(), "[config] ", path, ": the top level must be a JSON object");
   if (j.contains("include")) {
     TTT_CHECK(j["include"].is_string(), "[config] ", path, ": include: expected a path string");

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "train/safetensors.h"
 
 namespace tttlm::train {
@@ -29,13 +30,7 @@ int64_t last_logged_step(const fs::path& metrics) {
 }
 
 nlohmann::json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  TTT_CHECK(f.good(), "[train] cannot open ", p.string());
-  try {
-    return nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgument("[train] " + p.string() + ": invalid JSON: " + e.what());
-  }
+  return read_json_file(p.string(), "[train]");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "data/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/hf_format.h"
 #include "train/metrics.h"
@@ -202,4 +203,19 @@ TEST_CASE("run config: values that would diverge, divide by zero or hang are ref
     INFO(b.set);
     REQUIRE_THROWS_WITH(load_run_config(f.config, {b.set}), Contains(f.config) && Contains(b.says));
   }
+}
+
+TEST_CASE("a directory or a missing file where a file is expected is named, not a stream failure", "[train][robust]") {
+  test::TinyRun f("dirs");
+  const fs::path dir = f.root / "a_directory";
+  fs::create_directories(dir);
+  // Each of these used to escape as "basic_filebuf::underflow error reading the file: Is a directory".
+  REQUIRE_THROWS_WITH(load_run_config(dir.string()), Contains("[config] " + dir.string() + ": is a directory"));
+  REQUIRE_THROWS_WITH(data::Tokenizer::load(dir.string()), Contains("[tokenizer] " + dir.string() + ": is a directory"));
+  const fs::path model = f.root / "model";
+  fs::create_directories(model);
+  fs::copy(std::string(TTTLM_SOURCE_DIR) + "/tests/golden/ttt-linear-mamba/model.safetensors", model);
+  fs::create_directories(model / "config.json");
+  REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string() + ": is a directory"));
+  REQUIRE_THROWS_WITH(load_run_config((f.root / "nope.json").string()), Contains("nope.json: no such file"));
 }
