@@ -12,6 +12,9 @@
 #include "core/shape.h"
 #include "core/text_file.h"
 #include "layers/causal_lm.h"
+#include "train/hf_baselines.h"
+#include "train/hf_rules.h"
+#include "train/run_config.h"
 #include "train/model_io.h"
 #include "train/safetensors.h"
 
@@ -23,19 +26,13 @@ using layers::ModelKind;
 
 namespace {
 
-Tensor t2(const Tensor& x) { return ops::contiguous(ops::transpose(x, 0, 1)); }
-// (K, C) <-> (C, 1, K)
-Tensor conv_to_pt(const Tensor& x) { return ops::reshape(t2(x), {x.size(1), 1, x.size(0)}); }
-Tensor conv_from_pt(const Tensor& x) { return t2(ops::reshape(x, {x.size(0), x.size(2)})); }
-
-// One mapping rule: our name, PT name, ours->PT, PT->ours.
-struct Rule {
-  std::string ours, pt;
-  std::function<Tensor(const Tensor&)> to_pt, from_pt;
-};
+using hf::Rule;
+using hf::same;
+constexpr auto t2 = hf::transpose2;
+constexpr auto conv_to_pt = hf::conv_to_torch;
+constexpr auto conv_from_pt = hf::conv_from_torch;
 
 std::vector<Rule> rules(const ModelConfig& c) {
-  auto same = [](const Tensor& x) { return x; };
   std::vector<Rule> r;
   r.push_back({"embed_tokens.weight", "model.embed_tokens.weight", same, same});
   r.push_back({"norm.weight", "model.norm.weight", same, same});
@@ -180,84 +177,82 @@ ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
 
 std::map<std::string, Tensor> to_hf(const ModelConfig& c, const std::map<std::string, Tensor>& ours) {
   require_ttt(c);
-  autograd::NoGradGuard ng;
-  std::map<std::string, Tensor> out;
-  for (const Rule& r : rules(c)) {
-    auto it = ours.find(r.ours);
-    TTT_CHECK(it != ours.end(), "[export] missing tensor \"", r.ours, "\"");
-    out[r.pt] = ops::contiguous(r.to_pt(it->second.detach())).detach();
-  }
-  out["lm_head.weight"] = out["model.embed_tokens.weight"];  // tied (ttt-spec Gotcha 19)
-  return out;
+  return hf::to_theirs(rules(c), ours, "model.embed_tokens.weight", "lm_head.weight");  // tied
 }
 
 std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::string, Tensor>& hf, const std::string& source) {
-  autograd::NoGradGuard ng;
-  std::map<std::string, Tensor> out;
-  std::set<std::string> used;
-  for (const Rule& r : rules(c)) {
-    auto it = hf.find(r.pt);
-    TTT_CHECK(it != hf.end(), "[import] ", source, ": missing tensor \"", r.pt, "\"");
-    const Tensor& x = it->second;
-    TTT_CHECK(x.dtype() == Dtype::f32 || x.dtype() == Dtype::bf16 || x.dtype() == Dtype::f64, "[import] ", source,
-              ": tensor \"", r.pt, "\" has dtype ", dtype_name(x.dtype()), "; weights must be F32, BF16 or F64");
-    try {
-      out[r.ours] = ops::contiguous(ops::cast(r.from_pt(x.detach()), Dtype::f32)).detach();
-    } catch (const std::exception& e) {  // a layout change that this tensor's shape cannot take
-      throw InvalidArgument("[import] " + source + ": tensor \"" + r.pt + "\" of shape " + shape_str(x.shape()) +
-                            " does not fit the model config.json describes (" + e.what() + ")");
-    }
-    used.insert(r.pt);
-  }
-  // The official model ties lm_head to the embedding; an untied head would be silently dropped.
-  if (auto it = hf.find("lm_head.weight"); it != hf.end()) {
-    const Tensor& emb = hf.at("model.embed_tokens.weight");
-    bool tied = it->second.shape() == emb.shape() && it->second.dtype() == emb.dtype() &&
-                std::memcmp(it->second.data_ptr(), emb.data_ptr(), emb.nbytes()) == 0;
-    TTT_CHECK(tied, "[import] ", source, ": lm_head.weight differs from model.embed_tokens.weight; tttlm models tie "
-              "the output head to the embedding, so an untied head cannot be imported");
-    used.insert("lm_head.weight");
-  }
-  // Every tensor of the file must land somewhere: extra layers, conv weights with pre_conv false, or k_proj
-  // with share_qk true mean config.json does not describe these weights.
-  std::vector<std::string> extra;
-  for (const auto& [name, t] : hf)
-    if (!used.count(name)) extra.push_back(name);
-  if (!extra.empty()) {
-    std::string list;
-    for (size_t i = 0; i < extra.size() && i < 4; ++i) list += (i ? ", " : "") + ("\"" + extra[i] + "\"");
-    if (extra.size() > 4) list += " and " + std::to_string(extra.size() - 4) + " more";
-    throw InvalidArgument("[import] " + source + ": " + std::to_string(extra.size()) +
-                          " tensor(s) that the config (num_hidden_layers " + std::to_string(c.num_layers) +
-                          ", pre_conv " + (c.pre_conv ? "true" : "false") + ", share_qk " +
-                          (c.share_qk ? "true" : "false") + ", use_gate " + (c.use_gate ? "true" : "false") +
-                          ") has no place for: " + list);
-  }
-  // Shapes against the model that config.json declares (declared only: nothing is allocated).
-  layers::CausalLM model(c);
-  for (const layers::Parameter* p : model.parameters()) {
-    const Tensor& t = out.at(p->name);
-    TTT_CHECK(t.shape() == p->shape, "[import] ", source, ": tensor for \"", p->name, "\" has shape ",
-              shape_str(t.shape()), ", but config.json's model expects ", shape_str(p->shape));
-  }
-  return out;
+  const std::string summary = std::string("num_hidden_layers ") + std::to_string(c.num_layers) + ", pre_conv " +
+                              (c.pre_conv ? "true" : "false") + ", share_qk " + (c.share_qk ? "true" : "false") +
+                              ", use_gate " + (c.use_gate ? "true" : "false");
+  return hf::from_theirs(c, rules(c), hf, source, "model.embed_tokens.weight", "lm_head.weight", summary);
 }
 
-void export_hf(const std::string& checkpoint_dir, const std::string& out_dir) {
+ExportResult export_hf(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& tokenizer) {
   LoadedModel m = load_model(checkpoint_dir);
+  const ModelConfig& c = m.config;
+  ExportResult r;
+  nlohmann::json config;
+  std::map<std::string, Tensor> tensors;
+  if (c.kind == ModelKind::transformer) {
+    r.architecture = "LlamaForCausalLM";
+    config = llama_config(c);
+    tensors = to_llama(c, m.model->state_dict());
+  } else if (c.kind == ModelKind::mamba) {
+    r.architecture = "MambaForCausalLM";
+    config = mamba_config(c);
+    tensors = to_mamba(c, m.model->state_dict());
+  } else {
+    r.architecture = "TTTForCausalLM";
+    config = hf_config(c);
+    tensors = to_hf(c, m.model->state_dict());
+  }
+  // The tokenizer: --tokenizer, else the run's data.tokenizer when the checkpoint belongs to a run.
+  std::string tok = tokenizer;
+  if (tok.empty()) {
+    const std::string run_cfg = run_config_path(checkpoint_dir);
+    if (!run_cfg.empty()) {
+      try {
+        tok = load_run_config(run_cfg).data.tokenizer;
+      } catch (const std::exception&) {  // a model directory's config.json holds only the model
+      }
+    }
+    if (!tok.empty() && !fs::is_regular_file(tok)) tok.clear();
+  } else {
+    TTT_CHECK(fs::is_regular_file(tok), "[export] --tokenizer ", tok, ": no such file");
+  }
   fs::create_directories(out_dir);
-  write_file_atomic((fs::path(out_dir) / "config.json").string(), hf_config(m.config).dump(2) + "\n");  // errors are reported
-  save_safetensors((fs::path(out_dir) / "model.safetensors").string(), to_hf(m.config, m.model->state_dict()),
-                   {{"format", "pt"}});
+  write_file_atomic((fs::path(out_dir) / "config.json").string(), config.dump(2) + "\n");
+  save_safetensors((fs::path(out_dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  if (!tok.empty()) {
+    fs::copy_file(tok, fs::path(out_dir) / "tokenizer.model", fs::copy_options::overwrite_existing);
+    // transformers' LlamaTokenizer reads a SentencePiece model; BOS is prepended as in training.
+    const nlohmann::json tc = {{"tokenizer_class", "LlamaTokenizer"}, {"add_bos_token", true}, {"add_eos_token", false}};
+    write_file_atomic((fs::path(out_dir) / "tokenizer_config.json").string(), tc.dump(2) + "\n");
+    r.tokenizer = (fs::path(out_dir) / "tokenizer.model").string();
+  }
+  return r;
 }
 
 void import_hf(const std::string& hf_dir, const std::string& out_dir) {
   const std::string cfg = (fs::path(hf_dir) / "config.json").string();
   TTT_CHECK(fs::exists(cfg), "[import] ", hf_dir, ": no config.json");
   nlohmann::json j = read_json_file(cfg, "[import]");
-  ModelConfig c = from_hf_config(j, cfg);
-  std::string st = (fs::path(hf_dir) / "model.safetensors").string();
-  auto tensors = from_hf(c, load_safetensors(st).tensors, st);
+  const std::string st = (fs::path(hf_dir) / "model.safetensors").string();
+  const std::string type = j.is_object() && j.contains("model_type") && j["model_type"].is_string()
+                               ? j["model_type"].get<std::string>()
+                               : "ttt";
+  ModelConfig c;
+  std::map<std::string, Tensor> tensors;
+  if (type == "llama") {
+    c = from_llama_config(j, cfg);
+    tensors = from_llama(c, load_safetensors(st).tensors, st);
+  } else if (type == "mamba") {
+    c = from_mamba_config(j, cfg);
+    tensors = from_mamba(c, load_safetensors(st).tensors, st);
+  } else {
+    c = from_hf_config(j, cfg);  // refuses any other model_type, naming it
+    tensors = from_hf(c, load_safetensors(st).tensors, st);
+  }
   save_model(out_dir, c, tensors);
 }
 

@@ -21,7 +21,16 @@ layers::ModelConfig from_hf_config(const nlohmann::json& j, const std::string& s
 std::map<std::string, Tensor> from_hf(const layers::ModelConfig& c, const std::map<std::string, Tensor>& hf,
                                       const std::string& source);
 
-void export_hf(const std::string& checkpoint_dir, const std::string& out_dir);
+// Export in the Hugging Face class of the model's kind: TTTForCausalLM (the four TTT kinds, format above),
+// LlamaForCausalLM (transformer) or MambaForCausalLM (mamba) (train/hf_baselines.h). The tokenizer
+// (`tokenizer`, else the run's data.tokenizer when the checkpoint is in a run directory and the file exists)
+// is copied as tokenizer.model with a tokenizer_config.json for transformers' LlamaTokenizer.
+struct ExportResult {
+  std::string architecture;  // "TTTForCausalLM", "LlamaForCausalLM" or "MambaForCausalLM"
+  std::string tokenizer;     // the copied tokenizer.model, or "" when there was none to copy
+};
+ExportResult export_hf(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& tokenizer = "");
+// Import of any of the three (config.json's model_type: "ttt" or absent, "llama", "mamba").
 void import_hf(const std::string& hf_dir, const std::string& out_checkpoint_dir);
 
 }  // namespace tttlm::train
