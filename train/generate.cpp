@@ -8,8 +8,58 @@
 
 namespace tttlm::train {
 
+int32_t sample_token(std::vector<double> l, const SamplingOptions& o, uint64_t step) {
+  TTT_CHECK(!l.empty(), "[generate] no logits to sample from");
+  if (o.temperature <= 0) return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+  TTT_CHECK(std::isfinite(o.temperature) && o.top_k >= 0 && o.top_p > 0 && o.top_p <= 1, "[generate] sampling options: ",
+            "temperature ", o.temperature, ", top_k ", o.top_k, ", top_p ", o.top_p,
+            "; expected a finite temperature, top_k >= 0 and top_p in (0, 1]");
+  double mx = *std::max_element(l.begin(), l.end()), sum = 0;
+  for (double& v : l) sum += (v = std::exp((v - mx) / o.temperature));
+  const bool all = (o.top_k == 0 || o.top_k >= static_cast<int64_t>(l.size())) && o.top_p >= 1;
+  if (!all) {
+    std::vector<size_t> order(l.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return l[a] > l[b]; });
+    size_t keep = o.top_k > 0 ? std::min(order.size(), static_cast<size_t>(o.top_k)) : order.size();
+    double kept_sum = 0;
+    for (size_t r = 0; r < keep; ++r) kept_sum += l[order[r]];
+    if (o.top_p < 1) {  // the nucleus within the top-k
+      double acc = 0;
+      for (size_t r = 0; r < keep; ++r) {
+        acc += l[order[r]];
+        if (acc >= o.top_p * kept_sum) {
+          keep = r + 1;
+          break;
+        }
+      }
+    }
+    for (size_t r = keep; r < order.size(); ++r) l[order[r]] = 0;
+    sum = 0;
+    for (double v : l) sum += v;
+  }
+  const double u = philox::uniform(o.seed, 17, step) * sum;
+  double acc = 0;
+  size_t last = 0;
+  for (size_t i = 0; i < l.size(); ++i) {
+    if (l[i] <= 0) continue;
+    last = i;
+    acc += l[i];
+    if (acc >= u) return static_cast<int32_t>(i);
+  }
+  return static_cast<int32_t>(last);  // rounding left u above the total: the last kept id
+}
+
 std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> tokens, int64_t max_new_tokens,
                                      double temperature, uint64_t seed, int32_t stop_id) {
+  SamplingOptions o;
+  o.temperature = temperature;
+  o.seed = seed;
+  return generate_tokens(model, std::move(tokens), max_new_tokens, o, stop_id);
+}
+
+std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> tokens, int64_t max_new_tokens,
+                                     const SamplingOptions& sampling, int32_t stop_id) {
   TTT_CHECK(!tokens.empty(), "[generate] the prompt encodes to no tokens");
   std::vector<int32_t> out;
   if (max_new_tokens <= 0) return out;
@@ -25,21 +75,7 @@ std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<
   for (int64_t n = 0; n < max_new_tokens; ++n) {
     std::vector<double> l = logits.to_vector<double>();
     l.resize(static_cast<size_t>(model.config().vocab_size));  // never sample Mamba's padding rows
-    int32_t next = 0;
-    if (temperature <= 0) {
-      next = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
-    } else {
-      double mx = *std::max_element(l.begin(), l.end()), sum = 0;
-      for (double& v : l) sum += (v = std::exp((v - mx) / temperature));
-      double u = philox::uniform(seed, 17, static_cast<uint64_t>(n)) * sum, acc = 0;
-      for (size_t i = 0; i < l.size(); ++i) {
-        acc += l[i];
-        if (acc >= u) {
-          next = static_cast<int32_t>(i);
-          break;
-        }
-      }
-    }
+    const int32_t next = sample_token(std::move(l), sampling, static_cast<uint64_t>(n));
     tokens.push_back(next);
     out.push_back(next);
     if (next == stop_id || n + 1 == max_new_tokens) break;

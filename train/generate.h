@@ -12,6 +12,23 @@
 
 namespace tttlm::train {
 
+// How the next token is drawn from the logits l (the model's vocab_size entries; Mamba's padding rows are
+// never drawn). temperature 0: the argmax (lowest id on ties). Otherwise p_i ∝ exp((l_i - max l) / T),
+// restricted first to the top_k most likely ids (0: all) and then to the smallest set of most likely ids whose
+// probability sums to at least top_p (1: all; "nucleus" sampling), ties broken by lower id; the draw is
+// one Philox uniform per step (seed, step), inverted over the kept ids in id order, so that the defaults
+// reproduce plain temperature sampling exactly.
+struct SamplingOptions {
+  double temperature = 0.8;
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  uint64_t seed = 0;
+};
+int32_t sample_token(std::vector<double> logits, const SamplingOptions& o, uint64_t step);
+
+std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> prompt, int64_t max_new_tokens,
+                                     const SamplingOptions& sampling, int32_t stop_id = -1);
+// Temperature sampling alone (top_k 0, top_p 1).
 std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> prompt, int64_t max_new_tokens,
                                      double temperature, uint64_t seed, int32_t stop_id = -1);
 
