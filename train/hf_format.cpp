@@ -187,7 +187,7 @@ std::map<std::string, Tensor> to_hf(const ModelConfig& c, const std::map<std::st
     TTT_CHECK(it != ours.end(), "[export] missing tensor \"", r.ours, "\"");
     out[r.pt] = ops::contiguous(r.to_pt(it->second.detach())).detach();
   }
-  out["lm_head.weight"] = out["model.embed_tokens.weight"];  // tied (ttt-spec Gotcha 19)
+  out["lm_head.weight"] = out["model.embed_tokens.weight"];  // tied (docs/spec/ttt.md §9 item 19)
   return out;
 }
 
