@@ -396,7 +396,8 @@ def token_xent(logits, targets):
 
 
 def official_loss(logits, targets):
-    """docs/spec/ttt.md §8: mask = (target != BOS); per sequence sum(mask * xent) / max(sum(mask), 1e-10); mean over rows."""
+    """docs/spec/ttt.md §8: mask = (target != BOS); per sequence sum(mask * xent) / max(sum(mask), 1e-10);
+    then the mean over rows."""
     mask = (np.asarray(targets) != BOS_ID).astype(np.float64)
     per_seq = (mask * token_xent(logits, targets)).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-10)
     return float(per_seq.mean())

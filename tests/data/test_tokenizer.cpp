@@ -60,7 +60,8 @@ TEST_CASE("tokenizer round-trips text, including bytes outside the training alph
   REQUIRE_THROWS_WITH(tok.decode({5, 1000}), Contains("id 1000 at position 1 is outside the vocabulary"));
 }
 
-TEST_CASE("train_bpe with the settings of docs/spec/data_formats.md §2 learns the vocabulary spm_train learned", "[data][tokenizer]") {
+TEST_CASE("train_bpe with the settings of docs/spec/data_formats.md §2 learns the vocabulary spm_train learned",
+          "[data][tokenizer]") {
   test::TempDir tmp;
   std::vector<std::string> inputs;
   for (const auto& t : kTexts) inputs.push_back(fixture("text/" + t));

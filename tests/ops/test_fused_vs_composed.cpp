@@ -1,7 +1,7 @@
 // Fused ops against the same computation composed of primitive ops and differentiated by autograd
-// (docs/adding_an_op.md): the selective scan (sequential recurrence, docs/spec/mamba.md §3) and TTT-Linear (dual form per
-// mini-batch, docs/spec/ttt.md §3.7, with the LN-vjp written out of primitive ops so autograd differentiates it
-// twice). Outputs and every input gradient must agree in f64.
+// (docs/adding_an_op.md): the selective scan (sequential recurrence, docs/spec/mamba.md §3) and TTT-Linear
+// (dual form per mini-batch, docs/spec/ttt.md §3.7, with the LN-vjp written out of primitive ops so autograd
+// differentiates it twice). Outputs and every input gradient must agree in f64.
 #include <catch2/catch.hpp>
 #include <functional>
 
