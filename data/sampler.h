@@ -2,7 +2,7 @@
 // pseudo-random permutation of [0, S): a 6-round Feistel network with Philox rounds keyed by (seed, epoch),
 // cycle-walked onto [0, S). O(1) memory and time per position, so the Pile's 1.9e8 windows need no index
 // table and resuming is just (epoch, position). It is not torch.randperm: to reproduce the official order,
-// export it from Python (ttt-spec §8). Sequential order (evaluation) visits 0, 1, 2, ... every epoch.
+// export it from Python (docs/spec/ttt.md §8). Sequential order (evaluation) visits 0, 1, 2, ... every epoch.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Token streams: one logical 1-D sequence of token ids read from memory-mapped files, never loaded whole.
-// Two formats (data.md §3): the official TTT folder (train.npy / validation.npy / test.npy, 1-D '<u2' or
-// '<i4') and llm.c .bin shards (a 1024-byte header of 256 int32 [20240520, 1, ntok, 0...], then ntok
+// Two formats (docs/spec/data_formats.md §3): the official TTT folder (train.npy / validation.npy /
+// test.npy, 1-D '<u2' or '<i4') and llm.c .bin shards (a 1024-byte header of 256 int32 [20240520, 1, ntok, 0...], then ntok
 // uint16 ids; file size exactly 1024 + 2*ntok), several shards concatenated in sorted path order.
 // Offsets and sizes are 64-bit (the Pile's train.npy holds 3.8e11 tokens).
 #pragma once
@@ -30,7 +30,7 @@ class TokenSource {
   virtual std::string locate(uint64_t offset) const = 0;
 };
 
-// One 1-D .npy file of uint16 or int32 ids (the official loader's storage, ttt-spec §8).
+// One 1-D .npy file of uint16 or int32 ids (the official loader's storage, docs/spec/ttt.md §8).
 class NpyTokenFile final : public TokenSource {
  public:
   explicit NpyTokenFile(const std::string& path);

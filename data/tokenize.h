@@ -1,6 +1,6 @@
 // Corpus -> token files in both formats tttlm reads. One input file is one document (a book, a play; split
 // a corpus into files first for finer documents); each becomes [BOS] ids [EOS] like the official loader's
-// text + "</s>" (ttt-spec §8). Documents are encoded in parallel, one per task (so one huge file uses one
+// text + "</s>" (docs/spec/ttt.md §8). Documents are encoded in parallel, one per task (so one huge file uses one
 // core), and all ids are held in memory until written (4 bytes per token).
 #pragma once
 

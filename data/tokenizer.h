@@ -1,5 +1,5 @@
 // SentencePiece tokenizer (libsentencepiece): load a tokenizer.model, encode and decode text, and train a
-// BPE model with the Llama-2-like settings of data.md §2 (unk 0, bos 1, eos 2, no pad, byte fallback,
+// BPE model with the Llama-2-like settings of docs/spec/data_formats.md §2 (unk 0, bos 1, eos 2, no pad, byte fallback,
 // split digits, identity normalisation). encode() never adds BOS/EOS; callers add them (tokenize.h).
 // The sentencepiece headers stay in tokenizer.cpp.
 #pragma once
@@ -54,7 +54,7 @@ struct BpeTrainOptions {
 };
 
 // Trains a BPE model on text files (one sentence per line) and writes <model_prefix>.model and
-// <model_prefix>.vocab; returns the .model path. Equivalent to data.md's
+// <model_prefix>.vocab; returns the .model path. Equivalent to docs/spec/data_formats.md's
 //   spm_train --model_type=bpe --character_coverage=... --byte_fallback=true --split_digits=true
 //     --allow_whitespace_only_pieces=true --remove_extra_whitespaces=false
 //     --normalization_rule_name=identity --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1

@@ -1,4 +1,4 @@
-// Fixed-length training windows over a token stream, exactly as the official LMDataset (ttt-spec §8):
+// Fixed-length training windows over a token stream, exactly as the official LMDataset (docs/spec/ttt.md §8):
 // with N tokens and L = seq_len there are S = (N-1)//L samples; sample i is tokens[i*L : i*L+L+1]
 // (consecutive windows share one token), input = its first L tokens, target = its last L. The loss mask
 // is (target != bos_id) when mask_bos is set (the Llama-2 rule: BOS is never a target), else all ones.

@@ -47,12 +47,12 @@ inline const char* activation_name(Activation act) {
   return "?";
 }
 
-// Above this input softplus returns x itself (PyTorch's threshold; mamba-spec.md uses the same).
+// Above this input softplus returns x itself (PyTorch's threshold; docs/spec/mamba.md uses the same).
 constexpr double kSoftplusThreshold = 20.0;
 
 // f(x).
 //   sigmoid = 1 / (1 + e^-x)          silu = x·sigmoid(x)
-//   gelu_tanh = 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x³)))   (ttt-spec.md §2.1)
+//   gelu_tanh = 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x³)))   (docs/spec/ttt.md §2.1)
 //   gelu_exact = 0.5x(1 + erf(x / sqrt 2))
 //   softplus = x if x > 20 else log1p(e^x)
 template <Activation A, class T>

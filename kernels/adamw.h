@@ -1,4 +1,4 @@
-// AdamW, exactly as optax.adamw (scale_by_adam, add_decayed_weights, scale_by_learning_rate; ttt-spec.md §7),
+// AdamW, exactly as optax.adamw (scale_by_adam, add_decayed_weights, scale_by_learning_rate; docs/spec/ttt.md §7),
 // updating n contiguous elements in place:
 //   m = (1-b1) g + b1 m;  v = (1-b2) g^2 + b2 v;  mhat = m / (1 - b1^step);  vhat = v / (1 - b2^step)
 //   p = p - lr (mhat / (sqrt(vhat) + eps) + wd p)          (eps_root = 0; wd uses p before the update)

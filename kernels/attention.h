@@ -1,6 +1,6 @@
 // Fused causal self-attention (FlashAttention-2, arXiv 2307.08691): scores, softmax and P·V are computed
 // tile by tile with an online softmax, so no (T, T) matrix ever exists; forward saves only the per-row
-// logsumexp, and backward recomputes P tile by tile. ttt-spec.md §2.4: s = (q·scale)·kᵀ (q is scaled
+// logsumexp, and backward recomputes P tile by tile. docs/spec/ttt.md §2.4: s = (q·scale)·kᵀ (q is scaled
 // before the product, as in JAX), key index <= query index, softmax in f32 (f64 for f64 inputs).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Depthwise causal 1-D convolution over time (ttt-spec.md §2.1 CausalConv), all buffers contiguous:
+// Depthwise causal 1-D convolution over time (docs/spec/ttt.md §2.1 CausalConv), all buffers contiguous:
 //   y[b, t, c] = bias[c] + sum_{k=0}^{K-1} weight[k, c] * x[b, t-K+1+k, c],  x at negative time = 0,
 // a cross-correlation (not flipped): weight[K-1] multiplies the current token. Channels are independent,
 // so kernels run along C (the contiguous axis). Gradients are overwritten. dweight and dbias sum over

@@ -1,4 +1,4 @@
-// Rotary position embedding with INTERLEAVED pairs (2i, 2i+1), i = 0..D/2-1 (ttt-spec.md §2.1 RoPE):
+// Rotary position embedding with INTERLEAVED pairs (2i, 2i+1), i = 0..D/2-1 (docs/spec/ttt.md §2.1 RoPE):
 //   omega_i = theta^(-2i/D), a = p * omega_i, (x0, x1) -> (x0 cos a - x1 sin a, x0 sin a + x1 cos a).
 // x and y are contiguous (rows, T, D) with D even; positions (T) are i32 or i64, shared by all rows.
 // The inverse direction rotates by -a (the backward pass). The angle is built in float32 as JAX does

@@ -1,4 +1,4 @@
-// Mamba-1 selective scan (mamba-spec.md §3 steps 5-7, §4-§6) on row-major (B, T, Di) activations:
+// Mamba-1 selective scan (docs/spec/mamba.md §3 steps 5-7, §4-§6) on row-major (B, T, Di) activations:
 //   Δ_t = softplus(δ_raw_t + β) (threshold 20),  h_t = exp(Δ_t A) ⊙ h_{t-1} + Δ_t B_t u_t,  h_{-1} = 0,
 //   y_t = C_t · h_t + D u_t,  out_t = y_t ⊙ silu(z_t).
 // All scan arithmetic runs in the compute dtype (f32 for f32 and bf16 activations, f64 for f64). Forward

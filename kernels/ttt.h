@@ -1,4 +1,4 @@
-// The TTT inner loop (ttt-spec.md §3.5-§3.12) as fused kernels: TTT-Linear and TTT-MLP, every (b, h)
+// The TTT inner loop (docs/spec/ttt.md §3.5-§3.12) as fused kernels: TTT-Linear and TTT-MLP, every (b, h)
 // independent, mini-batches in sequence (dual form, §3.7), backward through the whole loop including the
 // derivative of the LN-vjp and of the hand-written gelu' (§3.12). The per-(b, h) math lives once, in
 // kernels/ttt_dual*.h; the CPU runs it serially per (b, h) under OpenMP, CUDA as one block per (b, h).
@@ -73,7 +73,7 @@ struct TttMlpGrads {  // overwritten
   void* db2 = nullptr;
 };
 
-// Decoding state (ttt-spec.md §3.11), per (b, h): the inner state at the start of the current mini-batch
+// Decoding state (docs/spec/ttt.md §3.11), per (b, h): the inner state at the start of the current mini-batch
 // and the accumulated eta-column-scaled gradients, each shaped like the state with leading (B, H).
 struct TttLinearDecodeBuffers {
   void* w = nullptr;       // (B, H, D, D)

@@ -96,7 +96,7 @@ TTT_INNER T sqrt_of(T x) {
 #endif
 }
 
-// tanh-approximate GELU with sqrt(2/pi) as flax nn.gelu computes it (ttt-spec.md §2.1), and its exact
+// tanh-approximate GELU with sqrt(2/pi) as flax nn.gelu computes it (docs/spec/ttt.md §2.1), and its exact
 // derivative (for the forward activations X2 = gelu(Z1), X̄2 = gelu(Z̄1)).
 template <class T>
 TTT_INNER T gelu(T x) {
@@ -142,7 +142,7 @@ TTT_INNER T ln_normalize_row(T* z, int64_t n) {
   return rstd;
 }
 
-// Gradient of ½‖LN(z) − target‖² w.r.t. z (ttt-spec.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised z:
+// Gradient of ½‖LN(z) − target‖² w.r.t. z (docs/spec/ttt.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised z:
 // e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd.
 // target = v − k, or v when k is null.
 template <class T>
@@ -256,7 +256,7 @@ TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
   ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
 }
 
-// The row phases shared by TTT-Linear and TTT-MLP (ttt-spec.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
+// The row phases shared by TTT-Linear and TTT-MLP (docs/spec/ttt.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
 // phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
 // block runs a row per thread) and the elementwise phases run over (r, D). st: kRowStats·r scratch.
 constexpr int64_t kRowStats = 6;

@@ -1,4 +1,4 @@
-// TTT-Linear dual form for one (b, h) (ttt-spec.md §3.6-§3.8, §3.12), backend-agnostic (see ttt_dual.h):
+// TTT-Linear dual form for one (b, h) (docs/spec/ttt.md §3.6-§3.8, §3.12), backend-agnostic (see ttt_dual.h):
 // a mini-batch's forward from its starting state, its backward, and the per-(b, h) drivers that keep a
 // state every checkpoint_every mini-batches and, in backward, recompute one group at a time from it.
 #pragma once

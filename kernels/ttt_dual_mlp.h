@@ -1,4 +1,4 @@
-// TTT-MLP dual form for one (b, h) (ttt-spec.md §3.6-§3.8, §4, §3.12), backend-agnostic (see ttt_dual.h):
+// TTT-MLP dual form for one (b, h) (docs/spec/ttt.md §3.6-§3.8, §4, §3.12), backend-agnostic (see ttt_dual.h):
 // f_res(x) = gelu(x·W1 + b1)·W2 + b2, hidden width I, one eta for all four tensors. Same structure as
 // ttt_dual_linear.h: mini-batch forward/backward and per-(b, h) drivers with grouped recompute.
 #pragma once

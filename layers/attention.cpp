@@ -19,7 +19,7 @@ namespace {
 
 Tensor positions_from(int64_t start, int64_t count, Device device) {
   std::vector<int64_t> pos(count);
-  for (int64_t t = 0; t < count; ++t) pos[t] = start + t;  // absolute positions (ttt-spec §2.4)
+  for (int64_t t = 0; t < count; ++t) pos[t] = start + t;  // absolute positions (docs/spec/ttt.md §2.4)
   return host_tensor(pos, device);
 }
 

@@ -1,4 +1,4 @@
-// The Transformer baseline's self-attention (ttt-spec §2.4): q, k, v = u·Wq, u·Wk, u·Wv (no bias), RoPE
+// The Transformer baseline's self-attention (docs/spec/ttt.md §2.4): q, k, v = u·Wq, u·Wk, u·Wv (no bias), RoPE
 // with absolute positions, causal softmax attention computed in tiles (ops::causal_attention), ·Wo.
 // Decoding keeps a KV cache of (rotated) keys and values for at most max_seq_len positions.
 #pragma once

@@ -1,4 +1,4 @@
-// Small building blocks. Weights use the JAX Dense layout (in, out): y = x · W (ttt-spec §0).
+// Small building blocks. Weights use the JAX Dense layout (in, out): y = x · W (docs/spec/ttt.md §0).
 //   Linear (no bias), RmsNorm, LayerNorm, CausalConv (depthwise, weight (K, C)), SwiGlu (W1, W3 (C, I), W2 (I, C)).
 #pragma once
 
@@ -30,7 +30,7 @@ class LayerNorm : public Module {
   double eps;
 };
 
-// Depthwise causal conv over time with bias: y_t = bias + sum_k weight[k] ⊙ x_{t-K+1+k} (ttt-spec §2.1).
+// Depthwise causal conv over time with bias: y_t = bias + sum_k weight[k] ⊙ x_{t-K+1+k} (docs/spec/ttt.md §2.1).
 class CausalConv : public Module {
  public:
   CausalConv(int64_t width, int64_t kernel, InitSpec weight_init, InitSpec bias_init);
@@ -44,7 +44,7 @@ class CausalConv : public Module {
   Parameter& bias;                        // (C)
 };
 
-// FFN(x) = (silu(x·W1) ⊙ (x·W3))·W2 (ttt-spec §2.1).
+// FFN(x) = (silu(x·W1) ⊙ (x·W3))·W2 (docs/spec/ttt.md §2.1).
 class SwiGlu : public Module {
  public:
   SwiGlu(int64_t width, int64_t inner, double init_std);
@@ -65,7 +65,7 @@ Tensor host_tensor(const std::vector<T>& values, Device device) {
 }
 
 // flax lecun_normal for the convs (fan_in = K): a normal of std 1/sqrt(K)/0.8796 truncated to ±2 of its
-// own std, which has standard deviation 1/sqrt(K) (ttt-spec §5: effective std 0.5, |x| <= 1.137 for K = 4).
+// own std, which has standard deviation 1/sqrt(K) (docs/spec/ttt.md §5: effective std 0.5, |x| <= 1.137 for K = 4).
 InitSpec lecun_normal_conv(int64_t kernel);
 
 }  // namespace tttlm::layers

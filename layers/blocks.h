@@ -1,4 +1,4 @@
-// Residual blocks (ttt-spec §2.3, mamba-spec §2):
+// Residual blocks (docs/spec/ttt.md §2.3, docs/spec/mamba.md §2):
 //   Block:      [h += conv(rms(h))]  h += seq(rms(h))  h += ffn(rms(h))   seq = TTT layer or attention
 //   MambaBlock: h += mixer(rms(h))
 // extend() is the decoding form of forward(): T new tokens after those its State has seen (layers/decoder.h).

@@ -1,5 +1,5 @@
-// CausalLM: embedding -> blocks -> RMSNorm -> logits = h·Eᵀ (tied, ttt-spec §2.2) for all six model kinds,
-// and the training loss of the official code (ttt-spec §8): cross-entropy per token, masked mean per
+// CausalLM: embedding -> blocks -> RMSNorm -> logits = h·Eᵀ (tied, docs/spec/ttt.md §2.2) for all six model kinds,
+// and the training loss of the official code (docs/spec/ttt.md §8): cross-entropy per token, masked mean per
 // sequence, then the mean over sequences.
 #pragma once
 

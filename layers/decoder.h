@@ -1,7 +1,7 @@
 // Step-by-step decoding (recurrent inference) of a CausalLM, for all six kinds. The Decoder holds every
 // block's recurrent state, so a new token costs one token's forward instead of a forward over the whole
-// prefix: TTT blocks keep the inner-loop state of the current mini-batch (ttt-spec §3.11) and the conv
-// histories, Transformer blocks a KV cache, Mamba blocks the conv history and the scan state (mamba-spec §6).
+// prefix: TTT blocks keep the inner-loop state of the current mini-batch (docs/spec/ttt.md §3.11) and the conv
+// histories, Transformer blocks a KV cache, Mamba blocks the conv history and the scan state (docs/spec/mamba.md §6).
 // Decoding runs on the CPU (the TTT decode ops are CPU only): a model on another device is copied to the
 // CPU once, at construction, and logits come back on the CPU. docs/decoding.md has the details and limits.
 #pragma once

@@ -4,7 +4,7 @@
 namespace tttlm::layers {
 
 struct ForwardContext {
-  double ttt_lr_mult = 1.0;  // TTT-MLP inner-lr warmup multiplier (ttt-spec §4); 1 at evaluation
+  double ttt_lr_mult = 1.0;  // TTT-MLP inner-lr warmup multiplier (docs/spec/ttt.md §4); 1 at evaluation
 };
 
 }  // namespace tttlm::layers

@@ -36,7 +36,8 @@ MambaMixer::MambaMixer(const ModelConfig& c)
       out_proj(add_module("out_proj", std::make_unique<Linear>(
                                           inner, c.hidden_size,
                                           [&] {
-                                            // kaiming-uniform bound 1/sqrt(Di), divided by sqrt(n_layer) (mamba-spec §7)
+                                            // kaiming-uniform bound 1/sqrt(Di), divided by sqrt(n_layer)
+                                            // (docs/spec/mamba.md §7)
                                             double b = 1.0 / std::sqrt(static_cast<double>(inner)) /
                                                        std::sqrt(static_cast<double>(c.num_layers));
                                             return InitSpec::uniform(-b, b);

@@ -1,6 +1,6 @@
-// The Mamba-1 mixer (mamba-spec §3): in_proj -> (x, z); xc = silu(causal depthwise conv(x)); x_proj ->
+// The Mamba-1 mixer (docs/spec/mamba.md §3): in_proj -> (x, z); xc = silu(causal depthwise conv(x)); x_proj ->
 // (dt_low, B, C); delta_raw = dt_low·W_dt; selective scan with softplus(delta_raw + dt_bias), A = -exp(A_log),
-// skip D and gate silu(z); out_proj. Weights in (in, out) layout; inits of mamba-spec §7.
+// skip D and gate silu(z); out_proj. Weights in (in, out) layout; inits of docs/spec/mamba.md §7.
 #pragma once
 
 #include "layers/basic.h"
@@ -13,7 +13,7 @@ class MambaMixer : public Module {
   explicit MambaMixer(const ModelConfig& c);
   Tensor forward(const Tensor& h) const;  // (B, T, C) -> (B, T, C)
 
-  // Recurrent decoding (mamba-spec §6): the conv history (the last K-1 pre-conv inputs x) and the scan
+  // Recurrent decoding (docs/spec/mamba.md §6): the conv history (the last K-1 pre-conv inputs x) and the scan
   // state h_{t-1} (B, Di, N) in the compute dtype, zeros before the first token.
   struct State {
     Tensor conv;  // (B, K-1, Di)

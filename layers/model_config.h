@@ -1,5 +1,5 @@
 // ModelConfig: the `model` section of a run config, one typed struct for the six model kinds of the
-// paper's scaling study. Defaults follow ttt-spec.md §1 (TTT and Transformer) and mamba-spec.md §1
+// paper's scaling study. Defaults follow docs/spec/ttt.md §1 (TTT and Transformer) and docs/spec/mamba.md §1
 // (Mamba); per-kind defaults (pre_conv, share_qk, use_gate) are applied when the key is absent.
 // validate() rejects impossible shapes before anything is allocated, naming the file and the key.
 #pragma once
@@ -22,7 +22,7 @@ struct MambaConfig {
   int64_t dt_rank = 0;  // 0 = "auto" = ceil(hidden_size / 16)
   double dt_min = 0.001, dt_max = 0.1, dt_init_floor = 1e-4;
   int64_t pad_vocab_multiple = 8;
-  bool decay_a_log_and_d = false;  // mamba-spec §8: the Mamba code exempts A_log and D from weight decay
+  bool decay_a_log_and_d = false;  // docs/spec/mamba.md §8: the Mamba code exempts A_log and D from weight decay
   int64_t scan_chunk = 2048;
 };
 
@@ -34,11 +34,11 @@ struct ModelConfig {
   int64_t num_layers = 12;
   int64_t num_heads = 12;
   int64_t max_seq_len = 2048;
-  double rms_norm_eps = 1e-6;   // 1e-5 for Mamba (mamba-spec §1), set by from_json when absent
+  double rms_norm_eps = 1e-6;   // 1e-5 for Mamba (docs/spec/mamba.md §1), set by from_json when absent
   double initializer_range = 0.02;
   double rope_theta = 10000.0;
   bool tie_word_embeddings = true;
-  // TTT (ttt-spec §1, §4)
+  // TTT (docs/spec/ttt.md §1, §4)
   bool pre_conv = true;         // default: true for the Mamba backbone, false otherwise
   bool share_qk = true;         // default: true for the Mamba backbone
   bool use_gate = true;         // default: true for the Mamba backbone

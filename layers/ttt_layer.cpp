@@ -67,13 +67,13 @@ TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u,
   }
   Tensor v = wv.forward(u);
   std::vector<int64_t> pos(T);
-  for (int64_t t = 0; t < T; ++t) pos[t] = (position_offset + t) % mini_batch;  // ttt-spec §3.3
+  for (int64_t t = 0; t < T; ++t) pos[t] = (position_offset + t) % mini_batch;  // docs/spec/ttt.md §3.3
   Tensor positions = host_tensor(pos, u.device());
   InnerInputs in;
   in.q = ops::rope(split_heads(q, heads), positions, rope_theta);
   in.k = ops::rope(split_heads(k, heads), positions, rope_theta);
   in.v = ops::contiguous(split_heads(v, heads));
-  // gate_{t,h} = sigmoid(u_t · a_h + c_h); ttt_lr = lr_mult · base_lr · gate / D (ttt-spec §3.5).
+  // gate_{t,h} = sigmoid(u_t · a_h + c_h); ttt_lr = lr_mult · base_lr · gate / D (docs/spec/ttt.md §3.5).
   Tensor gate = ops::sigmoid(ops::add(ops::linear(u, ops::transpose(lr_weight.value, 0, 1)), lr_bias.value));  // (B, T, H)
   in.ttt_lr = ops::contiguous(ops::permute(ops::scale(gate, ctx.ttt_lr_mult * base_lr / static_cast<double>(head_dim)), {0, 2, 1}));
   // tau_i = max(0, 1/(i+1) + l_i)

@@ -1,8 +1,8 @@
-// The TTT sequence-modelling block (ttt-spec §3): projections (θ_Q, θ_K, θ_V views; Q/K shared plus two
+// The TTT sequence-modelling block (docs/spec/ttt.md §3): projections (θ_Q, θ_K, θ_V views; Q/K shared plus two
 // causal convs in the Mamba backbone), RoPE with positions t mod mini_batch, the learnable inner learning
 // rate (token-index term and per-head gate of the layer input), the inner loop as one fused op
 // (ops::ttt_linear / ops::ttt_mlp, dual form), post LayerNorm, the optional GELU gate, and the output
-// projection. Input u is the seq_norm'ed hidden state (B, T, C). Decoding (ttt-spec §3.11) carries the inner
+// projection. Input u is the seq_norm'ed hidden state (B, T, C). Decoding (docs/spec/ttt.md §3.11) carries the inner
 // state from token to token with ops::ttt_linear_decode_step / ttt_mlp_decode_step (CPU only).
 #pragma once
 

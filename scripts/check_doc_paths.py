@@ -2,8 +2,10 @@
 """Every repository path named in tttlm's docs, code comments and scripts exists: tokens such as
 docs/xyz.md, scripts/foo.py, configs/..., bench/... in *.md, *.h, *.cpp, *.cu, *.sh, *.py and CMake files,
 relative to the repository root. URLs, absolute paths, templates (<op>, *, $VAR, {x}) and generated
-outputs are skipped. Also, no text points at a tracker's issue numbers ("issue 12", "task 7", "#12"): the
-repository has to stand alone. Prints each finding as FILE:LINE: ... and exits 1 when there is any.
+outputs are skipped. Also, no text points at a tracker's issue numbers ("issue 12", "task 7", "#12") or at
+documents outside the repository (the developers' private spec files and their folder): the repository has
+to stand alone, and the math is cited from docs/spec/ (scripts/cite_spec.py rewrites old citations).
+Prints each finding as FILE:LINE: ... and exits 1 when there is any.
 
 usage: check_doc_paths.py [REPO_ROOT]   (default: the directory above this script)
 """
@@ -26,6 +28,12 @@ PROSE = {"train/eval"}
 # names under these prefixes are skipped.
 ISSUE_RE = re.compile(r"\b(?:issues?|tasks?|tickets?)\s?#?\d+\b|(?<![&\w#])#\d+\b", re.IGNORECASE)
 GENERATED = ("tests/data/out", "bench/results/raw")
+# Documents users do not have: the private spec files by their old names, and the folder they lived in. A bare
+# data.md outside docs/ is the private one (docs/ may have its own data.md). scripts/cite_spec.py names them
+# on purpose.
+PRIVATE_RE = re.compile(r"ttt-spec|mamba-spec|\.\./shared|(?<![\w.-])shared/|(?<![\w/.-])style\.md")
+PRIVATE_DATA_RE = re.compile(r"(?<![\w/.-])data\.md")
+PRIVATE_OK = ("scripts/cite_spec.py",)
 
 
 def files(root):
@@ -61,6 +69,14 @@ def candidates(line):
         yield path
 
 
+def private_reference(rel, line):
+    """The first reference to a document outside the repository in `line` of file `rel`, or None."""
+    if rel in PRIVATE_OK:
+        return None
+    m = PRIVATE_RE.search(line) or (None if rel.startswith("docs/") else PRIVATE_DATA_RE.search(line))
+    return m.group(0) if m else None
+
+
 def self_test():
     """What counts as a reference: checked on sample lines."""
     cases = {
@@ -73,6 +89,15 @@ def self_test():
     for line, found in {"(issue 6)": True, "task 7 and #12": True, "#include <x>": False, "&#39;": False}.items():
         if bool(ISSUE_RE.search(line)) != found:
             print(f"self-test: {line!r}: expected an issue reference: {found}")
+            return 1
+    private = {("kernels/x.h", "(ttt-spec §3.7)"): True, ("kernels/x.h", "mamba-spec.md"): True,
+               ("scripts/x.py", "/work/shared/x"): True, ("README.md", "../shared/design"): True,
+               ("data/x.h", "data.md §3"): True, ("docs/a.md", "see data.md"): False,
+               ("data/x.h", "docs/data.md"): False, ("kernels/x.h", "docs/spec/ttt.md §3.7"): False,
+               ("core/x.h", "std::shared_ptr"): False, ("kernels/x.h", "shared/ memory"): True}
+    for (rel, line), found in private.items():
+        if bool(private_reference(rel, line)) != found:
+            print(f"self-test: {rel}: {line!r}: expected a private-document reference: {found}")
             return 1
     for line, want in cases.items():
         got = list(candidates(line))
@@ -96,12 +121,16 @@ def main():
                 issue = ISSUE_RE.search(line)
                 if issue and not rel.startswith("tests/golden/"):
                     missing.append(f"{rel}:{no}: \"{issue.group(0)}\" points at an issue tracker")
+                private = private_reference(rel, line)
+                if private:
+                    missing.append(f"{rel}:{no}: \"{private}\" cites a document users do not have (cite docs/spec/; "
+                                   "scripts/cite_spec.py rewrites old citations)")
     for m in missing:
         print(m)
     if missing:
         print(f"check_doc_paths: {len(missing)} finding(s) in {root}")
         return 1
-    print("check_doc_paths: every referenced path exists; no issue numbers")
+    print("check_doc_paths: every referenced path exists; no issue numbers; no private documents cited")
     return 0
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Independent float64 numpy reference of the forward pass of the six tttlm model kinds.
 
-Written from /work/shared/ttt-spec.md (§2-§3, §8) and mamba-spec.md (§2-§4) only; it shares no code with the
-C++ side. The TTT inner loop is the PRIMAL form (ttt-spec §3.7): one set of inner weights per token, every
+Written from docs/spec/ttt.md (§2-§3, §8) and docs/spec/mamba.md (§2-§4) only; it shares no code with the
+C++ side. The TTT inner loop is the PRIMAL form (docs/spec/ttt.md §3.7): one set of inner weights per token, every
 gradient of a mini-batch taken at the mini-batch's starting state. Mamba uses the naive sequential scan.
 Used by scripts/make_golden.py (fixtures in tests/golden/) and checked by scripts/test_golden_reference.py.
 
@@ -16,8 +16,8 @@ import math
 import numpy as np
 
 KINDS = ["ttt-linear-mamba", "ttt-mlp-mamba", "ttt-linear-transformer", "ttt-mlp-transformer", "transformer", "mamba"]
-BOS_ID = 1        # targets equal to BOS are not trained (ttt-spec §8)
-TTT_LN_EPS = 1e-6  # ttt_norm and post_norm (ttt-spec §2.1)
+BOS_ID = 1        # targets equal to BOS are not trained (docs/spec/ttt.md §8)
+TTT_LN_EPS = 1e-6  # ttt_norm and post_norm (docs/spec/ttt.md §2.1)
 
 # --------------------------------------------------------------------------------------------------------
 # Config: the `model` section of config.json, with the defaults of layers/model_config.cpp.
@@ -61,7 +61,7 @@ def padded_vocab(c):
 
 
 def mamba_dims(c):
-    """(Di, N, R, K) of mamba-spec §0; R = ceil(D / 16) when dt_rank is 0 ("auto")."""
+    """(Di, N, R, K) of docs/spec/mamba.md §0; R = ceil(D / 16) when dt_rank is 0 ("auto")."""
     mc = c["mamba"]
     d = c["hidden_size"]
     rank = mc["dt_rank"] if mc["dt_rank"] > 0 else (d + 15) // 16
@@ -131,7 +131,7 @@ def param_shapes(c):
 
 
 # --------------------------------------------------------------------------------------------------------
-# Primitives (ttt-spec §2.1, mamba-spec §3).
+# Primitives (docs/spec/ttt.md §2.1, docs/spec/mamba.md §3).
 
 GELU_C = math.sqrt(2.0 / math.pi)
 
@@ -145,7 +145,7 @@ def silu(x):
 
 
 def softplus(s):
-    """PyTorch softplus with threshold 20 (mamba-spec §3 step 5)."""
+    """PyTorch softplus with threshold 20 (docs/spec/mamba.md §3 step 5)."""
     return np.where(s > 20.0, s, np.log1p(np.exp(np.minimum(s, 20.0))))
 
 
@@ -158,7 +158,7 @@ def gelu_erf(x):
 
 
 def gelu_tanh_grad(x):
-    """The hand-written derivative with the literal constants of ttt-spec §2.1 (diff_gelu / gelu_bwd)."""
+    """The hand-written derivative with the literal constants of docs/spec/ttt.md §2.1 (diff_gelu / gelu_bwd)."""
     t = np.tanh(0.79788456 * x * (1.0 + 0.044715 * x * x))
     return 0.5 * x * (1.0 - t * t) * (0.79788456 + 0.1070322243 * x * x) + 0.5 * (1.0 + t)
 
@@ -175,7 +175,7 @@ def layer_norm(x, g, b, eps=TTT_LN_EPS):
 
 
 def layer_norm_vjp(z, e, g, eps=TTT_LN_EPS):
-    """Gradient w.r.t. the LN input z of <e, LN(z)> (closed form of ttt-spec §3.6)."""
+    """Gradient w.r.t. the LN input z of <e, LN(z)> (closed form of docs/spec/ttt.md §3.6)."""
     mu = z.mean(axis=-1, keepdims=True)
     s = np.sqrt(((z - mu) ** 2).mean(axis=-1, keepdims=True) + eps)
     zh = (z - mu) / s
@@ -216,7 +216,7 @@ def swiglu(x, w1, w3, w2):
 
 
 # --------------------------------------------------------------------------------------------------------
-# TTT inner loop, primal form (ttt-spec §3.6-§3.8, §3.10).
+# TTT inner loop, primal form (docs/spec/ttt.md §3.6-§3.8, §3.10).
 
 
 def inner_fres(state, x, mlp):
@@ -294,7 +294,7 @@ def ttt_inner_inputs(P, pre, u, c, opts=(), lr_mult=1.0):
 
 
 def ttt_layer(P, pre, u, c, opts=(), lr_mult=1.0):
-    """TTT layer (ttt-spec §3): u (B, T, C) seq_norm'ed -> (B, T, C)."""
+    """TTT layer (docs/spec/ttt.md §3): u (B, T, C) seq_norm'ed -> (B, T, C)."""
     B, T, C = u.shape
     H, d, m = c["num_heads"], head_dim(c), c["mini_batch_size"]
     mlp = c["kind"].startswith("ttt-mlp")
@@ -316,7 +316,7 @@ def ttt_layer(P, pre, u, c, opts=(), lr_mult=1.0):
 
 
 def attention_layer(P, pre, u, c, opts=()):
-    """Llama-style causal self-attention, RoPE at absolute positions t (ttt-spec §2.4)."""
+    """Llama-style causal self-attention, RoPE at absolute positions t (docs/spec/ttt.md §2.4)."""
     B, T, C = u.shape
     H, d = c["num_heads"], head_dim(c)
     half = "rope_half" in opts
@@ -334,7 +334,7 @@ def attention_layer(P, pre, u, c, opts=()):
 
 
 def selective_scan_naive(u, delta, A, Bm, Cm, Dskip, return_state=False):
-    """Sequential scan (mamba-spec §3 step 6). u, delta (B, T, Di); A (Di, N); Bm, Cm (B, T, N); Dskip (Di).
+    """Sequential scan (docs/spec/mamba.md §3 step 6). u, delta (B, T, Di); A (Di, N); Bm, Cm (B, T, N); Dskip (Di).
     h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t, h_{-1} = 0; y_t = h_t C_t + D u_t."""
     Bsz, T, Di = u.shape
     h = np.zeros((Bsz, Di, A.shape[1]))
@@ -346,7 +346,7 @@ def selective_scan_naive(u, delta, A, Bm, Cm, Dskip, return_state=False):
 
 
 def mamba_mixer(P, pre, hdn, c, opts=()):
-    """Mamba-1 mixer (mamba-spec §3): hdn (B, T, C) normed -> (B, T, C)."""
+    """Mamba-1 mixer (docs/spec/mamba.md §3): hdn (B, T, C) normed -> (B, T, C)."""
     Di, N, R, K = mamba_dims(c)
     xz = hdn @ P[pre + "in_proj.weight"]
     x, z = xz[..., :Di], xz[..., Di:]
@@ -396,7 +396,8 @@ def token_xent(logits, targets):
 
 
 def official_loss(logits, targets):
-    """ttt-spec §8: mask = (target != BOS); per sequence sum(mask * xent) / max(sum(mask), 1e-10); mean over rows."""
+    """docs/spec/ttt.md §8: mask = (target != BOS); per sequence sum(mask * xent) / max(sum(mask), 1e-10);
+    then the mean over rows."""
     mask = (np.asarray(targets) != BOS_ID).astype(np.float64)
     per_seq = (mask * token_xent(logits, targets)).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-10)
     return float(per_seq.mean())

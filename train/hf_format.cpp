@@ -177,7 +177,7 @@ ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
 
 std::map<std::string, Tensor> to_hf(const ModelConfig& c, const std::map<std::string, Tensor>& ours) {
   require_ttt(c);
-  return hf::to_theirs(rules(c), ours, "model.embed_tokens.weight", "lm_head.weight");  // tied
+  return hf::to_theirs(rules(c), ours, "model.embed_tokens.weight", "lm_head.weight");  // tied (docs/spec/ttt.md §9 item 19)
 }
 
 std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::string, Tensor>& hf, const std::string& source) {

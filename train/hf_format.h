@@ -1,7 +1,7 @@
 // The official PyTorch TTT model's format (test-time-training/ttt-lm-pytorch, TTTForCausalLM): config.json
 // with TTTConfig's keys and model.safetensors with its parameter names and shapes (PT Linear weights are
 // (out, in), ours (in, out); convs [C, 1, K] vs ours (K, C); the lr gate [H, 1, C] vs (H, C); biases
-// [H, 1, ·] vs (H, ·)). ttt-spec Appendix A. Only the four TTT kinds can be expressed there.
+// [H, 1, ·] vs (H, ·)). docs/spec/ttt.md Appendix A. Only the four TTT kinds can be expressed there.
 #pragma once
 
 #include <map>

@@ -1,4 +1,4 @@
-// AdamW exactly as optax.adamw in the official recipe (ttt-spec §7): moments in f32, bias correction with
+// AdamW exactly as optax.adamw in the official recipe (docs/spec/ttt.md §7): moments in f32, bias correction with
 // the 1-based update count, decoupled weight decay on the parameters whose `decay` flag is set (every
 // parameter in the TTT code; all but A_log and D in Mamba by default), after clipping by the global norm.
 #pragma once

@@ -1,4 +1,4 @@
-// Learning-rate schedules of the official recipe (ttt-spec §7, §4).
+// Learning-rate schedules of the official recipe (docs/spec/ttt.md §7, §4).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Causal self-attention of the Transformer baseline (ttt-spec.md §2.4), fused, and its naive reference.
+// Causal self-attention of the Transformer baseline (docs/spec/ttt.md §2.4), fused, and its naive reference.
 // The fused op never forms a (T, T) matrix: forward keeps only the row logsumexp, backward recomputes the
 // probabilities tile by tile (FlashAttention-2). Extra memory is O(B·H·T) beyond q, k, v and the output.
 #pragma once

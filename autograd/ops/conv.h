@@ -1,4 +1,4 @@
-// Depthwise causal 1-D convolution over time (ttt-spec.md §2.1 CausalConv; kernels/conv.h has the formula):
+// Depthwise causal 1-D convolution over time (docs/spec/ttt.md §2.1 CausalConv; kernels/conv.h has the formula):
 // x (B, T, C), weight (K, C), bias (C) -> y (B, T, C); weight[K-1] multiplies the current token and times
 // before 0 read zeros. Differentiable in x, weight and bias; the weight and bias gradients are
 // deterministic (fixed summation order).

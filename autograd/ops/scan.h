@@ -1,4 +1,4 @@
-// Mamba-1 selective scan as one differentiable op (mamba-spec.md §3 steps 5-7, §4, §5), its recurrent
+// Mamba-1 selective scan as one differentiable op (docs/spec/mamba.md §3 steps 5-7, §4, §5), its recurrent
 // decoding step (§6), and the definition as a plain f64 loop (the test oracle). Activations are row-major
 // (B, T, Di) as everywhere in tttlm; the kernels behind it are kernels/scan.h.
 #pragma once

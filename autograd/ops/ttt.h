@@ -1,4 +1,4 @@
-// The TTT layer's inner loop (ttt-spec.md §3, §4) as fused differentiable ops: TTT-Linear and TTT-MLP, each
+// The TTT layer's inner loop (docs/spec/ttt.md §3, §4) as fused differentiable ops: TTT-Linear and TTT-MLP, each
 // (b, h) independent. Inner model f(x) = x + LN(f_res(x)), target V − K, output Z_i = q_i + LN(f_res(q_i;
 // W_i)) with W_i the state after the inclusive-tril update of token i's mini-batch; eta_ij =
 // token_eta[i]·ttt_lr[t(j)]. Backward differentiates through the whole inner loop (§3.12: no stop-gradient on

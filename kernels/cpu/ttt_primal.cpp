@@ -1,4 +1,4 @@
-// TTT primal form and decoding on the CPU (ttt-spec.md §3.7 "Primal", §3.11): token by token, each token's
+// TTT primal form and decoding on the CPU (docs/spec/ttt.md §3.7 "Primal", §3.11): token by token, each token's
 // gradient taken at the state of its mini-batch start, accumulated with its ttt_lr, and the token's own
 // state W_s − tau_s·Σ applied to its query. The primal forward is this step run over the sequence; it is
 // the reference the dual form is tested against. Plain loops, one (b, h) per OpenMP iteration.

@@ -35,7 +35,7 @@ __device__ __forceinline__ double dev_log1p(double x) {
   return log1p(x);
 }
 
-// PyTorch's softplus with threshold 20 (mamba-spec.md §3 step 5).
+// PyTorch's softplus with threshold 20 (docs/spec/mamba.md §3 step 5).
 template <class P>
 __device__ __forceinline__ P softplus(P s) {
   return s > P(20) ? s : dev_log1p(dev_exp(s));

@@ -1,4 +1,4 @@
-// SentencePiece wrapper: the committed tiny_bpe.model (trained by Debian's spm_train with data.md's
+// SentencePiece wrapper: the committed tiny_bpe.model (trained by Debian's spm_train with docs/spec/data_formats.md's
 // flags, scripts/make_data_fixtures.py) loads with Llama-like special ids and round-trips text, and
 // train_bpe on the same files learns the same vocabulary.
 #include <catch2/catch.hpp>
@@ -60,7 +60,8 @@ TEST_CASE("tokenizer round-trips text, including bytes outside the training alph
   REQUIRE_THROWS_WITH(tok.decode({5, 1000}), Contains("id 1000 at position 1 is outside the vocabulary"));
 }
 
-TEST_CASE("train_bpe with data.md's settings learns the vocabulary spm_train learned", "[data][tokenizer]") {
+TEST_CASE("train_bpe with the settings of docs/spec/data_formats.md §2 learns the vocabulary spm_train learned",
+          "[data][tokenizer]") {
   test::TempDir tmp;
   std::vector<std::string> inputs;
   for (const auto& t : kTexts) inputs.push_back(fixture("text/" + t));

@@ -1,6 +1,6 @@
 // Golden logits: tests/golden/<kind>/ holds tiny perturbed weights, token ids and the logits and loss that
-// scripts/golden_reference.py (an independent float64 numpy implementation of ttt-spec.md and
-// mamba-spec.md, primal-form TTT, sequential Mamba scan) computed for them. Regenerate with
+// scripts/golden_reference.py (an independent float64 numpy implementation of docs/spec/ttt.md and
+// docs/spec/mamba.md, primal-form TTT, sequential Mamba scan) computed for them. Regenerate with
 // `python3 scripts/make_golden.py`. Our forward (dual-form TTT, fused ops) must match to 1e-4.
 #include <catch2/catch.hpp>
 #include <filesystem>

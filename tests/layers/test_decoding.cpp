@@ -65,7 +65,7 @@ Tensor token_ids(int64_t B, int64_t T) {
 
 // Tolerances on |logit difference|, relative to the largest |logit| (1.3 to 3.2 here). Decoding computes
 // the same functions in another order: one-row GEMMs instead of T-row ones, the TTT inner loop in its primal
-// token form instead of the dual form (ttt-spec §3.7), the attention softmax composed instead of tiled.
+// token form instead of the dual form (docs/spec/ttt.md §3.7), the attention softmax composed instead of tiled.
 // Measured worst cases over the six kinds: 1.1e-15 in f64, 7.8e-7 in f32 (a few ulps). The bounds leave
 // ~1000x resp. ~13x margin. Dropping one recurrent state moves the logits by far more: 8e-4 for the Mamba
 // scan state (hence the larger dt range in small_config), 0.14 to 0.6 for the TTT inner-loop update, the

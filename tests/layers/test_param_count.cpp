@@ -15,8 +15,8 @@ ModelConfig load(const std::string& kind, const std::string& size) {
 }
 }  // namespace
 
-// The expected numbers are the spec's tables (ttt-spec §6, verified there with the official JAX and PyTorch
-// code; mamba-spec §1 for V = 32000), not computed here.
+// The expected numbers are the spec's tables (docs/spec/ttt.md §6, verified there with the official JAX and PyTorch
+// code; docs/spec/mamba.md §1 for V = 32000), not computed here.
 TEST_CASE("parameter counts equal the spec's tables for every kind and size", "[layers][info]") {
   struct Row {
     const char* kind;
@@ -40,7 +40,7 @@ TEST_CASE("parameter counts equal the spec's tables for every kind and size", "[
 }
 
 TEST_CASE("per-block counts match the spec (125m)", "[layers][info]") {
-  // ttt-spec §6: 7,153,948 / 7,501,084 / 7,141,660 / 7,488,796 / 7,079,424; mamba-spec §1: 3,771,648.
+  // docs/spec/ttt.md §6: 7,153,948 / 7,501,084 / 7,141,660 / 7,488,796 / 7,079,424; docs/spec/mamba.md §1: 3,771,648.
   const std::pair<const char*, int64_t> rows[] = {{"ttt-linear-mamba", 7153948}, {"ttt-mlp-mamba", 7501084},
                                                   {"ttt-linear-transformer", 7141660}, {"ttt-mlp-transformer", 7488796},
                                                   {"transformer", 7079424},           {"mamba", 3771648}};

@@ -59,7 +59,7 @@ Case silu_case() {
           [](double x) { return x * sigmoid_ref(x); },
           [](double x) { return sigmoid_ref(x) + x * sigmoid_ref(x) * sigmoid_ref(-x); }};
 }
-// The derivative uses the hand-written constants of ttt-spec.md §2.1 (diff_gelu), an independent form.
+// The derivative uses the hand-written constants of docs/spec/ttt.md §2.1 (diff_gelu), an independent form.
 Case gelu_tanh_case() {
   return {
       "gelu_tanh",
@@ -134,7 +134,7 @@ void check_backward(const Case& c) {
   auto xv = x.to_vector<double>(), rv = r.to_vector<double>();
   std::vector<double> want(xv.size());
   for (size_t i = 0; i < xv.size(); ++i) want[i] = rv[i] * c.df(xv[i]);
-  // gelu_tanh's reference derivative carries 8-digit constants (ttt-spec.md), hence its looser tolerance.
+  // gelu_tanh's reference derivative carries 8-digit constants (docs/spec/ttt.md), hence its looser tolerance.
   double tol = c.name == "gelu_tanh" ? 1e-7 : 1e-12;
   require_close(x.grad(), Tensor::from_vector(want, x.shape()), tol, tol, c.name);
 }
@@ -189,7 +189,7 @@ TEST_CASE("silu gradcheck", "[ops][activation]") {
 TEST_CASE("gelu forward (tanh approximation) matches the formula", "[ops][activation]") {
   check_forward(gelu_tanh_case());
 }
-TEST_CASE("gelu backward (tanh approximation) matches diff_gelu of ttt-spec", "[ops][activation]") {
+TEST_CASE("gelu backward (tanh approximation) matches diff_gelu of docs/spec/ttt.md", "[ops][activation]") {
   check_backward(gelu_tanh_case());
 }
 TEST_CASE("gelu gradcheck (tanh approximation)", "[ops][activation]") {

@@ -10,7 +10,7 @@ using namespace tttlm::test;
 
 namespace {
 
-// optax.adamw in double, one element at a time (ttt-spec.md §7).
+// optax.adamw in double, one element at a time (docs/spec/ttt.md §7).
 struct RefAdamW {
   std::vector<double> p, m, v;
   void step(const std::vector<double>& g, const ops::AdamWHyper& h, int64_t t) {

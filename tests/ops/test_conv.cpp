@@ -16,7 +16,7 @@ struct ConvShape {
   int64_t B, T, C, K;
 };
 
-// ttt-spec.md §2.1 written out with at(): y[b,t,c] = bias[c] + sum_k w[k,c] x[b, t-K+1+k, c].
+// docs/spec/ttt.md §2.1 written out with at(): y[b,t,c] = bias[c] + sum_k w[k,c] x[b, t-K+1+k, c].
 Tensor reference_conv(const Tensor& x, const Tensor& w, const Tensor& bias) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), K = w.size(0);
   std::vector<double> y(B * T * C);

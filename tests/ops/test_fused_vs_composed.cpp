@@ -1,7 +1,7 @@
 // Fused ops against the same computation composed of primitive ops and differentiated by autograd
-// (style.md §4): the selective scan (sequential recurrence, mamba-spec §3) and TTT-Linear (dual form per
-// mini-batch, ttt-spec §3.7, with the LN-vjp written out of primitive ops so autograd differentiates it
-// twice). Outputs and every input gradient must agree in f64.
+// (docs/adding_an_op.md): the selective scan (sequential recurrence, docs/spec/mamba.md §3) and TTT-Linear
+// (dual form per mini-batch, docs/spec/ttt.md §3.7, with the LN-vjp written out of primitive ops so autograd
+// differentiates it twice). Outputs and every input gradient must agree in f64.
 #include <catch2/catch.hpp>
 #include <functional>
 
@@ -140,7 +140,7 @@ TEST_CASE("ttt_linear fused == the dual form composed of primitive ops, forward 
 }
 
 namespace {
-// gelu'(x) with the literal constants of the official inner loop (ttt-spec §2.1), from primitive ops.
+// gelu'(x) with the literal constants of the official inner loop (docs/spec/ttt.md §2.1), from primitive ops.
 Tensor gelu_derivative(const Tensor& x) {
   Tensor x2 = ops::mul(x, x);
   Tensor t = ops::tanh(ops::mul(ops::scale(x, 0.79788456), ops::add_scalar(ops::scale(x2, 0.044715), 1.0)));

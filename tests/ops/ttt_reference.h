@@ -1,4 +1,4 @@
-// Test-side reference for the TTT ops, written from ttt-spec.md §3.6-§3.8 in plain double loops and
+// Test-side reference for the TTT ops, written from docs/spec/ttt.md §3.6-§3.8 in plain double loops and
 // independent of kernels/: the primal form with each token's state W_i = W − Σ_{j<=i} eta_ij·∂ℓ_j/∂W
 // built from the explicit double sum, the LN gradient through the explicit LN Jacobian, and gelu' from
 // its §2.1 formula. Plus seeded random inputs with every parameter perturbed off its init.

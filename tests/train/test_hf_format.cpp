@@ -1,4 +1,4 @@
-// Export to the official PyTorch TTT model's format and import back (ttt-spec Appendix A).
+// Export to the official PyTorch TTT model's format and import back (docs/spec/ttt.md Appendix A).
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>

@@ -110,7 +110,7 @@ TEST_CASE("lr schedule is optax's warmup_cosine_decay_schedule", "[train][schedu
   o.end_lr = 1e-5;
   o.warmup_steps = 480;
   o.decay_steps = 4800;
-  REQUIRE(lr_at(o, 0) == 0.0);  // the first update has lr 0 (ttt-spec Gotcha 10)
+  REQUIRE(lr_at(o, 0) == 0.0);  // the first update has lr 0 (docs/spec/ttt.md §9 item 10)
   REQUIRE(lr_at(o, 240) == Approx(1.5e-3));
   REQUIRE(lr_at(o, 480) == Approx(3e-3));
   REQUIRE(lr_at(o, 480 + 2160) == Approx(1e-5 + (3e-3 - 1e-5) * 0.5));
@@ -124,7 +124,7 @@ TEST_CASE("TTT-MLP inner-lr warmup multiplier is bf16-quantised", "[train][sched
   m.ttt_base_lr = 0.1;
   m.ttt_base_lr_init = 0.01;
   m.ttt_base_lr_warmup = 480;
-  REQUIRE(ttt_lr_mult_at(m, 1) == 0.10009765625);  // ttt-spec §4
+  REQUIRE(ttt_lr_mult_at(m, 1) == 0.10009765625);  // docs/spec/ttt.md §4
   REQUIRE(ttt_lr_mult_at(m, 481) == 1.0);
   REQUIRE(ttt_lr_mult_at(m, 480) == 1.0);  // bf16 rounding already gives 1 at s = warmup
   m.ttt_base_lr_warmup = -1;
