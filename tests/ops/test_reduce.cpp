@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <omp.h>
 
 #include "autograd/engine.h"
 #include "autograd/ops/reduce.h"
@@ -23,12 +24,24 @@ TEST_CASE("sum forward over chosen dims (and mean of all)", "[ops][reduce]") {
 
 TEST_CASE("sum of many elements does not depend on the thread count", "[ops][reduce]") {
   Tensor x = randn({1, 100003}, 2);
-  double a = ops::sum(x).item();
-  // Same data, same fixed block order: recomputing gives identical bits.
-  REQUIRE(ops::sum(x).item() == a);
+  Tensor rows = randn({37, 4099}, 5);
+  const int saved = omp_get_max_threads();
+  std::vector<double> total, per_row0;
+  for (int threads : {1, 2, 3, 4, 7}) {
+    omp_set_num_threads(threads);
+    total.push_back(ops::sum(x).item());
+    per_row0.push_back(ops::sum(rows, {1}).to_vector<double>()[0]);
+  }
+  omp_set_num_threads(saved);
+  // The blocks and their order are fixed by the size, not by the threads: identical bits for every count.
+  for (size_t i = 1; i < total.size(); ++i) {
+    INFO("thread count index " << i);
+    REQUIRE(total[i] == total[0]);
+    REQUIRE(per_row0[i] == per_row0[0]);
+  }
   double want = 0;
   for (double v : x.to_vector<double>()) want += v;
-  REQUIRE(a == Approx(want).epsilon(1e-6));
+  REQUIRE(total[0] == Approx(want).epsilon(1e-6));
 }
 
 TEST_CASE("max forward picks the first maximum", "[ops][reduce]") {
