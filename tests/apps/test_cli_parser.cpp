@@ -82,7 +82,7 @@ TEST_CASE("option values are typed and range-checked at parse time", "[apps][cli
   CHECK_THROWS_AS(parse(with_in_and_out({"--batches", "abc"})), UsageError);
 }
 
-TEST_CASE("--device accepts cpu, cuda and cuda:N only", "[apps][cli]") {
+TEST_CASE("the device option accepts cpu, cuda and cuda:N only", "[apps][cli]") {
   CHECK(parse_device("cpu", "--device").is_cpu());
   CHECK(parse_device("cuda", "--device") == cuda_device(0));
   CHECK(parse_device("cuda:3", "--device") == cuda_device(3));
