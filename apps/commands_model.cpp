@@ -1,8 +1,7 @@
-// Model commands: info, config, init, export, import.
+// Model commands: info, config, init, export, import; each declares its arguments (apps/cli.h) next to its body.
 #include <cstdio>
 #include <filesystem>
 
-#include "apps/args.h"
 #include "apps/commands.h"
 #include "layers/model_info.h"
 #include "train/hf_format.h"
@@ -30,13 +29,10 @@ void check_out_dir(const char* cmd, const std::string& dir, bool overwrite) {
             found, " (pass --overwrite to replace its files)");
 }
 
-}  // namespace
-
-int cmd_info(int argc, char** argv) {
-  Args a("info", argc, argv, 2, {"json"}, {"batch", "seq-len", "set"});
-  train::RunConfig c = train::load_run_config(a.positional(0, "CONFIG"), a.all("set"));
-  const int64_t batch = a.get_int("batch", c.train.micro_batch_size, 1);
-  const int64_t seq = a.get_int("seq-len", c.data.seq_len, 1);
+int run_info(const ParsedArgs& a) {
+  train::RunConfig c = train::load_run_config(a.positional(0), a.all("set"));
+  const int64_t batch = a.has("batch") ? a.integer("batch") : c.train.micro_batch_size;
+  const int64_t seq = a.has("seq-len") ? a.integer("seq-len") : c.data.seq_len;
   layers::ModelInfo info = layers::model_info(c.model, batch, seq);
   if (a.flag("json")) {
     nlohmann::json j = info.to_json();
@@ -60,44 +56,88 @@ int cmd_info(int argc, char** argv) {
   return 0;
 }
 
-int cmd_config(int argc, char** argv) {
-  Args a("config", argc, argv, 2, {"json"}, {"set"});
-  train::RunConfig c = train::load_run_config(a.positional(0, "CONFIG"), a.all("set"));
+int run_config(const ParsedArgs& a) {
+  train::RunConfig c = train::load_run_config(a.positional(0), a.all("set"));
   std::printf("%s\n", c.to_json().dump(a.flag("json") ? -1 : 2).c_str());
   return 0;
 }
 
-int cmd_init(int argc, char** argv) {
-  Args a("init", argc, argv, 2, {"overwrite"}, {"seed", "out", "set"});
-  train::RunConfig c = train::load_run_config(a.positional(0, "CONFIG"), a.all("set"));
-  TTT_CHECK(a.has("out"), "[init] --out DIR is required");
-  const uint64_t seed = a.get_u64("seed", static_cast<uint64_t>(c.train.seed));
-  check_out_dir("init", a.get("out"), a.flag("overwrite"));
-  train::init_model_dir(c.model, seed, a.get("out"));
+int run_init(const ParsedArgs& a) {
+  train::RunConfig c = train::load_run_config(a.positional(0), a.all("set"));
+  const uint64_t seed = a.has("seed") ? a.u64("seed") : static_cast<uint64_t>(c.train.seed);
+  check_out_dir("init", a.text("out"), a.flag("overwrite"));
+  train::init_model_dir(c.model, seed, a.text("out"));
   std::printf("initialised %s (seed %llu) in %s\n", layers::model_kind_names()[static_cast<int>(c.model.kind)].c_str(),
-              static_cast<unsigned long long>(seed), a.get("out").c_str());
+              static_cast<unsigned long long>(seed), a.text("out").c_str());
   return 0;
 }
 
-int cmd_export(int argc, char** argv) {
-  Args a("export", argc, argv, 2, {"overwrite"}, {"format", "out"});
-  TTT_CHECK(a.get("format", "hf") == "hf", "[export] --format: only \"hf\" is supported, got \"", a.get("format"), "\"");
-  TTT_CHECK(a.has("out"), "[export] --out DIR is required");
-  check_out_dir("export", a.get("out"), a.flag("overwrite"));
-  train::export_hf(a.positional(0, "CKPT"), a.get("out"));
-  std::printf("exported %s to %s (config.json + model.safetensors, TTTForCausalLM)\n", a.positional(0, "CKPT").c_str(),
-              a.get("out").c_str());
+int run_export(const ParsedArgs& a) {
+  check_out_dir("export", a.text("out"), a.flag("overwrite"));
+  train::export_hf(a.positional(0), a.text("out"));
+  std::printf("exported %s to %s (config.json + model.safetensors, TTTForCausalLM)\n", a.positional(0).c_str(),
+              a.text("out").c_str());
   return 0;
 }
 
-int cmd_import(int argc, char** argv) {
-  Args a("import", argc, argv, 2, {"overwrite"}, {"format", "out"});
-  TTT_CHECK(a.get("format", "hf") == "hf", "[import] --format: only \"hf\" is supported, got \"", a.get("format"), "\"");
-  TTT_CHECK(a.has("out"), "[import] --out DIR is required");
-  check_out_dir("import", a.get("out"), a.flag("overwrite"));
-  train::import_hf(a.positional(0, "DIR"), a.get("out"));
-  std::printf("imported %s into %s\n", a.positional(0, "DIR").c_str(), a.get("out").c_str());
+int run_import(const ParsedArgs& a) {
+  check_out_dir("import", a.text("out"), a.flag("overwrite"));
+  train::import_hf(a.positional(0), a.text("out"));
+  std::printf("imported %s into %s\n", a.positional(0).c_str(), a.text("out").c_str());
   return 0;
+}
+
+}  // namespace
+
+Command info_command() {
+  Command c("info", "exact parameter count, FLOPs per token and memory estimate of a config's model");
+  c.arg("CONFIG", "a JSON config (docs/config.md)");
+  c.integer("batch", "B", "batch size of the memory estimate (default: train.micro_batch_size)", 1);
+  c.integer("seq-len", "T", "sequence length of the estimates (default: data.seq_len)", 1);
+  c.text("set", "KEY=VALUE", "override a config key").many();
+  c.flag("json", "print one JSON object");
+  c.run = run_info;
+  return c;
+}
+
+Command config_command() {
+  Command c("config", "print the resolved config with every default filled in");
+  c.arg("CONFIG", "a JSON config (docs/config.md)");
+  c.text("set", "KEY=VALUE", "override a config key").many();
+  c.flag("json", "print it on one line");
+  c.run = run_config;
+  return c;
+}
+
+Command init_command() {
+  Command c("init", "write a freshly initialised model (model.safetensors + config.json)");
+  c.arg("CONFIG", "a JSON config (docs/config.md); its model section is used");
+  c.text("out", "DIR", "the model directory to write (new or empty unless --overwrite)").req();
+  c.u64("seed", "S", "the initialisation seed (default: train.seed)");
+  c.text("set", "KEY=VALUE", "override a config key").many();
+  c.flag("overwrite", "write into a directory that holds files, replacing them");
+  c.run = run_init;
+  return c;
+}
+
+Command export_command() {
+  Command c("export", "write a model in the official PyTorch TTT model's format (TTTForCausalLM)");
+  c.arg("CKPT", "a model, checkpoint or run directory");
+  c.choice("format", "the format to write", {"hf"}).def("hf");
+  c.text("out", "DIR", "the directory to write (new or empty unless --overwrite)").req();
+  c.flag("overwrite", "write into a directory that holds files, replacing them");
+  c.run = run_export;
+  return c;
+}
+
+Command import_command() {
+  Command c("import", "read a model in the official PyTorch TTT model's format into a tttlm model directory");
+  c.arg("DIR", "a directory with config.json and model.safetensors (TTTForCausalLM)");
+  c.choice("format", "the format to read", {"hf"}).def("hf");
+  c.text("out", "DIR", "the model directory to write (new or empty unless --overwrite)").req();
+  c.flag("overwrite", "write into a directory that holds files, replacing them");
+  c.run = run_import;
+  return c;
 }
 
 }  // namespace tttlm::apps

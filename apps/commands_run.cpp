@@ -1,4 +1,4 @@
-// Run commands: train, eval, generate, tokenize, and the dispatcher.
+// Run commands: train, eval, generate, tokenize; each declares its arguments (apps/cli.h) next to its body.
 #include <unistd.h>
 
 #include <cstdio>
@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "apps/args.h"
 #include "apps/commands.h"
 #include "autograd/engine.h"
 #include "autograd/ops/copy.h"
@@ -26,10 +25,11 @@ namespace tttlm::apps {
 
 namespace fs = std::filesystem;
 
-int cmd_train(int argc, char** argv) {
-  Args a("train", argc, argv, 2, {"resume", "overwrite", "quiet"}, {"set"});
+namespace {
+
+int run_train(const ParsedArgs& a) {
   train::TrainOptions o;
-  o.config_path = a.positional(0, "CONFIG or RUN_DIR");
+  o.config_path = a.positional(0);
   o.overrides = a.all("set");
   o.resume = a.flag("resume");
   o.overwrite = a.flag("overwrite");
@@ -63,32 +63,33 @@ int cmd_train(int argc, char** argv) {
   return 0;
 }
 
-int cmd_eval(int argc, char** argv) {
-  Args a("eval", argc, argv, 2, {"per-position", "json"}, {"split", "batches", "tokens", "dump-logits", "data", "batch-size", "device"});
-  const Device device = a.get_choice("device", "cpu", {"cpu", "cuda"}) == "cuda" ? cuda_device(0) : cpu_device();
-  const int64_t batch_size_opt = a.get_int("batch-size", 0, 1), batches_opt = a.get_int("batches", 0, 1);
-  train::LoadedModel m = train::load_model(a.positional(0, "CKPT"), device);
+int run_eval(const ParsedArgs& a) {
+  if (a.has("tokens") != a.has("dump-logits"))
+    throw UsageError("[eval] --tokens IDS.npy and --dump-logits OUT.npy go together");
+  const Device device = a.device("device");
+  const std::string ckpt = a.positional(0);
+  train::LoadedModel m = train::load_model(ckpt, device);
   autograd::NoGradGuard ng;
   if (a.has("tokens")) {
-    TTT_CHECK(a.has("dump-logits"), "[eval] --tokens needs --dump-logits OUT.npy");
-    Tensor ids = data::read_npy(a.get("tokens"));
-    TTT_CHECK(ids.ndim() == 2 && (ids.dtype() == Dtype::i32 || ids.dtype() == Dtype::i64), "[eval] ", a.get("tokens"),
+    Tensor ids = data::read_npy(a.text("tokens"));
+    TTT_CHECK(ids.ndim() == 2 && (ids.dtype() == Dtype::i32 || ids.dtype() == Dtype::i64), "[eval] ", a.text("tokens"),
               ": expected int32 or int64 ids of shape [batch, seq], got ", ids.describe());
     Tensor logits = ops::to(m.model->forward(ops::to(ids, device)), cpu_device());
-    data::write_npy(a.get("dump-logits"), ops::contiguous(logits));
-    std::printf("wrote logits %s to %s\n", shape_str(logits.shape()).c_str(), a.get("dump-logits").c_str());
+    data::write_npy(a.text("dump-logits"), ops::contiguous(logits));
+    std::printf("wrote logits %s to %s\n", shape_str(logits.shape()).c_str(), a.text("dump-logits").c_str());
     return 0;
   }
   // Split evaluation needs the data section of the run's config (or --data DIR).
-  const std::string cfg = train::run_config_path(a.positional(0, "CKPT"));
-  TTT_CHECK(!cfg.empty() || a.has("data"), "[eval] ", a.positional(0, "CKPT"), " is not inside a run directory; pass --data DIR");
+  const std::string cfg = train::run_config_path(ckpt);
+  TTT_CHECK(!cfg.empty() || a.has("data"), "[eval] ", ckpt, " is not inside a run directory; pass --data DIR");
   train::RunConfig rc = !cfg.empty() ? train::load_run_config(cfg) : train::RunConfig{};
   rc.model = m.config;
-  if (a.has("data")) rc.data.path = a.get("data");
+  if (a.has("data")) rc.data.path = a.text("data");
   if (rc.data.seq_len > rc.model.max_seq_len) rc.data.seq_len = rc.model.max_seq_len;
-  const int64_t bs = a.has("batch-size") ? batch_size_opt : rc.train.micro_batch_size;
-  train::EvalData data(rc, a.get("split", rc.data.val_split), bs);
-  const int64_t batches = a.has("batches") ? batches_opt : data.num_batches();
+  const int64_t bs = a.has("batch-size") ? a.integer("batch-size") : rc.train.micro_batch_size;
+  const std::string split = a.has("split") ? a.text("split") : rc.data.val_split;
+  train::EvalData data(rc, split, bs);
+  const int64_t batches = a.has("batches") ? a.integer("batches") : data.num_batches();
   train::EvalResult r = train::evaluate(*m.model, data, batches, device);
   if (a.flag("json")) {
     std::printf("%s\n", nlohmann::json{{"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens},
@@ -96,7 +97,7 @@ int cmd_eval(int argc, char** argv) {
     return 0;
   }
   std::printf("%s on %s: loss %.4f, perplexity %.2f over %lld tokens (%lld batches of %lld x %lld)\n",
-              a.positional(0, "CKPT").c_str(), a.get("split", rc.data.val_split).c_str(), r.loss, r.perplexity,
+              ckpt.c_str(), split.c_str(), r.loss, r.perplexity,
               static_cast<long long>(r.tokens), static_cast<long long>(std::min(batches, data.num_batches())),
               static_cast<long long>(bs), static_cast<long long>(rc.data.seq_len));
   if (a.flag("per-position")) {
@@ -112,15 +113,14 @@ int cmd_eval(int argc, char** argv) {
   return 0;
 }
 
-int cmd_generate(int argc, char** argv) {
-  Args a("generate", argc, argv, 2, {}, {"prompt", "max-tokens", "temperature", "seed", "tokenizer", "device"});
-  const std::string ck = a.positional(0, "CKPT");
-  const Device device = a.get_choice("device", "cpu", {"cpu", "cuda"}) == "cuda" ? cuda_device(0) : cpu_device();
-  const int64_t max_tokens = a.get_int("max-tokens", 64, 1);
-  const double temperature = a.get_double("temperature", 0.8, 0.0, 1e6);
-  const uint64_t seed = a.get_u64("seed", 0);
+int run_generate(const ParsedArgs& a) {
+  const std::string ck = a.positional(0);
+  const Device device = a.device("device");
+  const int64_t max_tokens = a.integer("max-tokens");
+  const double temperature = a.number("temperature");
+  const uint64_t seed = a.u64("seed");
   train::LoadedModel m = train::load_model(ck, device);
-  std::string tok_path = a.get("tokenizer");
+  std::string tok_path = a.text("tokenizer");
   if (tok_path.empty()) {
     const std::string cfg = train::run_config_path(ck);
     if (!cfg.empty()) tok_path = train::load_run_config(cfg).data.tokenizer;
@@ -128,38 +128,30 @@ int cmd_generate(int argc, char** argv) {
   TTT_CHECK(!tok_path.empty(), "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
   data::Tokenizer tok = data::Tokenizer::load(tok_path);
   std::vector<int32_t> ids = {tok.bos_id()};
-  for (int32_t id : tok.encode(a.get("prompt", ""))) ids.push_back(id);
+  for (int32_t id : tok.encode(a.text("prompt"))) ids.push_back(id);
   auto out = train::generate_tokens(*m.model, ids, max_tokens, temperature, seed, tok.eos_id());
-  std::printf("%s%s\n", a.get("prompt", "").c_str(), tok.decode(out).c_str());
+  std::printf("%s%s\n", a.text("prompt").c_str(), tok.decode(out).c_str());
   return 0;
 }
 
-int cmd_tokenize(int argc, char** argv) {
-  Args a("tokenize", argc, argv, 2, {"quiet"},
-         {"out", "format", "tokenizer", "vocab-size", "val-fraction", "seed", "threads", "shard-tokens"});
-  TTT_CHECK(a.has("out"), "[tokenize] --out DIR is required");
-  TTT_CHECK(!a.positional().empty(), "[tokenize] no input text files given");
+int run_tokenize(const ParsedArgs& a) {
   data::TokenizeOptions o;
-  const int vocab_size = static_cast<int>(a.get_int("vocab-size", 4096, 1, INT32_MAX));
-  o.val_fraction = a.get_double("val-fraction", 0.05, 0.0, 1.0, /*max_exclusive=*/true);
-  o.seed = a.get_u64("seed", 2357);
-  o.num_threads = static_cast<int>(a.get_int("threads", 0, 0, 65536));
-  o.shard_tokens = a.get_u64("shard-tokens", o.shard_tokens);
-  TTT_CHECK(o.shard_tokens >= 1 && o.shard_tokens <= static_cast<uint64_t>(INT32_MAX),
-            "[tokenize] --shard-tokens: expected an integer in [1, 2147483647] (the .bin header count is int32); found \"",
-            a.get("shard-tokens"), "\"");
-  const std::string out = a.get("out");
+  const int vocab_size = static_cast<int>(a.integer("vocab-size"));
+  o.val_fraction = a.number("val-fraction");
+  o.seed = a.u64("seed");
+  o.num_threads = static_cast<int>(a.integer("threads"));
+  o.shard_tokens = static_cast<uint64_t>(a.integer("shard-tokens"));
+  const std::string out = a.text("out");
   fs::create_directories(out);
-  std::string model = a.get("tokenizer");
+  std::string model = a.text("tokenizer");
   if (model.empty()) {
     data::BpeTrainOptions bo;
     bo.vocab_size = vocab_size;
-    std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positional().size());
-    model = data::train_bpe(a.positional(), (fs::path(out) / "tokenizer").string(), bo);
+    std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positionals().size());
+    model = data::train_bpe(a.positionals(), (fs::path(out) / "tokenizer").string(), bo);
   }
   data::Tokenizer tok = data::Tokenizer::load(model);
-  std::string fmt = a.get("format", "both");
-  TTT_CHECK(fmt == "npy" || fmt == "bin" || fmt == "both", "[tokenize] --format: expected npy, bin or both, got \"", fmt, "\"");
+  const std::string fmt = a.text("format");
   o.write_npy = fmt != "bin";
   o.write_bin = fmt != "npy";
   const bool quiet = a.flag("quiet"), tty = ::isatty(STDOUT_FILENO);
@@ -175,28 +167,71 @@ int cmd_tokenize(int argc, char** argv) {
     }
     std::fflush(stdout);
   };
-  data::TokenizeResult r = data::tokenize_files(tok, a.positional(), out, o);
+  data::TokenizeResult r = data::tokenize_files(tok, a.positionals(), out, o);
   std::printf("\n%llu train tokens, %llu validation tokens (%zu validation documents); tokenizer %s; files in %s\n",
               static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens), r.val_docs.size(),
               model.c_str(), out.c_str());
   return 0;
 }
 
-int run_command(const std::string& cmd, int argc, char** argv) {
-  if (cmd == "train") return cmd_train(argc, argv);
-  if (cmd == "eval") return cmd_eval(argc, argv);
-  if (cmd == "generate") return cmd_generate(argc, argv);
-  if (cmd == "tokenize") return cmd_tokenize(argc, argv);
-  if (cmd == "info") return cmd_info(argc, argv);
-  if (cmd == "config") return cmd_config(argc, argv);
-  if (cmd == "init") return cmd_init(argc, argv);
-  if (cmd == "export") return cmd_export(argc, argv);
-  if (cmd == "import") return cmd_import(argc, argv);
-  if (cmd == "version") {
-    std::printf("tttlm 0.1 (C++20%s)\n", cuda_build_enabled() ? ", CUDA backend" : ", CPU only");
-    return 0;
-  }
-  throw InvalidArgument("unknown command \"" + cmd + "\"; run `tttlm help` for the list");
+}  // namespace
+
+Command train_command() {
+  Command c("train", "train from a JSON config, or continue a run where its latest checkpoint stopped");
+  c.arg("CONFIG", "a JSON config (docs/config.md); with --resume, a run directory");
+  c.flag("resume", "continue the run directory CONFIG exactly where its latest checkpoint stopped");
+  c.text("set", "KEY=VALUE", "override a config key, e.g. --set train.total_steps=200").many();
+  c.flag("overwrite", "remove an existing run in train.run_dir first (without it such a run is refused)");
+  c.flag("quiet", "no progress line and no summary");
+  c.details = {"The run directory is train.run_dir (default runs/<config file stem>)."};
+  c.run = run_train;
+  return c;
+}
+
+Command eval_command() {
+  Command c("eval", "loss and perplexity of a model on a split, or its logits for given token ids");
+  c.arg("CKPT", "a model, checkpoint (RUN/checkpoints/step_N) or run directory (its latest checkpoint)");
+  c.text("split", "NAME", "the split to evaluate (default: data.val_split of the run's config)");
+  c.integer("batches", "N", "batches to evaluate (default: the whole split)", 1);
+  c.integer("batch-size", "B", "sequences per batch (default: train.micro_batch_size)", 1);
+  c.text("data", "DIR", "the tokenized data folder (default: data.path of the run's config)");
+  c.flag("per-position", "also print the loss by position in the sequence");
+  c.flag("json", "print one JSON object: loss, perplexity, tokens, loss_per_position");
+  c.text("tokens", "IDS.npy", "int32 or int64 token ids [batch, seq]: write their logits instead (with --dump-logits)");
+  c.text("dump-logits", "OUT.npy", "where --tokens writes the f32 logits [batch, seq, vocab]");
+  c.device("device", "where the model runs").def("cpu");
+  c.run = run_eval;
+  return c;
+}
+
+Command generate_command() {
+  Command c("generate", "sample a continuation of a prompt");
+  c.arg("CKPT", "a model, checkpoint or run directory");
+  c.text("prompt", "TEXT", "the text to continue (default: none, start from BOS)");
+  c.integer("max-tokens", "N", "tokens to generate", 1).def("64");
+  c.number("temperature", "T", "sampling temperature (0: greedy)", 0.0, 1e6).def("0.8");
+  c.u64("seed", "S", "sampling seed").def("0");
+  c.text("tokenizer", "MODEL", "a SentencePiece model (default: data.tokenizer of the run's config)");
+  c.device("device", "where the model runs").def("cpu");
+  c.run = run_generate;
+  return c;
+}
+
+Command tokenize_command() {
+  Command c("tokenize", "tokenize text files into train and validation token files");
+  c.arg("FILES", "UTF-8 text files, one document per file", true, true);
+  c.text("out", "DIR", "the output folder").req();
+  c.choice("format", "the token file format", {"npy", "bin", "both"}).def("both");
+  c.text("tokenizer", "MODEL", "a SentencePiece model (default: train a BPE on FILES into DIR/tokenizer.model)");
+  c.integer("vocab-size", "N", "vocabulary size of the BPE trained when no --tokenizer is given", 1, INT32_MAX).def("4096");
+  c.number("val-fraction", "F", "the fraction of documents held out for validation", 0.0, 1.0, true).def("0.05");
+  c.u64("seed", "S", "the seed of the validation split").def("2357");
+  c.integer("threads", "N", "tokenizer threads (0: all cores)", 0, 65536).def("0");
+  c.integer("shard-tokens", "N", "tokens per .bin shard (the .bin header count is int32)", 1, INT32_MAX)
+      .def("100000000");
+  c.flag("quiet", "no progress line");
+  c.run = run_tokenize;
+  return c;
 }
 
 }  // namespace tttlm::apps

@@ -5,40 +5,17 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/suggest.h"
+
 namespace tttlm {
 
 namespace {
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string type_name(const nlohmann::json& v) {
   std::string dump = v.dump();
   if (dump.size() > 40) dump = dump.substr(0, 37) + "...";
   return std::string(v.type_name()) + " " + dump;
 }
 }  // namespace
-
-std::string nearest_key(const std::string& key, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = ~size_t(0);
-  for (const auto& c : candidates) {
-    size_t d = edit_distance(key, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
-}
 
 ConfigReader::ConfigReader(const nlohmann::json& object, std::string path, std::string file)
     : object_(object.is_null() ? nlohmann::json::object() : object), path_(std::move(path)), file_(std::move(file)) {
@@ -143,7 +120,7 @@ void ConfigReader::finish() const {
   std::vector<std::string> known(known_.begin(), known_.end());
   for (auto it = object_.begin(); it != object_.end(); ++it) {
     if (known_.count(it.key())) continue;
-    std::string near = nearest_key(it.key(), known);
+    std::string near = suggest_nearest(it.key(), known);
     throw InvalidArgument("[config] " + file_ + ": unknown key " + key_path(it.key().c_str()) +
                           (near.empty() ? "" : "; did you mean " + key_path(near.c_str()) + "?"));
   }

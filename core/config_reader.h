@@ -1,7 +1,8 @@
 // Strict reading of JSON config sections into typed fields. Each field is read once with its type; a key
-// that no field consumed is an error naming the file, the key path and the nearest known key; a value of
-// the wrong type names the file, the key, the expected type and the value found. Parsing happens once at the
-// boundary (configs, checkpoints' state.json); nothing downstream sees JSON.
+// that no field consumed is an error naming the file, the key path and, for a likely typo, the nearest
+// known key (core/suggest.h); a value of the wrong type names the file, the key, the expected type and the
+// value found. Parsing happens once at the boundary (configs, checkpoints' state.json); nothing downstream
+// sees JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/suggest.h"
 
 namespace tttlm {
 
@@ -51,9 +53,6 @@ class ConfigReader {
   std::set<std::string> known_;
 };
 
-// The candidate with the smallest edit distance to `key` (empty when `candidates` is empty).
-std::string nearest_key(const std::string& key, const std::vector<std::string>& candidates);
-
 template <class E>
 void ConfigReader::read_enum(const char* key, E& out, const std::vector<std::string>& names) {
   std::string s;
@@ -67,7 +66,7 @@ void ConfigReader::read_enum(const char* key, E& out, const std::vector<std::str
     }
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  std::string near = nearest_key(s, names);
+  std::string near = suggest_nearest(s, names);
   fail(key, "expected one of " + list + ", got \"" + s + "\"" + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
 }
 

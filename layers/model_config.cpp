@@ -110,6 +110,8 @@ void ModelConfig::validate(const std::string& file) const {
   auto at_most = [&](const char* key, int64_t v, int64_t max) {
     if (v > max) fail(key, "expected at most " + std::to_string(max) + ", got " + std::to_string(v));
   };
+  if (!tie_word_embeddings)  // refused here, so that `tttlm config` and `info` refuse it too, not only training
+    fail("tie_word_embeddings", "expected true, the only supported value (every paper config ties the LM head)");
   positive("vocab_size", vocab_size);
   positive("hidden_size", hidden_size);
   positive("num_layers", num_layers);

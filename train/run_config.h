@@ -29,7 +29,7 @@ struct TrainSection {
   int64_t micro_batch_size = 1;   // sequences per forward/backward per rank
   int64_t total_steps = 100;
   int64_t seed = 0;
-  std::string precision = "fp32"; // fp32 | bf16 (CUDA)
+  std::string precision = "fp32"; // fp32 only: bf16 is refused until it is implemented
   std::string device = "cpu";     // cpu | cuda
   int64_t eval_every = 100;       // 0 = only at the end
   int64_t eval_batches = 8;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The tttlm command line refuses bad input with exit status 1 and one line naming the option and the value,
-# never a signal (run by CTest with the tttlm binary as $1 and python3 as $2): every numeric option is
-# range-checked (`eval --batch-size 0` used to divide by zero); init, export and import refuse to write into
-# a non-empty --out directory unless --overwrite is given; absurd model sizes and models over the memory
-# limit are refused with the key or the estimate.
+# The tttlm command line refuses bad input with one line naming the option and the value, never a signal
+# (run by CTest with the tttlm binary as $1 and python3 as $2): every numeric option is range-checked
+# (`eval --batch-size 0` used to divide by zero), a usage error with exit status 2; init, export and import
+# refuse to write into a non-empty --out directory unless --overwrite is given; absurd model sizes and models
+# over the memory limit are refused with the key or the estimate (runtime errors, exit status 1).
 set -euo pipefail
 tttlm=$1
 py=${2:-python3}
@@ -31,12 +31,12 @@ EOF
 echo "hello world" >"$tmp/text.txt"
 
 fails=0
-expect_error() {  # NAME PATTERN COMMAND...: exit status 1 (an error, not a signal) and PATTERN in the output
-  local name=$1 pattern=$2 rc=0
-  shift 2
+expect_status() {  # STATUS NAME PATTERN COMMAND...: that exit status (an error, not a signal) and PATTERN in the output
+  local status=$1 name=$2 pattern=$3 rc=0
+  shift 3
   "$@" >"$tmp/out.log" 2>&1 || rc=$?
-  if [ "$rc" -ne 1 ]; then
-    echo "FAILED: $name: exit status $rc, expected 1$([ "$rc" -gt 128 ] && echo " (killed by signal $((rc - 128)))")"
+  if [ "$rc" -ne "$status" ]; then
+    echo "FAILED: $name: exit status $rc, expected $status$([ "$rc" -gt 128 ] && echo " (killed by signal $((rc - 128)))")"
     cat "$tmp/out.log"; fails=$((fails + 1))
   elif ! grep -qF -- "$pattern" "$tmp/out.log"; then
     echo "FAILED: $name: no '$pattern' in:"; cat "$tmp/out.log"; fails=$((fails + 1))
@@ -44,42 +44,44 @@ expect_error() {  # NAME PATTERN COMMAND...: exit status 1 (an error, not a sign
     echo "ok: $name"
   fi
 }
+expect_error() { expect_status 1 "$@"; }        # a runtime error: the config, the files, the model
+expect_usage_error() { expect_status 2 "$@"; }  # a mistake in the command line itself
 
 "$tttlm" init "$tmp/run.json" --seed 1 --out "$tmp/model" >/dev/null
 m=("$tmp/model" --data "$tmp/data")
 
 # Numeric options: the option, the accepted range and the value found.
-expect_error "eval --batch-size 0" '--batch-size: expected an integer >= 1; found "0"' "$tttlm" eval "${m[@]}" --batch-size 0
-expect_error "eval --batch-size -3" '--batch-size: expected an integer >= 1; found "-3"' "$tttlm" eval "${m[@]}" --batch-size -3
-expect_error "eval --batch-size 2x" '--batch-size: expected an integer >= 1; found "2x"' "$tttlm" eval "${m[@]}" --batch-size 2x
-expect_error "eval --batch-size huge" '--batch-size: expected an integer >= 1; found "99999999999999999999"' \
+expect_usage_error "eval --batch-size 0" '--batch-size: expected an integer >= 1; found "0"' "$tttlm" eval "${m[@]}" --batch-size 0
+expect_usage_error "eval --batch-size -3" '--batch-size: expected an integer >= 1; found "-3"' "$tttlm" eval "${m[@]}" --batch-size -3
+expect_usage_error "eval --batch-size 2x" "--batch-size: '2x' is not an integer; expected an integer >= 1" "$tttlm" eval "${m[@]}" --batch-size 2x
+expect_usage_error "eval --batch-size huge" '--batch-size: expected an integer >= 1; found "99999999999999999999"' \
   "$tttlm" eval "${m[@]}" --batch-size 99999999999999999999
-expect_error "eval --batches 0" '--batches: expected an integer >= 1; found "0"' "$tttlm" eval "${m[@]}" --batches 0
-expect_error "eval --device gpu" '--device: expected one of cpu, cuda; found "gpu"' "$tttlm" eval "${m[@]}" --device gpu
-expect_error "generate --max-tokens 0" '--max-tokens: expected an integer >= 1; found "0"' \
+expect_usage_error "eval --batches 0" '--batches: expected an integer >= 1; found "0"' "$tttlm" eval "${m[@]}" --batches 0
+expect_usage_error "eval --device gpu" "--device: 'gpu' is not a device; expected cpu, cuda or cuda:N" "$tttlm" eval "${m[@]}" --device gpu
+expect_usage_error "generate --max-tokens 0" '--max-tokens: expected an integer >= 1; found "0"' \
   "$tttlm" generate "$tmp/model" --prompt hi --max-tokens 0
-expect_error "generate --temperature nan" '--temperature: expected a finite number in [0, 1e+06]; found "nan"' \
+expect_usage_error "generate --temperature nan" '--temperature: expected a finite number in [0, 1e+06]; found "nan"' \
   "$tttlm" generate "$tmp/model" --prompt hi --temperature nan
-expect_error "generate --temperature -1" '--temperature: expected a finite number in [0, 1e+06]; found "-1"' \
+expect_usage_error "generate --temperature -1" '--temperature: expected a finite number in [0, 1e+06]; found "-1"' \
   "$tttlm" generate "$tmp/model" --prompt hi --temperature -1
-expect_error "generate --temperature inf" '--temperature: expected a finite number in [0, 1e+06]; found "inf"' \
+expect_usage_error "generate --temperature inf" '--temperature: expected a finite number in [0, 1e+06]; found "inf"' \
   "$tttlm" generate "$tmp/model" --prompt hi --temperature inf
-expect_error "generate --seed -1" '--seed: expected an integer in [0, 18446744073709551615]; found "-1"' \
+expect_usage_error "generate --seed -1" '--seed: expected an integer in [0, 18446744073709551615]; found "-1"' \
   "$tttlm" generate "$tmp/model" --prompt hi --seed -1
-expect_error "info --batch 0" '--batch: expected an integer >= 1; found "0"' "$tttlm" info "$tmp/run.json" --batch 0
-expect_error "info --seq-len -1" '--seq-len: expected an integer >= 1; found "-1"' "$tttlm" info "$tmp/run.json" --seq-len -1
-expect_error "init --seed -1" '--seed: expected an integer in [0, 18446744073709551615]; found "-1"' \
+expect_usage_error "info --batch 0" '--batch: expected an integer >= 1; found "0"' "$tttlm" info "$tmp/run.json" --batch 0
+expect_usage_error "info --seq-len -1" '--seq-len: expected an integer >= 1; found "-1"' "$tttlm" info "$tmp/run.json" --seq-len -1
+expect_usage_error "init --seed -1" '--seed: expected an integer in [0, 18446744073709551615]; found "-1"' \
   "$tttlm" init "$tmp/run.json" --seed -1 --out "$tmp/other"
 tok=("$tttlm" tokenize --out "$tmp/tok" --quiet)
-expect_error "tokenize --vocab-size 0" '--vocab-size: expected an integer in [1, 2147483647]; found "0"' \
+expect_usage_error "tokenize --vocab-size 0" '--vocab-size: expected an integer in [1, 2147483647]; found "0"' \
   "${tok[@]}" --vocab-size 0 "$tmp/text.txt"
-expect_error "tokenize --val-fraction 1" '--val-fraction: expected a finite number in [0, 1); found "1"' \
+expect_usage_error "tokenize --val-fraction 1" '--val-fraction: expected a finite number in [0, 1); found "1"' \
   "${tok[@]}" --val-fraction 1 "$tmp/text.txt"
-expect_error "tokenize --val-fraction nan" '--val-fraction: expected a finite number in [0, 1); found "nan"' \
+expect_usage_error "tokenize --val-fraction nan" '--val-fraction: expected a finite number in [0, 1); found "nan"' \
   "${tok[@]}" --val-fraction nan "$tmp/text.txt"
-expect_error "tokenize --threads -1" '--threads: expected an integer in [0, 65536]; found "-1"' \
+expect_usage_error "tokenize --threads -1" '--threads: expected an integer in [0, 65536]; found "-1"' \
   "${tok[@]}" --threads -1 "$tmp/text.txt"
-expect_error "tokenize --shard-tokens 0" '--shard-tokens: expected an integer in [1, 2147483647]' \
+expect_usage_error "tokenize --shard-tokens 0" '--shard-tokens: expected an integer in [1, 2147483647]' \
   "${tok[@]}" --shard-tokens 0 "$tmp/text.txt"
 
 # Valid values still work.
