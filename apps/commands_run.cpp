@@ -1,6 +1,7 @@
 // Run commands: train, eval, generate, tokenize, and the dispatcher.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -135,11 +136,39 @@ int cmd_generate(int argc, char** argv) {
 }
 
 int cmd_tokenize(int argc, char** argv) {
-  Args a("tokenize", argc, argv, 2, {"quiet"},
-         {"out", "format", "tokenizer", "vocab-size", "val-fraction", "seed", "threads", "shard-tokens"});
+  Args a("tokenize", argc, argv, 2, {"quiet", "jsonl"},
+         {"out", "format", "tokenizer", "vocab-size", "val-fraction", "seed", "threads", "shard-tokens", "text-field",
+          "doc-separator", "lines-per-doc"});
   TTT_CHECK(a.has("out"), "[tokenize] --out DIR is required");
   TTT_CHECK(!a.positional().empty(), "[tokenize] no input text files given");
   data::TokenizeOptions o;
+  // Documents: one per file; JSONL lines (--jsonl, or every input named *.jsonl); pieces between
+  // --doc-separator STR (\n, \t and \\ are unescaped); blocks of --lines-per-doc N lines.
+  data::DocumentSpec docs;
+  docs.inputs = a.positional();
+  const bool all_jsonl = std::all_of(docs.inputs.begin(), docs.inputs.end(),
+                                     [](const std::string& f) { return fs::path(f).extension() == ".jsonl"; });
+  const int modes = (a.flag("jsonl") || all_jsonl) + a.has("doc-separator") + a.has("lines-per-doc");
+  TTT_CHECK(modes <= 1, "[tokenize] choose one of --jsonl (or *.jsonl inputs), --doc-separator and --lines-per-doc");
+  if (a.flag("jsonl") || all_jsonl) docs.kind = data::DocKind::jsonl;
+  TTT_CHECK(!a.has("text-field") || docs.kind == data::DocKind::jsonl, "[tokenize] --text-field applies to JSONL input only");
+  docs.text_field = a.get("text-field", "text");
+  if (a.has("doc-separator")) {
+    docs.kind = data::DocKind::separator;
+    const std::string raw = a.get("doc-separator");
+    for (size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c == '\\' && i + 1 < raw.size() && (raw[i + 1] == 'n' || raw[i + 1] == 't' || raw[i + 1] == '\\')) {
+        c = raw[i + 1] == 'n' ? '\n' : raw[i + 1] == 't' ? '\t' : '\\';
+        ++i;
+      }
+      docs.separator += c;
+    }
+  }
+  if (a.has("lines-per-doc")) {
+    docs.kind = data::DocKind::line_blocks;
+    docs.lines_per_doc = static_cast<uint64_t>(a.get_int("lines-per-doc", 1, 1));
+  }
   const int vocab_size = static_cast<int>(a.get_int("vocab-size", 4096, 1, INT32_MAX));
   o.val_fraction = a.get_double("val-fraction", 0.05, 0.0, 1.0, /*max_exclusive=*/true);
   o.seed = a.get_u64("seed", 2357);
@@ -155,7 +184,14 @@ int cmd_tokenize(int argc, char** argv) {
     data::BpeTrainOptions bo;
     bo.vocab_size = vocab_size;
     std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positional().size());
-    model = data::train_bpe(a.positional(), (fs::path(out) / "tokenizer").string(), bo);
+    std::vector<std::string> bpe_inputs = a.positional();
+    const std::string text = (fs::path(out) / "tokenizer_input.txt").string();
+    if (docs.kind != data::DocKind::files) {  // sentencepiece reads lines of text, not JSON or separators: extract (<= 1 GB)
+      data::write_documents_text(docs, text, 1ull << 30);
+      bpe_inputs = {text};
+    }
+    model = data::train_bpe(bpe_inputs, (fs::path(out) / "tokenizer").string(), bo);
+    fs::remove(text);
   }
   data::Tokenizer tok = data::Tokenizer::load(model);
   std::string fmt = a.get("format", "both");
@@ -175,10 +211,14 @@ int cmd_tokenize(int argc, char** argv) {
     }
     std::fflush(stdout);
   };
-  data::TokenizeResult r = data::tokenize_files(tok, a.positional(), out, o);
-  std::printf("\n%llu train tokens, %llu validation tokens (%zu validation documents); tokenizer %s; files in %s\n",
-              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens), r.val_docs.size(),
-              model.c_str(), out.c_str());
+  data::TokenizeResult r = data::tokenize_documents(tok, docs, out, o);
+  if (!quiet && tty) std::printf("\n");
+  for (const auto& f : r.removed)
+    std::printf("removed %s: an output of an earlier tokenize that this run does not write\n", f.c_str());
+  std::printf("%llu train tokens, %llu validation tokens (%llu of %llu documents held out); tokenizer %s; files in %s\n",
+              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens),
+              static_cast<unsigned long long>(r.val_docs), static_cast<unsigned long long>(r.num_docs), model.c_str(),
+              out.c_str());
   return 0;
 }
 
