@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -30,6 +32,14 @@ bool stamp_of(const std::string& path, FileStamp& out) {
   out.size = static_cast<uint64_t>(st.st_size);
   out.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return true;
+}
+
+constexpr int64_t kRacyNs = 2'000'000'000;
+
+int64_t now_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 struct CacheEntry {
@@ -155,8 +165,11 @@ TokenCheckStats check_token_ids(const TokenSource& tokens, int64_t vocab_size, c
     scan(tokens, span.first, span.count, vocab_size, e);
     ++stats.files_read;
     FileStamp after;
-    // Record only what was read from an unchanged file (the reads also refuse a changed file).
-    if (!cacheable || !stamp_of(span.path, after) || after.size != before.size || after.mtime_ns != before.mtime_ns)
+    // Record only what was read from an unchanged file (the reads also refuse a changed file), and not
+    // for a file modified in the last kRacyNs: file times advance in coarse steps (a few ms), so a rewrite
+    // that soon could keep the recorded mtime.
+    if (!cacheable || !stamp_of(span.path, after) || after.size != before.size || after.mtime_ns != before.mtime_ns ||
+        before.mtime_ns > now_ns() - kRacyNs)
       continue;
     e.stamp = before;
     bool written = write_cache(beside, e);

@@ -2,7 +2,8 @@
 // 767 GB split on every start of every rank is what the cache avoids: after a file has been read in full,
 // a small JSON file records its size, modification time (ns), token count and the smallest and largest
 // id found. A later check of a file with the same size and mtime whose recorded ids fit the vocabulary
-// does not read the file.
+// does not read the file. No cache is written for a file modified less than 2 s before the check: file
+// times advance in steps of a few milliseconds, so a rewrite right after could keep the recorded mtime.
 //
 // Where the cache lives: "<file>.tokcheck.json" beside the token file (so every run on that data shares
 // it); when that cannot be written (a read-only data folder), in `fallback_dir` (training passes

@@ -157,7 +157,7 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
                                              : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Document> batch;
   std::vector<std::vector<int32_t>> ids;
-  uint64_t index = 0;
+  uint64_t index = 0, last_end = 0;
   for (bool more = true; more;) {
     size_t count = 0;
     uint64_t bytes = 0;
@@ -178,9 +178,13 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
                 source->describe(batch[k]));
       bool held = split.held_out(index);
       (held ? *val : train).append(ids[k], source->describe(batch[k]));
-      if (options.progress) options.progress(batch[k].input_end, source->total_bytes());
+      last_end = batch[k].input_end;
+      if (options.progress) options.progress(last_end, source->total_bytes());
     }
   }
+  // Trailing input that holds no document (blank lines, a final separator) still counts as read.
+  if (options.progress && last_end != source->total_bytes())
+    options.progress(source->total_bytes(), source->total_bytes());
   TTT_CHECK(index == result.num_docs,
             "[tokenize] the inputs changed while reading: counted ",
             result.num_docs,

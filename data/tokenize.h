@@ -38,7 +38,8 @@ struct TokenizeOptions {
   uint64_t batch_docs = 65536;        // documents read and encoded together, >= 1
   uint64_t batch_bytes = 64ull << 20;  // a batch closes once its text reaches this many bytes
   // Called after each document is written, in input order, from the calling thread, with (input bytes
-  // consumed so far, total input bytes).
+  // consumed so far, total input bytes); once more with (total, total) when input after the last document
+  // held no document (blank lines, a final separator).
   std::function<void(uint64_t bytes_done, uint64_t bytes_total)> progress;
   // Called before each batch is encoded with its number of documents and text bytes (tests, logging).
   std::function<void(uint64_t docs, uint64_t bytes)> on_batch;

@@ -3,6 +3,7 @@
 // again, and a cache that cannot be written beside the file goes to the fallback folder.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -37,6 +38,15 @@ void poke_u16(const std::string& path, uint64_t offset, uint64_t index, uint16_t
   }
 }
 
+// Sets the modification time to `seconds_ago` before now (caches are written only for files older than 2 s).
+void age(const std::string& path, int seconds_ago = 3600) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  struct timespec times[2] = {now, now};
+  times[1].tv_sec -= seconds_ago;
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
 void bump_mtime(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -67,6 +77,11 @@ TEST_CASE("the token-id check is cached per file by size and mtime", "[data][tok
   const std::string npy = tmp / "train.npy";
   write_ids_npy(npy, 5000);
   const uint64_t data_offset = read_npy_header(npy).data_offset;
+  // A file written just now is read but not cached: its mtime could survive a rewrite in the same tick.
+  TokenCheckStats fresh = check_token_ids(NpyTokenFile(npy), 1000);
+  REQUIRE(fresh.files_read == 1);
+  REQUIRE(fresh.caches_written == 0);
+  age(npy);
 
   TokenCheckStats s = check_token_ids(NpyTokenFile(npy), 1000);
   REQUIRE(s.files_read == 1);
@@ -91,6 +106,7 @@ TEST_CASE("the token-id check is cached per file by size and mtime", "[data][tok
                       Contains("token id 5000 at position 4321") && Contains(npy));
   // A repaired file is checked once more, then cached again.
   poke_u16(npy, data_offset, 4321, 7, /*keep_mtime=*/false);
+  age(npy, 600);
   REQUIRE(check_token_ids(NpyTokenFile(npy), 1000).files_read == 1);
   REQUIRE(check_token_ids(NpyTokenFile(npy), 1000).files_cached == 1);
   // A damaged cache is ignored.
@@ -103,6 +119,8 @@ TEST_CASE("the token-id cache is per shard and falls back to another folder", "[
   fs::create_directories(tmp / "d");
   write_ids_bin(tmp / "d/x_train_000000.bin", 3000, 499);
   write_ids_bin(tmp / "d/x_train_000001.bin", 2000, 999);
+  age(tmp / "d/x_train_000000.bin");
+  age(tmp / "d/x_train_000001.bin");
   auto shards = [&] { return BinShards({tmp / "d/x_train_000000.bin", tmp / "d/x_train_000001.bin"}); };
   REQUIRE(check_token_ids(shards(), 1000).files_read == 2);
   bump_mtime(tmp / "d/x_train_000001.bin");

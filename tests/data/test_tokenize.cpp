@@ -125,6 +125,13 @@ TEST_CASE("tokenize output and validation split do not depend on threads or runs
     REQUIRE(pick_validation_docs(1000, 0.05, seed).size() == 50);
     REQUIRE(pick_validation_docs(7, 0.5, seed).size() == 4);
   }
+  // At least one training document always remains, else an error before anything is read.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    REQUIRE(pick_validation_docs(2, 0.5, seed).size() == 1);
+    REQUIRE(pick_validation_docs(10, 0.85, seed).size() == 9);
+  }
+  REQUIRE_THROWS_WITH(pick_validation_docs(1, 0.5, 0), Contains("leaves no training document"));
+  REQUIRE_THROWS_WITH(pick_validation_docs(10, 0.95, 0), Contains("of 10 documents holds out 10"));
   // ValidationSplit decides document by document with O(1) state; it agrees with pick_validation_docs.
   ValidationSplit split(1000, 0.05, 7);
   std::vector<uint64_t> streamed;
