@@ -159,6 +159,10 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
   std::vector<std::vector<int32_t>> ids;
   uint64_t index = 0, last_end = 0;
   for (bool more = true; more;) {
+    // Fresh slots per batch: reused strings and vectors would keep the capacity of the largest document
+    // each slot ever held, which over many batches is not bounded by one batch.
+    batch.clear();
+    ids.clear();
     size_t count = 0;
     uint64_t bytes = 0;
     while (count < options.batch_docs && (count == 0 || bytes < options.batch_bytes)) {
@@ -168,7 +172,7 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
     }
     if (count == 0) break;
     if (options.on_batch) options.on_batch(count, bytes);
-    if (ids.size() < count) ids.resize(count);
+    ids.resize(count);
     encode_batch(tokenizer, batch, count, ids, n_threads);
     for (size_t k = 0; k < count; ++k, ++index) {
       TTT_CHECK(index < result.num_docs,
