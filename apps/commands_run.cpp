@@ -1,6 +1,7 @@
 // Run commands: train, eval, generate, tokenize; each declares its arguments (apps/cli.h) next to its body.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -136,6 +137,34 @@ int run_generate(const ParsedArgs& a) {
 
 int run_tokenize(const ParsedArgs& a) {
   data::TokenizeOptions o;
+  // Documents: one per file; JSONL lines (--jsonl, or every input named *.jsonl); pieces between
+  // --doc-separator STR (\n, \t and \\ are unescaped); blocks of --lines-per-doc N lines.
+  data::DocumentSpec docs;
+  docs.inputs = a.positionals();
+  const bool all_jsonl = std::all_of(docs.inputs.begin(), docs.inputs.end(),
+                                     [](const std::string& f) { return fs::path(f).extension() == ".jsonl"; });
+  const bool jsonl = a.flag("jsonl") || all_jsonl;
+  const int modes = jsonl + a.has("doc-separator") + a.has("lines-per-doc");
+  if (modes > 1) throw UsageError("[tokenize] choose one of --jsonl (or *.jsonl inputs), --doc-separator and --lines-per-doc");
+  if (jsonl) docs.kind = data::DocKind::jsonl;
+  if (a.has("text-field") && !jsonl) throw UsageError("[tokenize] --text-field applies to JSONL input only");
+  docs.text_field = a.text("text-field");
+  if (a.has("doc-separator")) {
+    docs.kind = data::DocKind::separator;
+    const std::string raw = a.text("doc-separator");
+    for (size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c == '\\' && i + 1 < raw.size() && (raw[i + 1] == 'n' || raw[i + 1] == 't' || raw[i + 1] == '\\')) {
+        c = raw[i + 1] == 'n' ? '\n' : raw[i + 1] == 't' ? '\t' : '\\';
+        ++i;
+      }
+      docs.separator += c;
+    }
+  }
+  if (a.has("lines-per-doc")) {
+    docs.kind = data::DocKind::line_blocks;
+    docs.lines_per_doc = static_cast<uint64_t>(a.integer("lines-per-doc"));
+  }
   const int vocab_size = static_cast<int>(a.integer("vocab-size"));
   o.val_fraction = a.number("val-fraction");
   o.seed = a.u64("seed");
@@ -143,12 +172,19 @@ int run_tokenize(const ParsedArgs& a) {
   o.shard_tokens = static_cast<uint64_t>(a.integer("shard-tokens"));
   const std::string out = a.text("out");
   fs::create_directories(out);
-  std::string model = a.text("tokenizer");
+  std::string model = a.has("tokenizer") ? a.text("tokenizer") : "";
   if (model.empty()) {
     data::BpeTrainOptions bo;
     bo.vocab_size = vocab_size;
     std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positionals().size());
-    model = data::train_bpe(a.positionals(), (fs::path(out) / "tokenizer").string(), bo);
+    std::vector<std::string> bpe_inputs = a.positionals();
+    const std::string text = (fs::path(out) / "tokenizer_input.txt").string();
+    if (docs.kind != data::DocKind::files) {  // sentencepiece reads lines of text, not JSON or separators: extract (<= 1 GB)
+      data::write_documents_text(docs, text, 1ull << 30);
+      bpe_inputs = {text};
+    }
+    model = data::train_bpe(bpe_inputs, (fs::path(out) / "tokenizer").string(), bo);
+    fs::remove(text);
   }
   data::Tokenizer tok = data::Tokenizer::load(model);
   const std::string fmt = a.text("format");
@@ -167,10 +203,14 @@ int run_tokenize(const ParsedArgs& a) {
     }
     std::fflush(stdout);
   };
-  data::TokenizeResult r = data::tokenize_files(tok, a.positionals(), out, o);
-  std::printf("\n%llu train tokens, %llu validation tokens (%zu validation documents); tokenizer %s; files in %s\n",
-              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens), r.val_docs.size(),
-              model.c_str(), out.c_str());
+  data::TokenizeResult r = data::tokenize_documents(tok, docs, out, o);
+  if (!quiet && tty) std::printf("\n");
+  for (const auto& f : r.removed)
+    std::printf("removed %s: an output of an earlier tokenize that this run does not write\n", f.c_str());
+  std::printf("%llu train tokens, %llu validation tokens (%llu of %llu documents held out); tokenizer %s; files in %s\n",
+              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens),
+              static_cast<unsigned long long>(r.val_docs), static_cast<unsigned long long>(r.num_docs), model.c_str(),
+              out.c_str());
   return 0;
 }
 
@@ -219,7 +259,8 @@ Command generate_command() {
 
 Command tokenize_command() {
   Command c("tokenize", "tokenize text files into train and validation token files");
-  c.arg("FILES", "UTF-8 text files, one document per file", true, true);
+  c.arg("FILES", "UTF-8 text files: one document per file, unless --jsonl, --doc-separator or --lines-per-doc", true,
+        true);
   c.text("out", "DIR", "the output folder").req();
   c.choice("format", "the token file format", {"npy", "bin", "both"}).def("both");
   c.text("tokenizer", "MODEL", "a SentencePiece model (default: train a BPE on FILES into DIR/tokenizer.model)");
@@ -229,6 +270,10 @@ Command tokenize_command() {
   c.integer("threads", "N", "tokenizer threads (0: all cores)", 0, 65536).def("0");
   c.integer("shard-tokens", "N", "tokens per .bin shard (the .bin header count is int32)", 1, INT32_MAX)
       .def("100000000");
+  c.flag("jsonl", "FILES are JSON Lines, one document per line (implied when every file ends in .jsonl)");
+  c.text("text-field", "KEY", "the JSONL field holding the text").def("text");
+  c.text("doc-separator", "STR", "split FILES into documents at STR (\\n, \\t and \\\\ unescaped; e.g. '\\n\\n')");
+  c.integer("lines-per-doc", "N", "split FILES into documents of N lines", 1);
   c.flag("quiet", "no progress line");
   c.run = run_tokenize;
   return c;

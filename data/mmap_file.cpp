@@ -145,6 +145,23 @@ void OutputFile::write(const void* data, size_t n) {
   written_ += n;
 }
 
+void OutputFile::write_at(uint64_t offset, const void* data, size_t n) {
+  TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
+  TTT_CHECK_RT(offset <= written_ && n <= written_ - offset,
+               "[write] internal: rewrite of bytes [",
+               offset,
+               ", ",
+               offset + n,
+               ") of ",
+               tmp_path_,
+               " passes the ",
+               written_,
+               " bytes written");
+  bool ok = ::fseeko(file_, static_cast<off_t>(offset), SEEK_SET) == 0 && std::fwrite(data, 1, n, file_) == n;
+  ok = ::fseeko(file_, 0, SEEK_END) == 0 && ok;
+  TTT_CHECK_RT(ok, "[write] cannot rewrite ", n, " bytes at byte offset ", offset, " of ", tmp_path_, ": ", os_error());
+}
+
 void OutputFile::commit() {
   TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
   bool flushed = std::fflush(file_) == 0;

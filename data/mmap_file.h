@@ -54,6 +54,9 @@ class OutputFile {
 
   // Appends n bytes; throws RuntimeError naming the file on a short write (disk full, ...).
   void write(const void* data, size_t n);
+  // Overwrites n bytes at byte offset `offset` (< bytes_written(), the range already written), then
+  // continues appending at the end: for headers whose counts are known only when the data is done.
+  void write_at(uint64_t offset, const void* data, size_t n);
   // Flushes, closes and renames the temporary file to the final path.
   void commit();
   uint64_t bytes_written() const { return written_; }

@@ -1,4 +1,4 @@
-// Memory-mapped token streams (.npy and llm.c .bin), split discovery and the vocabulary check.
+// Memory-mapped token streams (.npy and llm.c .bin) and split discovery.
 #include "data/token_source.h"
 
 #include <glob.h>
@@ -173,6 +173,12 @@ std::string BinShards::describe() const {
          std::to_string(size()) + " tokens)";
 }
 
+std::vector<TokenFileSpan> BinShards::file_spans() const {
+  std::vector<TokenFileSpan> out;
+  for (size_t i = 0; i < files_.size(); ++i) out.push_back({files_[i].path(), starts_[i], starts_[i + 1] - starts_[i]});
+  return out;
+}
+
 std::string BinShards::locate(uint64_t offset) const {
   size_t s = shard_of(std::min(offset, size() == 0 ? 0 : size() - 1));
   uint64_t local = offset - starts_[s];
@@ -263,26 +269,6 @@ std::shared_ptr<TokenSource> open_split(TokenFormat format,
     pattern = (fs::path(path) / ("*_" + tag + "_*.bin")).string();
   }
   return std::make_shared<BinShards>(list_bin_shards(pattern));
-}
-
-void check_token_ids(const TokenSource& tokens, int64_t vocab_size) {
-  TTT_CHECK(vocab_size > 0, "[tokens] vocab_size must be positive; got ", vocab_size);
-  constexpr uint64_t kChunk = 1 << 20;
-  std::vector<int32_t> buf(kChunk);
-  for (uint64_t start = 0; start < tokens.size(); start += kChunk) {
-    uint64_t n = std::min(kChunk, tokens.size() - start);
-    tokens.read(start, n, buf.data());
-    // Branch-free scan of the chunk first; locate the offender only on failure.
-    bool bad = false;
-    for (uint64_t i = 0; i < n; ++i) bad |= buf[i] < 0 || buf[i] >= vocab_size;
-    if (!bad) continue;
-    for (uint64_t i = 0; i < n; ++i) {
-      if (buf[i] >= 0 && buf[i] < vocab_size) continue;
-      throw InvalidArgument("[tokens] token id " + std::to_string(buf[i]) + " at position " +
-                            std::to_string(start + i) + " of the stream (" + tokens.locate(start + i) +
-                            ") is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
-    }
-  }
 }
 
 }  // namespace tttlm::data

@@ -15,6 +15,12 @@
 
 namespace tttlm::data {
 
+// The tokens [first, first + count) of a stream that live in one file.
+struct TokenFileSpan {
+  std::string path;
+  uint64_t first = 0, count = 0;
+};
+
 class TokenSource {
  public:
   virtual ~TokenSource() = default;
@@ -28,6 +34,8 @@ class TokenSource {
   virtual std::string describe() const = 0;
   // Where token `offset` lives: "/d/x_train_000001.bin token 17 (byte offset 1058)".
   virtual std::string locate(uint64_t offset) const = 0;
+  // The files behind the stream, in stream order (empty for a source not backed by files).
+  virtual std::vector<TokenFileSpan> file_spans() const { return {}; }
 };
 
 // One 1-D .npy file of uint16 or int32 ids (the official loader's storage, docs/spec/ttt.md §8).
@@ -38,6 +46,7 @@ class NpyTokenFile final : public TokenSource {
   void read(uint64_t offset, uint64_t n, int32_t* out) const override;
   std::string describe() const override;
   std::string locate(uint64_t offset) const override;
+  std::vector<TokenFileSpan> file_spans() const override { return {{file_.path(), 0, size_}}; }
   const NpyHeader& header() const { return header_; }
 
  private:
@@ -54,6 +63,7 @@ class BinShards final : public TokenSource {
   void read(uint64_t offset, uint64_t n, int32_t* out) const override;
   std::string describe() const override;
   std::string locate(uint64_t offset) const override;
+  std::vector<TokenFileSpan> file_spans() const override;
   size_t num_shards() const { return files_.size(); }
 
  private:
@@ -89,8 +99,6 @@ std::shared_ptr<TokenSource> open_split(TokenFormat format,
                                         const std::string& path,
                                         const std::string& split);
 
-// Streams the whole source in chunks and throws InvalidArgument naming the file and position of the
-// first id outside [0, vocab_size).
-void check_token_ids(const TokenSource& tokens, int64_t vocab_size);
+// check_token_ids (the vocabulary check at start-up) is in data/token_check.h.
 
 }  // namespace tttlm::data

@@ -2,10 +2,12 @@
 
 #include "data/batch_loader.h"
 #include "data/sampler.h"
+#include "data/token_check.h"
 #include "data/token_source.h"
 #include "data/window_dataset.h"
 
 #include <cstring>
+#include <filesystem>
 
 namespace tttlm::train {
 
@@ -14,7 +16,10 @@ namespace {
 std::shared_ptr<const data::WindowDataset> open_windows(const RunConfig& c, const std::string& split) {
   TTT_CHECK(!c.data.path.empty(), "[data] ", c.source, ": data.path is not set (a folder of train.npy/validation.npy or .bin shards)");
   auto tokens = data::open_split(data::token_format_from_name(c.data.format), c.data.path, split);
-  data::check_token_ids(*tokens, c.model.vocab_size);
+  data::TokenCheckOptions check;
+  if (!c.train.run_dir.empty())  // where the id-check cache goes when the data folder is read-only
+    check.fallback_dir = (std::filesystem::path(c.train.run_dir) / "tokcheck").string();
+  data::check_token_ids(*tokens, c.model.vocab_size, check);
   data::WindowOptions w;
   w.seq_len = c.data.seq_len;
   w.mask_bos = c.data.mask_bos;

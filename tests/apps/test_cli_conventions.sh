@@ -87,7 +87,7 @@ for bad in tpu gpu cuda:x cuda: cuda:-1; do
 done
 
 # Runtime errors: exit status 1.
-expect "missing config file" 1 --has "cannot open $tmp/missing.json" -- "$tttlm" config "$tmp/missing.json"
+expect "missing config file" 1 --has "$tmp/missing.json: no such file" -- "$tttlm" config "$tmp/missing.json"
 expect "missing checkpoint" 1 --has "$tmp/nothing" -- "$tttlm" eval "$tmp/nothing"
 expect "config works" 0 --has '"precision": "fp32"' -- "$tttlm" config "$tmp/run.json"
 

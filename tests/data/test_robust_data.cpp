@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "data/token_check.h"
 #include "data/token_source.h"
 #include "data_fixtures.h"
 

@@ -2,6 +2,7 @@
 // must read identically; broken shards, bad splits and out-of-vocabulary ids fail with clear messages.
 #include <catch2/catch.hpp>
 
+#include "data/token_check.h"
 #include "data/token_source.h"
 #include "data_fixtures.h"
 
@@ -127,12 +128,15 @@ TEST_CASE("check_token_ids names the file and position of the first id outside t
   auto want = npy_values(fixture("tokens/npy/train.npy"));
   auto first_bad = static_cast<uint64_t>(
       std::find_if(want.begin(), want.end(), [](int32_t t) { return t >= 500; }) - want.begin());
+  // No cache: these reads must happen, and nothing is written beside the fixtures (test_token_check.cpp
+  // covers the cache).
+  const TokenCheckOptions no_cache{false, ""};
   auto npy = open_split(TokenFormat::npy, fixture("tokens/npy"), "train");
   auto bin = open_split(TokenFormat::bin, fixture("tokens/bin"), "train");
-  REQUIRE_NOTHROW(check_token_ids(*npy, 1000));
-  REQUIRE_NOTHROW(check_token_ids(*bin, 1000));
+  REQUIRE_NOTHROW(check_token_ids(*npy, 1000, no_cache));
+  REQUIRE_NOTHROW(check_token_ids(*bin, 1000, no_cache));
   REQUIRE_THROWS_WITH(
-      check_token_ids(*npy, 500),
+      check_token_ids(*npy, 500, no_cache),
       Contains("token id " + std::to_string(want[first_bad]) + " at position " + std::to_string(first_bad)) &&
           Contains("train.npy token " + std::to_string(first_bad)) &&
           Contains("outside the vocabulary [0, 500)"));
@@ -141,7 +145,7 @@ TEST_CASE("check_token_ids names the file and position of the first id outside t
   auto first_max = static_cast<uint64_t>(std::find(want.begin(), want.end(), max_id) - want.begin());
   std::string where = first_max >= 1234 ? "tok_train_000001.bin token " + std::to_string(first_max - 1234)
                                         : "tok_train_000000.bin token " + std::to_string(first_max);
-  REQUIRE_THROWS_WITH(check_token_ids(*bin, max_id),
+  REQUIRE_THROWS_WITH(check_token_ids(*bin, max_id, no_cache),
                       Contains("at position " + std::to_string(first_max)) && Contains(where));
-  REQUIRE_THROWS_WITH(check_token_ids(*bin, 0), Contains("vocab_size must be positive"));
+  REQUIRE_THROWS_WITH(check_token_ids(*bin, 0, no_cache), Contains("vocab_size must be positive"));
 }

@@ -49,8 +49,10 @@ TEST_CASE("tokenize writes npy and bin with identical tokens, one [BOS] ids [EOS
   opt.progress = [&](uint64_t done, uint64_t total) { progress.emplace_back(done, total); };
   TokenizeResult r = tokenize_files(tok, files, tmp / "out", opt);
 
-  REQUIRE(r.val_docs == pick_validation_docs(files.size(), 0.2, opt.seed));
-  REQUIRE(r.val_docs.size() == 2);
+  const std::vector<uint64_t> val_docs = pick_validation_docs(files.size(), 0.2, opt.seed);
+  REQUIRE(val_docs.size() == 2);
+  REQUIRE(r.val_docs == 2);
+  REQUIRE(r.num_docs == files.size());
   auto train_npy = open_split(TokenFormat::npy, tmp / "out", "train");
   auto train_bin = open_split(TokenFormat::bin, tmp / "out", "train");
   auto val_npy = open_split(TokenFormat::npy, tmp / "out", "validation");
@@ -71,7 +73,7 @@ TEST_CASE("tokenize writes npy and bin with identical tokens, one [BOS] ids [EOS
   size_t train_pos = 0, val_pos = 0;
   for (size_t d = 0; d < files.size(); ++d) {
     INFO("document " << files[d]);
-    bool is_val = std::find(r.val_docs.begin(), r.val_docs.end(), d) != r.val_docs.end();
+    bool is_val = std::find(val_docs.begin(), val_docs.end(), d) != val_docs.end();
     auto& stream = is_val ? val : train;
     size_t& pos = is_val ? val_pos : train_pos;
     std::string text = test::read_bytes(files[d]);
@@ -102,12 +104,14 @@ TEST_CASE("tokenize output and validation split do not depend on threads or runs
   TokenizeResult a = tokenize_files(tok, inputs(), tmp / "a", opt);
   opt.num_threads = 4;
   TokenizeResult b = tokenize_files(tok, inputs(), tmp / "b", opt);
-  REQUIRE(a.val_docs == b.val_docs);
+  REQUIRE(a.val_docs == 1);
+  REQUIRE(b.val_docs == 1);
   REQUIRE(test::read_bytes(tmp / "a/train.npy") == test::read_bytes(tmp / "b/train.npy"));
   REQUIRE(test::read_bytes(tmp / "a/validation.npy") == test::read_bytes(tmp / "b/validation.npy"));
   REQUIRE(!std::filesystem::exists(tmp / "a/tttlm_train_000000.bin"));
 
-  // pick_validation_docs: sorted, in range, ceil(fraction * n), deterministic, seed-dependent.
+  // pick_validation_docs (the streaming rule of ValidationSplit): sorted, in range, exactly
+  // ceil(fraction * n), deterministic, seed-dependent.
   auto p1 = pick_validation_docs(100, 0.1, 1), p2 = pick_validation_docs(100, 0.1, 2);
   REQUIRE(p1.size() == 10);
   REQUIRE(p1 == pick_validation_docs(100, 0.1, 1));
@@ -117,6 +121,23 @@ TEST_CASE("tokenize output and validation split do not depend on threads or runs
   REQUIRE(p1.back() < 100);
   REQUIRE(pick_validation_docs(100, 0.001, 1).size() == 1);
   REQUIRE(pick_validation_docs(100, 0.0, 1).empty());
+  for (uint64_t seed = 0; seed < 50; ++seed) {  // the count is exact for every seed, not only on average
+    REQUIRE(pick_validation_docs(1000, 0.05, seed).size() == 50);
+    REQUIRE(pick_validation_docs(7, 0.5, seed).size() == 4);
+  }
+  // At least one training document always remains, else an error before anything is read.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    REQUIRE(pick_validation_docs(2, 0.5, seed).size() == 1);
+    REQUIRE(pick_validation_docs(10, 0.85, seed).size() == 9);
+  }
+  REQUIRE_THROWS_WITH(pick_validation_docs(1, 0.5, 0), Contains("leaves no training document"));
+  REQUIRE_THROWS_WITH(pick_validation_docs(10, 0.95, 0), Contains("of 10 documents holds out 10"));
+  // ValidationSplit decides document by document with O(1) state; it agrees with pick_validation_docs.
+  ValidationSplit split(1000, 0.05, 7);
+  std::vector<uint64_t> streamed;
+  for (uint64_t i = 0; i < 1000; ++i)
+    if (split.held_out(i)) streamed.push_back(i);
+  REQUIRE(streamed == pick_validation_docs(1000, 0.05, 7));
   // Over many seeds every document is held out sometimes: the pick is not biased to one end.
   std::vector<int> hits(10, 0);
   for (uint64_t seed = 0; seed < 400; ++seed) hits[pick_validation_docs(10, 0.1, seed)[0]]++;
