@@ -85,6 +85,22 @@ TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
   REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
 }
 
+TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config]") {
+  std::string f = write_tmp("utf8.json", "{}");
+  // Before the check, the value became a JSON string that no dump could write: the first error message
+  // (or config.json, or the hash) threw nlohmann's type_error 316 instead of a tttlm error.
+  for (const std::string& set : {std::string("optimizer.lr=0.\xb0" "01"), std::string("data.path=\xff\xfe"),
+                                 std::string("train.\xc3=1")}) {
+    CAPTURE(set);
+    REQUIRE_THROWS_AS(load_run_config(f, {set}), InvalidArgument);
+    REQUIRE_THROWS_WITH(load_run_config(f, {set}), Catch::Contains("utf8.json") && Catch::Contains("--set") &&
+                                                       Catch::Contains("expected UTF-8 text"));
+  }
+  RunConfig c = load_run_config(f, {"data.path=d\xc3\xa9j\xc3\xa0"});  // valid UTF-8 passes
+  REQUIRE(c.data.path == "d\xc3\xa9j\xc3\xa0");
+  REQUIRE(c.hash().size() == 16);
+}
+
 TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
   std::string f = write_tmp("bad1.json", R"({"model": {"kind": "transformer", "hiden_size": 64}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("bad1.json") && Catch::Contains("model.hiden_size") &&
