@@ -202,6 +202,8 @@ void import_hf(const std::string& hf_dir, const std::string& out_dir) {
     j = nlohmann::json::parse(f);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidArgument("[import] " + cfg + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range 406: a number beyond double's range (1e999)
+    throw InvalidArgument("[import] " + cfg + ": invalid JSON: " + e.what());
   }
   ModelConfig c = from_hf_config(j, cfg);
   std::string st = (fs::path(hf_dir) / "model.safetensors").string();

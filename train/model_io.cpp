@@ -44,6 +44,8 @@ LoadedModel load_model(const std::string& path_in, Device device) {
     j = nlohmann::json::parse(f);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidArgument("[load] " + cfg.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range 406: a number beyond double's range (1e999)
+    throw InvalidArgument("[load] " + cfg.string() + ": invalid JSON: " + e.what());
   }
   TTT_CHECK(j.is_object() && j.contains("model"), "[load] ", cfg.string(), ": no \"model\" section");
   LoadedModel out;

@@ -72,6 +72,8 @@ nlohmann::json load_json_with_includes(const std::string& path, int depth) {
     j = nlohmann::json::parse(f, nullptr, true, true);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidArgument("[config] " + path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range 406: a number beyond double's range (1e999)
+    throw InvalidArgument("[config] " + path + ": invalid JSON: " + e.what());
   }
   TTT_CHECK(j.is_object(), "[config] ", path, ": the top level must be a JSON object");
   if (j.contains("include")) {

@@ -33,7 +33,7 @@ nlohmann::json read_json(const fs::path& p) {
   TTT_CHECK(f.good(), "[train] cannot open ", p.string());
   try {
     return nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range 406 for a number such as 1e999
     throw InvalidArgument("[train] " + p.string() + ": invalid JSON: " + e.what());
   }
 }

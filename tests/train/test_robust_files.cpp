@@ -12,6 +12,7 @@
 #include "train/metrics.h"
 #include "train/model_io.h"
 #include "train/run_config.h"
+#include "train/run_dir.h"
 #include "train/safetensors.h"
 #include "tiny_run.h"
 
@@ -155,6 +156,8 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   }
   test::spit(hf_cfg, "{\"vocab_size\": ");
   REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
+  test::spit(hf_cfg, "{\"vocab_size\": 1e999}");  // nlohmann throws out_of_range here, not parse_error
+  REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
   test::spit(hf_cfg, good);
   // A config.json that cannot be written is an error, not a directory holding weights alone.
   const fs::path blocked = f.root / "blocked";
@@ -165,6 +168,18 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   REQUIRE(load_model(model.string()).config.hidden_size == j["hidden_size"].get<int64_t>());
   test::spit((model / "config.json").string(), "{\"model\": [");
   REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
+  test::spit((model / "config.json").string(), "{\"model\": {\"rope_theta\": 1e999}}");
+  REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
+}
+
+TEST_CASE("a run directory's config.json with a number beyond double's range is refused naming the file", "[train][robust]") {
+  test::TinyRun f("run_dir_overflow");
+  const fs::path run = f.root / "run";
+  fs::create_directories(run);
+  test::spit((run / "config.json").string(), "{\"optimizer\": {\"lr\": -1e999}}");
+  REQUIRE_THROWS_AS(load_run_dir_config(run.string(), {}), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_dir_config(run.string(), {}), Contains((run / "config.json").string()) &&
+                                                                 Contains("invalid JSON"));
 }
 
 TEST_CASE("run config: values that would diverge, divide by zero or hang are refused naming the key", "[train][robust]") {

@@ -85,7 +85,7 @@ TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
   REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
 }
 
-TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config]") {
+TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config][robust]") {
   std::string f = write_tmp("utf8.json", "{}");
   // Before the check, the value became a JSON string that no dump could write: the first error message
   // (or config.json, or the hash) threw nlohmann's type_error 316 instead of a tttlm error.
@@ -99,6 +99,16 @@ TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming t
   RunConfig c = load_run_config(f, {"data.path=d\xc3\xa9j\xc3\xa0"});  // valid UTF-8 passes
   REQUIRE(c.data.path == "d\xc3\xa9j\xc3\xa0");
   REQUIRE(c.hash().size() == 16);
+}
+
+TEST_CASE("a number beyond double's range is refused naming the config file, also in an include", "[train][config][robust]") {
+  // nlohmann's parser throws out_of_range (not parse_error) for 1e999; it used to escape the loader raw.
+  std::string f = write_tmp("overflow.json", R"({"optimizer": {"lr": 1e999}})");
+  REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON") &&
+                                              Catch::Contains("1e999"));
+  std::string top = write_tmp("overflow_top.json", R"({"include": "overflow.json"})");
+  REQUIRE_THROWS_WITH(load_run_config(top), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON"));
 }
 
 TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
