@@ -65,6 +65,8 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
 
 nlohmann::json load_json_with_includes(const std::string& path, int depth) {
   TTT_CHECK(depth < 16, "[config] ", path, ": includes nested more than 16 deep (a cycle?)");
+  TTT_CHECK(!fs::is_directory(path), "[config] ", path, ": expected a JSON file; found a directory",
+            depth > 0 ? " (an \"include\" must name a file)" : "");
   std::ifstream f(path);
   TTT_CHECK(f.good(), "[config] cannot open ", path);
   nlohmann::json j;

@@ -50,6 +50,9 @@ TEST_CASE("safetensors: crafted headers are refused naming the file, tensor and 
        {"tensor \"w\"", "field 'shape'", "64 bits"}},
       {"wrap2", R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0,
        {"tensor \"w\"", "field 'shape'"}},
+      // Empty, yet a tensor's strides would overflow int64 (Tensor::empty had undefined behaviour).
+      {"empty_huge", R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", 0,
+       {"tensor \"w\"", "field 'shape'", "non-zero dimensions"}},
       {"negative", R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", 0,
        {"tensor \"w\"", "field 'shape'", "non-negative", "[-1]"}},
       {"overlap", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",

@@ -111,6 +111,15 @@ TEST_CASE("a number beyond double's range is refused naming the config file, als
   REQUIRE_THROWS_WITH(load_run_config(top), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON"));
 }
 
+TEST_CASE("a config path or an include that names a directory is refused naming it", "[train][config][robust]") {
+  // Reading a directory through std::ifstream threw std::ios_base::failure out of the JSON parser.
+  std::string f = write_tmp("include_dir.json", R"({"include": ""})");
+  REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("found a directory") && Catch::Contains("include"));
+  const std::string dir = fs::path(f).parent_path().string();
+  REQUIRE_THROWS_WITH(load_run_config(dir), Catch::Contains(dir) && Catch::Contains("expected a JSON file"));
+}
+
 TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
   std::string f = write_tmp("bad1.json", R"({"model": {"kind": "transformer", "hiden_size": 64}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("bad1.json") && Catch::Contains("model.hiden_size") &&
