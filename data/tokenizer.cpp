@@ -22,7 +22,16 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
   auto impl = std::make_unique<Impl>();
-  auto status = impl->sp.Load(model_path);
+  // libsentencepiece reports most bad models through its status, but its trie builder throws for some
+  // malformed vocabularies (an empty piece: Darts "zero-length key").
+  const auto status = [&] {
+    try {
+      return impl->sp.Load(model_path);
+    } catch (const std::exception& e) {
+      throw InvalidArgument("[tokenizer] cannot load the sentencepiece model " + model_path +
+                            ": not a valid model (" + e.what() + ")");
+    }
+  }();
   TTT_CHECK(
       status.ok(), "[tokenizer] cannot load the sentencepiece model ", model_path, ": ", status.ToString());
   return Tokenizer(std::move(impl), model_path);

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/error.h"
 #include "train/run_config.h"
 #include "train/schedule.h"
 
