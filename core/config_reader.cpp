@@ -1,6 +1,8 @@
 #include "core/config_reader.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 namespace tttlm {
 
@@ -58,10 +60,18 @@ void ConfigReader::allow(const char* key) { known_.insert(key); }
 
 void ConfigReader::read(const char* key, int64_t& out) {
   if (auto* v = get(key)) {
-    if (v->is_number_integer()) {
+    // Casting a double outside [-2^63, 2^63) to int64 is undefined behaviour; an unsigned JSON number above
+    // INT64_MAX would wrap to a negative one. Both are refused as out of range.
+    constexpr double kTwo63 = 9223372036854775808.0;
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      fail(key, "expected an integer in int64's range, got " + type_name(*v));
+    } else if (v->is_number_integer()) {
       out = v->get<int64_t>();
-    } else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
+    } else if (v->is_number_float() && v->get<double>() >= -kTwo63 && v->get<double>() < kTwo63 &&
+               v->get<double>() == std::trunc(v->get<double>())) {
       out = static_cast<int64_t>(v->get<double>());
+    } else if (v->is_number_float() && v->get<double>() == std::trunc(v->get<double>())) {
+      fail(key, "expected an integer in int64's range, got " + type_name(*v));
     } else {
       fail(key, "expected an integer, got " + type_name(*v));
     }
@@ -71,6 +81,7 @@ void ConfigReader::read(const char* key, int64_t& out) {
 void ConfigReader::read(const char* key, int& out) {
   int64_t v = out;
   read(key, v);
+  if (v < INT32_MIN || v > INT32_MAX) fail(key, "expected an integer in int32's range, got " + std::to_string(v));
   out = static_cast<int>(v);
 }
 

@@ -121,6 +121,21 @@ TEST_CASE("a config path or an include that names a directory is refused naming 
   REQUIRE_THROWS_WITH(load_run_config(dir), Catch::Contains(dir) && Catch::Contains("expected a JSON file"));
 }
 
+TEST_CASE("integers beyond int64 are refused naming the key, never cast or wrapped", "[train][config][robust]") {
+  // 6.9e20 as a float was cast to int64 (undefined behaviour, found by the run-config harness under UBSan);
+  // 2^64 - 1 as an unsigned JSON number wrapped to -1.
+  std::string f = write_tmp("int_range.json", "{}");
+  for (const std::string& set : {std::string("train.total_steps=6.92234e20"), std::string("train.total_steps=-1e19"),
+                                 std::string("train.total_steps=18446744073709551615")}) {
+    CAPTURE(set);
+    REQUIRE_THROWS_AS(load_run_config(f, {set}), InvalidArgument);
+    REQUIRE_THROWS_WITH(load_run_config(f, {set}), Catch::Contains("int_range.json") &&
+                                                       Catch::Contains("train.total_steps") &&
+                                                       Catch::Contains("int64's range"));
+  }
+  REQUIRE(load_run_config(f, {"train.total_steps=1e3"}).train.total_steps == 1000);  // a whole float is fine
+}
+
 TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
   std::string f = write_tmp("bad1.json", R"({"model": {"kind": "transformer", "hiden_size": 64}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("bad1.json") && Catch::Contains("model.hiden_size") &&
