@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz harnesses (fuzz/, docs/fuzzing.md) into OUT/<harness>/: the test
-fixtures (tests/data/fixtures, tests/golden, configs) as they are, plus small valid files made here for the
-formats the fixtures have only large examples of (safetensors, state.json, a run config packed with its
-base file and --set overrides, in the harness's "@@"-separated layout). Standard library only.
+"""Writes the seed corpora of the fuzz harnesses (fuzz/, docs/fuzzing.md) into OUT/<harness>/: the inputs
+that once crashed a harness (fuzz/corpus/<harness>/), the test fixtures (tests/data/fixtures, tests/golden,
+configs) as they are, and small valid files made here for the formats the fixtures have only large examples
+of (safetensors, state.json, a run config packed with its base file and --set overrides, in the harness's
+"@@"-separated layout). Standard library only.
 
 usage: fuzz_seeds.py OUT_DIR   (run from anywhere; paths are relative to the repository root)
 """
@@ -49,6 +50,9 @@ def main():
     out = sys.argv[1]
     shutil.rmtree(out, ignore_errors=True)
 
+    # Inputs that once crashed a harness (fixed since): replayed first in every run.
+    for harness in ("npy", "bin", "safetensors", "run_config", "state_json", "tokenizer"):
+        copy(out, harness, "fuzz/corpus/%s/*" % harness)
     copy(out, "npy", "tests/data/fixtures/npy/*.npy")
     copy(out, "npy", "tests/data/fixtures/tokens/**/*.npy")
     copy(out, "bin", "tests/data/fixtures/tokens/**/*.bin")
