@@ -1,7 +1,6 @@
 #include "core/config_reader.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdint>
 
@@ -38,17 +37,18 @@ void ConfigReader::allow(const char* key) { known_.insert(key); }
 
 void ConfigReader::read(const char* key, int64_t& out) {
   if (auto* v = get(key)) {
-    if (v->is_number_unsigned()) {
-      if (v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) fail(key, "expected an integer below 2^63, got " + type_name(*v));
-      out = static_cast<int64_t>(v->get<uint64_t>());
+    // Casting a double outside [-2^63, 2^63) to int64 is undefined behaviour; an unsigned JSON number above
+    // INT64_MAX would wrap to a negative one. Both are refused as out of range.
+    constexpr double kTwo63 = 9223372036854775808.0;
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      fail(key, "expected an integer in int64's range, got " + type_name(*v));
     } else if (v->is_number_integer()) {
       out = v->get<int64_t>();
-    } else if (v->is_number_float()) {
-      // 2^63 is exactly representable; anything at or beyond it (or not integral) is not an int64.
-      double d = v->get<double>();
-      if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d))
-        fail(key, "expected an integer, got " + type_name(*v));
-      out = static_cast<int64_t>(d);
+    } else if (v->is_number_float() && v->get<double>() >= -kTwo63 && v->get<double>() < kTwo63 &&
+               v->get<double>() == std::trunc(v->get<double>())) {
+      out = static_cast<int64_t>(v->get<double>());
+    } else if (v->is_number_float() && v->get<double>() == std::trunc(v->get<double>())) {
+      fail(key, "expected an integer in int64's range, got " + type_name(*v));
     } else {
       fail(key, "expected an integer, got " + type_name(*v));
     }
@@ -58,9 +58,7 @@ void ConfigReader::read(const char* key, int64_t& out) {
 void ConfigReader::read(const char* key, int& out) {
   int64_t v = out;
   read(key, v);
-  if (v < INT_MIN || v > INT_MAX)
-    fail(key, "expected an integer in [" + std::to_string(INT_MIN) + ", " + std::to_string(INT_MAX) + "], got " +
-                  std::to_string(v));
+  if (v < INT32_MIN || v > INT32_MAX) fail(key, "expected an integer in int32's range, got " + std::to_string(v));
   out = static_cast<int>(v);
 }
 

@@ -36,6 +36,8 @@ nlohmann::json read_json_file(const std::string& path, const std::string& tag, b
     return nlohmann::json::parse(text, nullptr, true, comments);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidArgument(tag + " " + path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range 406: a number beyond double's range (1e999)
+    throw InvalidArgument(tag + " " + path + ": invalid JSON: " + e.what());
   }
 }
 

@@ -372,11 +372,17 @@ Tensor read_npy(const std::string& path) {
             h.shape_str(),
             " (save np.ascontiguousarray(a) instead)");
   Shape shape;
+  uint64_t nonzero = 1;  // a tensor's strides multiply its dimensions even when a zero one leaves it empty
+  bool too_big = false;
   for (uint64_t d : h.shape) {
     TTT_CHECK(
         d <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": dimension ", d, " does not fit int64");
+    if (d != 0) too_big = too_big || __builtin_mul_overflow(nonzero, d, &nonzero);
     shape.push_back(static_cast<int64_t>(d));
   }
+  TTT_CHECK(!too_big && nonzero <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": field 'shape': ",
+            h.shape_str(), ": the product of the non-zero dimensions does not fit int64 (numpy refuses such an ",
+            "array too, empty or not)");
   Tensor t = Tensor::empty(shape, h.dtype);
   std::ifstream in(path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(h.data_offset));

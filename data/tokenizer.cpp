@@ -25,7 +25,16 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
   auto impl = std::make_unique<Impl>();
   // Read here (a directory or a missing file is a clear error, not the library's stream failure).
   const std::string bytes = read_text_file(model_path, "[tokenizer]");
-  auto status = impl->sp.LoadFromSerializedProto(bytes);
+  // libsentencepiece reports most bad models through its status, but its trie builder throws for some
+  // malformed vocabularies (an empty piece: Darts "zero-length key").
+  const auto status = [&] {
+    try {
+      return impl->sp.LoadFromSerializedProto(bytes);
+    } catch (const std::exception& e) {
+      throw InvalidArgument("[tokenizer] cannot load the sentencepiece model " + model_path +
+                            ": not a valid model (" + e.what() + ")");
+    }
+  }();
   TTT_CHECK(
       status.ok(), "[tokenizer] cannot load the sentencepiece model ", model_path, ": ", status.ToString());
   return Tokenizer(std::move(impl), model_path);

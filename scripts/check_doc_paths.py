@@ -16,7 +16,7 @@ import sys
 
 SUFFIXES = (".md", ".h", ".cpp", ".cu", ".sh", ".py", ".txt", ".cmake")
 # A path starts with one of the repository's top-level folders and is not the tail of a longer path or URL.
-TOP = ("apps", "autograd", "bench", "configs", "core", "cudaemu", "docs", "kernels", "layers", "scripts",
+TOP = ("apps", "autograd", "bench", "configs", "core", "cudaemu", "docs", "fuzz", "kernels", "layers", "scripts",
        "tests", "train")
 PATH_RE = re.compile(r"(?<![\w./:~$-])((?:%s)/[\w./-]*[\w/])" % "|".join(TOP))
 TEMPLATE_CHARS = set("<>*{}$%")

@@ -67,6 +67,8 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
 
 nlohmann::json load_json_with_includes(const std::string& path, int depth) {
   TTT_CHECK(depth < 16, "[config] ", path, ": includes nested more than 16 deep (a cycle?)");
+  TTT_CHECK(!fs::is_directory(path), "[config] ", path, ": expected a JSON file; found a directory",
+            depth > 0 ? " (an \"include\" must name a file)" : "");
   nlohmann::json j = read_json_file(path, "[config]", /*comments=*/true);
   TTT_CHECK(j.is_object(), "[config] ", path, ": the top level must be a JSON object");
   if (j.contains("include")) {
@@ -83,6 +85,15 @@ nlohmann::json load_json_with_includes(const std::string& path, int depth) {
 void apply_override(nlohmann::json& j, const std::string& assignment, const std::string& source) {
   auto eq = assignment.find('=');
   TTT_CHECK(eq != std::string::npos && eq > 0, "[config] --set ", assignment, ": expected KEY.PATH=VALUE");
+  // JSON text is UTF-8. A key or string value that is not would make every later dump of the config (error
+  // messages, the run's config.json, its hash) throw a raw nlohmann type_error: refuse it here.
+  try {
+    (void)nlohmann::json(assignment).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw InvalidArgument("[config] " + source + ": --set " +
+                          nlohmann::json(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          ": expected UTF-8 text (JSON keys and strings are UTF-8); found invalid bytes");
+  }
   std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
   nlohmann::json* node = &j;
   size_t start = 0;

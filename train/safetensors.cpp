@@ -152,7 +152,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   out.dtype = from_st_dtype(e["dtype"].get<std::string>(), path, name);
   const nlohmann::json& js = e["shape"];
   TTT_CHECK(js.is_array(), where, "field 'shape': expected an array of non-negative integers; found ", js.dump());
-  uint64_t numel = 1;
+  uint64_t numel = 1;  // of the non-zero dimensions: a tensor's strides multiply them even when it is empty
   bool overflow = false, zero = false;
   for (const auto& d : js) {
     TTT_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), where,
@@ -160,15 +160,16 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
     const uint64_t v = d.get<uint64_t>();
     TTT_CHECK(v <= static_cast<uint64_t>(INT64_MAX), where, "field 'shape': dimension ", v, " does not fit int64");
     zero = zero || v == 0;
-    overflow = overflow || __builtin_mul_overflow(numel, v, &numel);
+    if (v != 0) overflow = overflow || __builtin_mul_overflow(numel, v, &numel);
     out.shape.push_back(static_cast<int64_t>(v));
   }
-  if (zero) numel = 0, overflow = false;
+  overflow = overflow || numel > static_cast<uint64_t>(INT64_MAX);
+  if (zero) numel = 0;
   uint64_t want = 0;
-  overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(out.dtype)), &want) ||
-             numel > static_cast<uint64_t>(INT64_MAX);
+  overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(out.dtype)), &want);
   TTT_CHECK(!overflow, where, "field 'shape': ", js.dump(), " of ", st_dtype(out.dtype),
-            " needs more bytes than 64 bits can count");
+            " needs more bytes than 64 bits can count (the product of its non-zero dimensions must fit int64, even "
+            "when a zero one makes it empty)");
   const nlohmann::json& jo = e["data_offsets"];
   TTT_CHECK(jo.is_array() && jo.size() == 2 && jo[0].is_number_unsigned() && jo[1].is_number_unsigned(), where,
             "field 'data_offsets': expected [begin, end], two non-negative integers; found ", jo.dump());

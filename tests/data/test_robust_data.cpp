@@ -58,6 +58,12 @@ TEST_CASE("npy: a shape whose byte size overflows 64 bits is refused before any 
   NpyHeader e = read_npy_header(empty);
   REQUIRE(e.numel() == 0);
   REQUIRE(e.data_bytes() == 0);
+  // As a tensor it is refused as numpy refuses it: the strides would overflow int64 (undefined behaviour in
+  // Tensor::empty before this check). An empty array whose other dimensions fit is read.
+  REQUIRE_THROWS_AS(read_npy(empty), InvalidArgument);
+  REQUIRE_THROWS_WITH(read_npy(empty), Contains(empty) && Contains("field 'shape'") && Contains("non-zero dimensions"));
+  const std::string small_empty = npy_with(dir, "small_empty.npy", Dtype::u16, {3, 0, 5}, 0);
+  REQUIRE(read_npy(small_empty).numel() == 0);
 }
 
 TEST_CASE("bin: shard token counts are checked against the file size", "[data][robust]") {

@@ -2,7 +2,9 @@
 // flags, scripts/make_data_fixtures.py) loads with Llama-like special ids and round-trips text, and
 // train_bpe on the same files learns the same vocabulary.
 #include <catch2/catch.hpp>
+#include <fstream>
 
+#include "core/error.h"
 #include "data/tokenizer.h"
 #include "data_fixtures.h"
 
@@ -85,6 +87,18 @@ TEST_CASE("tokenizer errors name the file", "[data][tokenizer]") {
   REQUIRE_THROWS_WITH(Tokenizer::load(fixture("text/phoenix_and_the_turtle_gut.txt")),
                       Contains("phoenix_and_the_turtle_gut.txt"));
   test::TempDir tmp;
+  // A 47-byte ModelProto whose third piece is empty (found by fuzz/fuzz_tokenizer.cpp): libsentencepiece's
+  // trie builder threw Darts::Exception through Load instead of returning a status.
+  const std::string empty_piece(
+      "\x0a\x0e\x0a\x05\x3c\x75\x6e\x6b\x3e\x15\x00\x00\x00\x00\x18\x02"
+      "\x0a\x0c\x0a\x03\x3c\x73\x3e\x15\x91\x00\x00\x00\x18\x03\x0a\x0d"
+      "\x0a\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x20\x00\x30\x00",
+      47);
+  const std::string bad = tmp / "empty_piece.model";
+  std::ofstream(bad, std::ios::binary) << empty_piece;
+  REQUIRE_THROWS_AS(Tokenizer::load(bad), InvalidArgument);
+  REQUIRE_THROWS_WITH(Tokenizer::load(bad), Contains("[tokenizer] cannot load the sentencepiece model") &&
+                                                Contains("empty_piece.model"));
   REQUIRE_THROWS_WITH(train_bpe({}, tmp / "m"), Contains("at least one input file"));
   REQUIRE_THROWS_WITH(train_bpe({tmp / "missing.txt"}, tmp / "m"), Contains("missing.txt"));
 }

@@ -13,6 +13,7 @@
 #include "train/metrics.h"
 #include "train/model_io.h"
 #include "train/run_config.h"
+#include "train/run_dir.h"
 #include "train/safetensors.h"
 #include "tiny_run.h"
 
@@ -50,6 +51,9 @@ TEST_CASE("safetensors: crafted headers are refused naming the file, tensor and 
        {"tensor \"w\"", "field 'shape'", "64 bits"}},
       {"wrap2", R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0,
        {"tensor \"w\"", "field 'shape'"}},
+      // Empty, yet a tensor's strides would overflow int64 (Tensor::empty had undefined behaviour).
+      {"empty_huge", R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", 0,
+       {"tensor \"w\"", "field 'shape'", "non-zero dimensions"}},
       {"negative", R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", 0,
        {"tensor \"w\"", "field 'shape'", "non-negative", "[-1]"}},
       {"overlap", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
@@ -156,6 +160,8 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   }
   test::spit(hf_cfg, "{\"vocab_size\": ");
   REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
+  test::spit(hf_cfg, "{\"vocab_size\": 1e999}");  // nlohmann throws out_of_range here, not parse_error
+  REQUIRE_THROWS_WITH(import_hf(hf.string(), (f.root / "imported").string()), Contains(hf_cfg) && Contains("invalid JSON"));
   test::spit(hf_cfg, good);
   // A config.json that cannot be written is an error, not a directory holding weights alone.
   const fs::path blocked = f.root / "blocked";
@@ -166,6 +172,18 @@ TEST_CASE("config.json of a model or an HF directory: bad JSON and wrong types n
   REQUIRE(load_model(model.string()).config.hidden_size == j["hidden_size"].get<int64_t>());
   test::spit((model / "config.json").string(), "{\"model\": [");
   REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
+  test::spit((model / "config.json").string(), "{\"model\": {\"rope_theta\": 1e999}}");
+  REQUIRE_THROWS_WITH(load_model(model.string()), Contains((model / "config.json").string()) && Contains("invalid JSON"));
+}
+
+TEST_CASE("a run directory's config.json with a number beyond double's range is refused naming the file", "[train][robust]") {
+  test::TinyRun f("run_dir_overflow");
+  const fs::path run = f.root / "run";
+  fs::create_directories(run);
+  test::spit((run / "config.json").string(), "{\"optimizer\": {\"lr\": -1e999}}");
+  REQUIRE_THROWS_AS(load_run_dir_config(run.string(), {}), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_dir_config(run.string(), {}), Contains((run / "config.json").string()) &&
+                                                                 Contains("invalid JSON"));
 }
 
 TEST_CASE("run config: values that would diverge, divide by zero or hang are refused naming the key", "[train][robust]") {
@@ -193,8 +211,8 @@ TEST_CASE("run config: values that would diverge, divide by zero or hang are ref
                        Bad{"log.peak_gflops=-1", "log.peak_gflops: expected a finite number >= 0; found -1"},
                        // Integers are never narrowed: 2^32 + 1 threads used to become 1.
                        Bad{"train.threads=4294967297", "train.threads: expected an integer in [0, 4096]"},
-                       Bad{"model.num_layers=18446744073709551615", "model.num_layers: expected an integer below 2^63"},
-                       Bad{"model.hidden_size=1e300", "model.hidden_size: expected an integer, got number 1e+300"},
+                       Bad{"model.num_layers=18446744073709551615", "model.num_layers: expected an integer in int64's range"},
+                       Bad{"model.hidden_size=1e300", "model.hidden_size: expected an integer in int64's range, got number 1e+300"},
                        Bad{"data.prefetch=4294967298", "data.prefetch: expected an integer in [0, 64]; found 4294967298"},
                        Bad{"model.rms_norm_eps=-1e-5", "model.rms_norm_eps: expected a finite number > 0, got -1e-05"},
                        Bad{"model.initializer_range=-0.02", "model.initializer_range: expected a finite number > 0"},
@@ -210,7 +228,7 @@ TEST_CASE("a directory or a missing file where a file is expected is named, not 
   const fs::path dir = f.root / "a_directory";
   fs::create_directories(dir);
   // Each of these used to escape as "basic_filebuf::underflow error reading the file: Is a directory".
-  REQUIRE_THROWS_WITH(load_run_config(dir.string()), Contains("[config] " + dir.string() + ": is a directory"));
+  REQUIRE_THROWS_WITH(load_run_config(dir.string()), Contains("[config] " + dir.string() + ": expected a JSON file; found a directory"));
   REQUIRE_THROWS_WITH(data::Tokenizer::load(dir.string()), Contains("[tokenizer] " + dir.string() + ": is a directory"));
   const fs::path model = f.root / "model";
   fs::create_directories(model);

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/error.h"
 #include "train/run_config.h"
 #include "train/schedule.h"
 
@@ -83,6 +84,56 @@ TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
   REQUIRE(c.optimizer.lr == 0.5);
   REQUIRE(c.data.format == "bin");
   REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
+}
+
+TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config][robust]") {
+  std::string f = write_tmp("utf8.json", "{}");
+  // Before the check, the value became a JSON string that no dump could write: the first error message
+  // (or config.json, or the hash) threw nlohmann's type_error 316 instead of a tttlm error.
+  for (const std::string& set : {std::string("optimizer.lr=0.\xb0" "01"), std::string("data.path=\xff\xfe"),
+                                 std::string("train.\xc3=1")}) {
+    CAPTURE(set);
+    REQUIRE_THROWS_AS(load_run_config(f, {set}), InvalidArgument);
+    REQUIRE_THROWS_WITH(load_run_config(f, {set}), Catch::Contains("utf8.json") && Catch::Contains("--set") &&
+                                                       Catch::Contains("expected UTF-8 text"));
+  }
+  RunConfig c = load_run_config(f, {"data.path=d\xc3\xa9j\xc3\xa0"});  // valid UTF-8 passes
+  REQUIRE(c.data.path == "d\xc3\xa9j\xc3\xa0");
+  REQUIRE(c.hash().size() == 16);
+}
+
+TEST_CASE("a number beyond double's range is refused naming the config file, also in an include", "[train][config][robust]") {
+  // nlohmann's parser throws out_of_range (not parse_error) for 1e999; it used to escape the loader raw.
+  std::string f = write_tmp("overflow.json", R"({"optimizer": {"lr": 1e999}})");
+  REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON") &&
+                                              Catch::Contains("1e999"));
+  std::string top = write_tmp("overflow_top.json", R"({"include": "overflow.json"})");
+  REQUIRE_THROWS_WITH(load_run_config(top), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON"));
+}
+
+TEST_CASE("a config path or an include that names a directory is refused naming it", "[train][config][robust]") {
+  // Reading a directory through std::ifstream threw std::ios_base::failure out of the JSON parser.
+  std::string f = write_tmp("include_dir.json", R"({"include": ""})");
+  REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("found a directory") && Catch::Contains("include"));
+  const std::string dir = fs::path(f).parent_path().string();
+  REQUIRE_THROWS_WITH(load_run_config(dir), Catch::Contains(dir) && Catch::Contains("expected a JSON file"));
+}
+
+TEST_CASE("integers beyond int64 are refused naming the key, never cast or wrapped", "[train][config][robust]") {
+  // 6.9e20 as a float was cast to int64 (undefined behaviour, found by the run-config harness under UBSan);
+  // 2^64 - 1 as an unsigned JSON number wrapped to -1.
+  std::string f = write_tmp("int_range.json", "{}");
+  for (const std::string& set : {std::string("train.total_steps=6.92234e20"), std::string("train.total_steps=-1e19"),
+                                 std::string("train.total_steps=18446744073709551615")}) {
+    CAPTURE(set);
+    REQUIRE_THROWS_AS(load_run_config(f, {set}), InvalidArgument);
+    REQUIRE_THROWS_WITH(load_run_config(f, {set}), Catch::Contains("int_range.json") &&
+                                                       Catch::Contains("train.total_steps") &&
+                                                       Catch::Contains("int64's range"));
+  }
+  REQUIRE(load_run_config(f, {"train.total_steps=1e3"}).train.total_steps == 1000);  // a whole float is fine
 }
 
 TEST_CASE("config errors name the file, the key, the expected and found values", "[train][config]") {
