@@ -83,7 +83,7 @@ TEST_CASE("train_bpe with the settings of docs/spec/data_formats.md §2 learns t
 
 TEST_CASE("tokenizer errors name the file", "[data][tokenizer]") {
   REQUIRE_THROWS_WITH(Tokenizer::load("/nonexistent/tok.model"),
-                      Contains("[tokenizer] cannot load the sentencepiece model /nonexistent/tok.model"));
+                      Contains("[tokenizer] /nonexistent/tok.model: no such file"));
   REQUIRE_THROWS_WITH(Tokenizer::load(fixture("text/phoenix_and_the_turtle_gut.txt")),
                       Contains("phoenix_and_the_turtle_gut.txt"));
   test::TempDir tmp;
