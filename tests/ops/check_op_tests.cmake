@@ -1,7 +1,7 @@
 # Fails unless every differentiable op has a "<op> forward ...", a "<op> backward ..." and a
 # "<op> gradcheck ..." test case in the ops suite. Add a new op's name here when you add the op.
 set(ops
-  add sub mul div affine sum mean max matmul linear
+  add sub mul div affine sum mean max matmul linear linear_bf16
   reshape transpose permute narrow expand unsqueeze squeeze select contiguous clone cast concat pad_dim
   exp log sigmoid silu gelu softplus tanh square relu
   rms_norm layer_norm softmax log_softmax cross_entropy
