@@ -7,8 +7,8 @@
 #  - a bf16 run stopped after step 10 and resumed equals the uninterrupted run bit for bit;
 #  - with CUDA: the same bf16 run with train.device=cuda (first 5 steps) equals the CPU bf16 losses within
 #    $CUDA_BOUND relative (the same bf16 operands; only f32 summation orders differ, which can move a
-#    value across a bf16 rounding boundary), and is closer to them than to the CPU f32 run's (so CUDA
-#    really multiplies in bf16).
+#    value across a bf16 rounding boundary, so the differences are of the size of bf16's own effect;
+#    tests/cuda/test_matmul_bf16.cpp shows that the CUDA product really rounds to bf16).
 set -euo pipefail
 tttlm=$(realpath "$1")
 cuda=${2:-OFF}
@@ -69,15 +69,8 @@ JSON
   if [ "$cuda" = ON ]; then
     "$tttlm" train "$tmp/$kind.json" --quiet --set train.run_dir="$tmp/$kind-cuda" --set train.precision=bf16 \
       --set train.device=cuda --set train.total_steps=5 --set optimizer.decay_steps=20
-    cpu5=$(echo "$bf16" | cut -d' ' -f1-5) f32_5=$(echo "$f32" | cut -d' ' -f1-5) gpu=$(losses "$tmp/$kind-cuda")
+    cpu5=$(echo "$bf16" | cut -d' ' -f1-5) gpu=$(losses "$tmp/$kind-cuda")
     check "$kind" "bf16 cuda vs bf16 cpu" "$CUDA_BOUND" 0 "$cpu5" "$gpu"
-    /usr/bin/python3 - "$kind" "$cpu5" "$f32_5" "$gpu" <<'PY'
-import sys
-kind, (b, f, g) = sys.argv[1], [[float(x) for x in a.split()] for a in sys.argv[2:5]]
-d = lambda x, y: max(abs(p - q) / abs(p) for p, q in zip(x, y))
-assert d(b, g) < d(f, g), f"{kind}: cuda bf16 losses {g} are no closer to the cpu bf16 run {b} than to the f32 run {f}"
-print(f"ok: {kind}: cuda bf16 is {d(b, g):.2e} from cpu bf16, {d(f, g):.2e} from cpu f32")
-PY
   fi
   rm -rf "$tmp/$kind"-*
 done
