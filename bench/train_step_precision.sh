@@ -27,8 +27,9 @@ for r in $(seq 1 "$rounds"); do
       line=$("$build/bench/bench_models" step "$root/configs/models/$k-125m.json" --batch 1 --seq "$seq" --reps "$reps" \
         --precision "$p")
       echo "round $r: $line"
-      # | kind | precision | parameters | B x T | step time | tokens/s | ...
-      tps=$(echo "$line" | awk -F'|' '{gsub(/ /, "", $7); print $7}')
+      # | kind | precision | parameters | B x T | step time | tokens/s | ...: tokens/s from the step time
+      # (the printed column is rounded to whole tokens)
+      tps=$(echo "$line" | awk -F'|' -v t="$seq" '{gsub(/[ s]/, "", $6); printf "%.3f", t / $6}')
       echo "$k $p $tps" >>"$results"
     done
   done
