@@ -4,8 +4,10 @@
 // Usage:
 //   bench_models ttt [--batch B] [--seq T] [--reps N]            TTT-Linear and TTT-MLP dual vs primal
 //   bench_models step CONFIG [--batch B] [--seq T] [--reps N] [--device cpu|cuda] [--peak GFLOPS]
-//                                                                training steps (forward, backward, AdamW)
-//   bench_models gemm [--seq N] [--device cpu|cuda]                 matmul peak, N^3 in f32 and bf16
+//                    [--precision fp32|bf16]                     training steps (forward, backward, AdamW)
+//   bench_models gemm [--seq N] [--device cpu|cuda] [--write]       matmul peak, N^3 in f32 and bf16 inputs
+//                                                                (f32 result); --write stores both as the
+//                                                                MFU peak of this machine (train/peak_flops.h)
 //   bench_models decode CONFIG [--prompt T] [--new N] [--reps N] greedy decoding of N tokens after T
 #include <sys/resource.h>
 
@@ -19,6 +21,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/copy.h"
 #include "autograd/ops/matmul.h"
+#include "autograd/ops/matmul_bf16.h"
 #include "autograd/ops/reduce.h"
 #include "core/allocator.h"
 #include "core/cuda_runtime.h"
@@ -27,8 +30,10 @@
 #include "autograd/ops/view.h"
 #include "layers/causal_lm.h"
 #include "layers/decoder.h"
+#include "layers/low_precision.h"
 #include "layers/model_info.h"
 #include "train/optimizer.h"
+#include "train/peak_flops.h"
 #include "train/run_config.h"
 
 using namespace tttlm;
@@ -104,8 +109,10 @@ int bench_ttt(int64_t B, int64_t T, int reps) {
 // --device cuda: the model and batch on the GPU, each step synchronised before the clock stops; the memory
 // column is then the caching allocator's peak, and --peak GFLOPS (the card's measured peak) adds an MFU.
 int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const std::string& device_name,
-               double peak_gflops) {
+               double peak_gflops, std::string precision) {
   train::RunConfig rc = train::load_run_config(config);
+  if (precision.empty()) precision = rc.train.precision;
+  TTT_CHECK(precision == "fp32" || precision == "bf16", "[bench] --precision takes fp32 or bf16, got ", precision);
   layers::ModelConfig c = rc.model;
   if (T > c.max_seq_len) c.max_seq_len = T;
   const bool cuda = device_name == "cuda";
@@ -113,6 +120,7 @@ int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const 
   const Device dev = cuda ? cuda_device() : cpu_device();
   layers::CausalLM model(c);
   model.materialize(dev, 0);
+  layers::set_bf16_copies(model.parameters(), precision == "bf16");
   train::AdamW opt(model.parameters(), rc.optimizer);
   std::vector<int32_t> ids(B * T), tg(B * T);
   for (int64_t i = 0; i < B * T; ++i) {
@@ -125,6 +133,7 @@ int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const 
   double step = best_of(reps, [&] {
     autograd::backward(model.loss(in, target, mask));
     opt.step(1e-4);
+    layers::refresh_bf16_copies(model.parameters());
     opt.zero_grad();
     if (cuda) cuda_synchronize();
   });
@@ -132,7 +141,9 @@ int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const 
   double tps = static_cast<double>(B * T) / step;
   const double gflops = info.flops_per_token * tps / 1e9;
   const double mem = cuda ? cuda_memory_stats(dev.index).peak_allocated / 1073741824.0 : peak_rss_gib();
-  std::printf("| %s | %lld | %lld x %lld | %.3f s | %.0f | %.1f GFLOP/s", layers::model_kind_names()[static_cast<int>(c.kind)].c_str(),
+  if (peak_gflops <= 0) peak_gflops = train::matmul_peak(0, dev, precision).gflops;
+  std::printf("| %s | %s | %lld | %lld x %lld | %.3f s | %.0f | %.1f GFLOP/s",
+              layers::model_kind_names()[static_cast<int>(c.kind)].c_str(), precision.c_str(),
               (long long)info.parameters, (long long)B, (long long)T, step, tps, gflops);
   if (peak_gflops > 0) std::printf(" (MFU %.1f%%)", 100.0 * gflops / peak_gflops);
   std::printf(" | %.2f GiB |\n", mem);
@@ -140,16 +151,21 @@ int bench_step(const std::string& config, int64_t B, int64_t T, int reps, const 
 }
 
 // The device's matmul peak as tttlm reaches it (ops::matmul, N x N x N, f32 and bf16): the denominator of MFU.
-int bench_gemm_peak(const std::string& device_name, int64_t N, int reps) {
+// bf16 is the mixed-precision training product (ops::linear_bf16: bf16 inputs, f32 accumulation and result).
+int bench_gemm_peak(const std::string& device_name, int64_t N, int reps, bool write) {
   const Device dev = device_name == "cuda" ? cuda_device() : cpu_device();
-  for (Dtype dt : {Dtype::f32, Dtype::bf16}) {
-    Tensor a = ops::to(ops::cast(rnd({N, N}, 1, 1.0), dt), dev), b = ops::to(ops::cast(rnd({N, N}, 2, 1.0), dt), dev);
+  autograd::NoGradGuard ng;
+  for (const char* precision : {"fp32", "bf16"}) {
+    const bool bf16 = precision[0] == 'b';
+    Tensor a = ops::to(rnd({N, N}, 1, 1.0), dev), b = ops::to(rnd({N, N}, 2, 1.0), dev);
+    Tensor b16 = ops::cast(b, Dtype::bf16);
     double t = best_of(reps, [&] {
-      Tensor c = ops::matmul(a, b);
+      Tensor c = bf16 ? ops::linear_bf16(a, b, b16) : ops::matmul(a, b);
       if (dev.is_cuda()) cuda_synchronize();
     });
-    std::printf("| matmul %s | %lld^3 | %.3f ms | %.1f GFLOP/s |\n", dtype_name(dt), (long long)N, t * 1e3,
-                2.0 * N * N * N / t / 1e9);
+    const double gflops = 2.0 * N * N * N / t / 1e9;
+    std::printf("| matmul %s | %lld^3 | %.3f ms | %.1f GFLOP/s |\n", precision, (long long)N, t * 1e3, gflops);
+    if (write) std::printf("peak written to %s\n", train::write_matmul_peak(dev, precision, gflops).c_str());
   }
   return 0;
 }
@@ -217,7 +233,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: bench_models ttt|step|decode|gemm [CONFIG] [--batch B] [--seq T] [--reps N] [--prompt T] "
-                 "[--new N] [--device cpu|cuda] [--peak GFLOPS]\n");
+                 "[--new N] [--device cpu|cuda] [--peak GFLOPS] [--precision fp32|bf16] [--write]\n");
     return 2;
   }
   std::string mode = argv[1], config;
@@ -225,6 +241,8 @@ int main(int argc, char** argv) {
   int reps = 3;
   std::string device = "cpu";
   double peak = 0;
+  bool write = false;
+  std::string precision;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) B = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) T = std::atoll(argv[++i]);
@@ -233,12 +251,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--new") && i + 1 < argc) fresh = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
     else if (!std::strcmp(argv[i], "--peak") && i + 1 < argc) peak = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
+    else if (!std::strcmp(argv[i], "--write")) write = true;
     else config = argv[i];
   }
   try {
     if (mode == "ttt") return bench_ttt(B, T, reps);
-    if (mode == "step") return bench_step(config, B, T, reps, device, peak);
-    if (mode == "gemm") return bench_gemm_peak(device, T, reps);
+    if (mode == "step") return bench_step(config, B, T, reps, device, peak, precision);
+    if (mode == "gemm") return bench_gemm_peak(device, T, reps, write);
     if (mode == "decode") return bench_decode(config, prompt, fresh, reps);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_models: %s\n", e.what());

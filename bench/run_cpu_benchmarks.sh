@@ -18,8 +18,8 @@ mkdir -p "$out"
   "$build/bench/bench_models" ttt --batch 4 --reps 2
 } | tee "$out/ttt_layer_cpu.txt"
 {
-  echo "| kind | parameters | batch x T | step time | tokens/s | achieved | peak RSS |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| kind | precision | parameters | batch x T | step time | tokens/s | achieved | peak RSS |"
+  echo "|---|---|---|---|---|---|---|---|"
   for k in transformer ttt-linear-mamba ttt-linear-transformer ttt-mlp-mamba ttt-mlp-transformer mamba; do
     "$build/bench/bench_models" step "$root/configs/models/$k-125m.json" --batch 1 --seq 2048 --reps 1
   done

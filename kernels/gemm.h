@@ -22,11 +22,13 @@ struct GemmArgs {
   int64_t ldc = 0, stride_c = 0;
   int64_t batch = 1;
   float alpha = 1.f, beta = 0.f;
+  bool c_f32 = false;  // with bf16 inputs: C is f32 (otherwise C has the inputs' dtype)
 };
 }  // namespace tttlm::kernels
 
 namespace tttlm::kernels::cpu {
 void gemm(Dtype dtype, const GemmArgs& args);
+void gemm_bf16_f32(const GemmArgs& args);  // bf16 A, B; f32 C (gemm() dispatches here for bf16 with c_f32)
 }
 namespace tttlm::kernels::cuda {
 void gemm(Dtype dtype, const GemmArgs& args);

@@ -8,13 +8,18 @@
 #include "autograd/ops/copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
+#include "autograd/ops/matmul_bf16.h"
 #include "autograd/ops/norm.h"
 #include "autograd/ops/view.h"
 
 namespace tttlm::layers {
 
-Linear::Linear(int64_t in, int64_t out, InitSpec init, bool decay) : weight(add_param("weight", {in, out}, init, decay)) {}
-Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight.value); }
+Linear::Linear(int64_t in, int64_t out, InitSpec init, bool decay) : weight(add_param("weight", {in, out}, init, decay)) {
+  weight.matmul_weight = true;
+}
+Tensor Linear::forward(const Tensor& x) const {
+  return weight.value_bf16.defined() ? ops::linear_bf16(x, weight.value, weight.value_bf16) : ops::linear(x, weight.value);
+}
 
 RmsNorm::RmsNorm(int64_t width, double eps_) : weight(add_param("weight", {width}, InitSpec::ones())), eps(eps_) {}
 Tensor RmsNorm::forward(const Tensor& x) const { return ops::rms_norm(x, weight.value, eps); }

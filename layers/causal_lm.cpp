@@ -4,6 +4,8 @@
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/embedding.h"
 #include "autograd/ops/matmul.h"
+#include "autograd/ops/matmul_bf16.h"
+#include "core/view.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/softmax.h"
 #include "autograd/ops/view.h"
@@ -23,6 +25,7 @@ CausalLM::CausalLM(const ModelConfig& c)
         }
         return add_module("norm", std::make_unique<RmsNorm>(c.hidden_size, c.rms_norm_eps));
       }()) {
+  embed_.matmul_weight = true;  // the LM head
   TTT_CHECK(c.tie_word_embeddings, "[CausalLM] only tied embeddings are supported (as in every paper config)");
 }
 
@@ -52,7 +55,11 @@ Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
 
 Tensor CausalLM::forward(const Tensor& ids, const ForwardContext& ctx) const { return head(hidden(ids, ctx)); }
 
-Tensor CausalLM::head(const Tensor& hidden) const { return ops::matmul(hidden, ops::transpose(embed_.value, 0, 1)); }
+Tensor CausalLM::head(const Tensor& hidden) const {
+  if (embed_.value_bf16.defined())
+    return ops::linear_bf16(hidden, ops::transpose(embed_.value, 0, 1), view::transpose(embed_.value_bf16, 0, 1));
+  return ops::matmul(hidden, ops::transpose(embed_.value, 0, 1));
+}
 
 Tensor CausalLM::token_losses(const Tensor& ids, const Tensor& targets, const ForwardContext& ctx) const {
   return ops::cross_entropy(forward(ids, ctx), targets);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/ops/copy.h"
+#include "layers/low_precision.h"
 #include "core/philox.h"
 
 namespace tttlm::layers {
@@ -107,6 +108,7 @@ void Module::materialize(Device device, uint64_t seed) {
     p->value.set_requires_grad(true);
     p->value.autograd_meta().name = p->name;
   }
+  refresh_bf16_copies(parameters());
 }
 
 void Module::to_device(Device device) {
@@ -116,6 +118,7 @@ void Module::to_device(Device device) {
     p->value.set_requires_grad(true);
     p->value.autograd_meta().name = p->name;
   }
+  refresh_bf16_copies(parameters());
 }
 
 bool Module::is_materialized() const {
@@ -156,6 +159,7 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, const s
                 " that this model does not have");
     }
   }
+  refresh_bf16_copies(parameters());
 }
 
 }  // namespace tttlm::layers

@@ -41,6 +41,10 @@ struct Parameter {
   InitSpec init;
   bool decay = true;  // in the weight-decay group
   Tensor value;       // undefined until materialize()
+  // A weight that matrix products read (Linear weights, the tied embedding as LM head): in bf16 training
+  // it has a bf16 copy, value_bf16, which layers/low_precision.h keeps equal to bf16(value).
+  bool matmul_weight = false;
+  Tensor value_bf16;  // undefined in f32 training
 };
 
 class Module {
@@ -57,11 +61,13 @@ class Module {
   // Allocates and initialises every parameter (on the CPU, then copied to `device`).
   void materialize(Device device, uint64_t seed);
   bool is_materialized() const;
-  // Moves every parameter to `device` (keeping requires_grad and names).
+  // Moves every parameter to `device`
+  // (keeping requires_grad and names, and refreshing any bf16 copies).
   void to_device(Device device);
   // name -> tensor, for checkpoints and export.
   std::map<std::string, Tensor> state_dict() const;
-  // Copies values in (shapes must match; every parameter must be present); errors name the key.
+  // Copies values in (shapes must match; every parameter must be present); errors name the key. Refreshes
+  // any bf16 copies.
   void load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source);
 
  protected:

@@ -93,8 +93,12 @@ void check_training_memory(const RunConfig& cfg, const Device& device, int world
   if (cfg.train.skip_memory_check) return;
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
   const double optimizer = cfg.parallel.zero1 && world_size > 1 ? info.optimizer_bytes / world_size : info.optimizer_bytes;
-  const double need = info.weights_bytes + info.gradient_bytes + optimizer + info.activation_bytes;
-  const std::string breakdown = "weights " + gib(info.weights_bytes) + ", gradients " + gib(info.gradient_bytes) +
+  // bf16 training adds the matmul weights' bf16 copies (at most half the f32 weights' bytes).
+  const double copies = cfg.train.precision == "bf16" ? info.weights_bytes / 2 : 0.0;
+  const double need = info.weights_bytes + copies + info.gradient_bytes + optimizer + info.activation_bytes;
+  const std::string breakdown = "weights " + gib(info.weights_bytes) +
+                                (copies > 0 ? ", their bf16 copies " + gib(copies) : std::string()) +
+                                ", gradients " + gib(info.gradient_bytes) +
                                 ", AdamW " + gib(optimizer) + ", activations " + gib(info.activation_bytes) +
                                 " for train.micro_batch_size " + std::to_string(cfg.train.micro_batch_size) +
                                 " x data.seq_len " + std::to_string(cfg.data.seq_len) + ", per rank";

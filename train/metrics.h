@@ -30,7 +30,9 @@ class Progress {
   // `start_step`: the step the run starts (or resumes) from; the ETA counts from there.
   Progress(int64_t total_steps, bool enabled, int64_t start_step = 0);
   // Prints the progress line for `step`; eta from the mean time of the steps seen so far.
-  void update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double mfu);
+  // flops_per_sec: achieved model FLOP/s (all ranks); mfu < 0: unknown peak, not printed.
+  void update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double flops_per_sec,
+              double mfu);
   void message(const std::string& line);  // a full line above the progress display
   void finish();
 

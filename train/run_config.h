@@ -29,7 +29,7 @@ struct TrainSection {
   int64_t micro_batch_size = 1;   // sequences per forward/backward per rank
   int64_t total_steps = 100;
   int64_t seed = 0;
-  std::string precision = "fp32"; // fp32 only: bf16 is refused until it is implemented
+  std::string precision = "fp32"; // fp32 | bf16 (mixed precision on both devices: docs/precision.md)
   std::string device = "cpu";     // cpu | cuda
   int64_t eval_every = 100;       // 0 = only at the end
   int64_t eval_batches = 8;
@@ -57,7 +57,7 @@ struct ParallelConfig {
 struct LogConfig {
   int64_t every = 1;
   bool progress = true;
-  double peak_gflops = 0;  // for MFU; 0 = 448 on CPU (2 Zen 5 cores), 989000 on CUDA (H100 dense bf16)
+  double peak_gflops = 0;  // for MFU; 0 = the measured peak file (train/peak_flops.h), else MFU is not reported
 };
 
 struct RunConfig {

@@ -13,6 +13,7 @@
 #include "autograd/ops/elementwise.h"
 #include "core/cuda_runtime.h"
 #include "layers/causal_lm.h"
+#include "layers/low_precision.h"
 #include "layers/model_info.h"
 #include "train/build_info.h"
 #include "train/checkpoint.h"
@@ -22,6 +23,7 @@
 #include "train/memory_check.h"
 #include "train/metrics.h"
 #include "train/optimizer.h"
+#include "train/peak_flops.h"
 #include "train/resume_state.h"
 #include "train/run_dir.h"
 #include "train/safetensors.h"
@@ -109,6 +111,8 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   layers::CausalLM model(cfg.model);
   model.materialize(device, static_cast<uint64_t>(cfg.train.seed));
   std::vector<layers::Parameter*> params = model.parameters();
+  // bf16: the matmul weights get bf16 copies, kept current by load_state_dict and after every step.
+  layers::set_bf16_copies(params, cfg.train.precision == "bf16");
   std::unique_ptr<Zero1> zero;
   if (cfg.parallel.zero1 && comm.world_size() > 1) zero = std::make_unique<Zero1>(params, comm);
   AdamW opt(params, cfg.optimizer, zero ? zero->owned() : std::vector<bool>{});
@@ -147,7 +151,7 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
   if (root && step > 0) drop_metrics_after(run_dir, step);
 
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
-  const double peak = (cfg.log.peak_gflops > 0 ? cfg.log.peak_gflops : (device.is_cpu() ? 448.0 : 989000.0)) * 1e9;
+  const Peak peak = matmul_peak(cfg.log.peak_gflops, device, cfg.train.precision);
   MetricsLog metrics((fs::path(run_dir) / "metrics.jsonl").string(), root);
   metrics.write({{"type", "start"}, {"step", step}, {"resume", step > 0}, {"git_commit", build_git_commit()},
                  {"world_size", comm.world_size()}, {"config_hash", cfg.hash()}, {"total_steps", cfg.train.total_steps}});
@@ -159,7 +163,9 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
                      " x " + std::to_string(cfg.data.seq_len) + " tokens per step, " + std::to_string(accum) +
                      " micro-batches of " + std::to_string(cfg.train.micro_batch_size) + " per rank, " +
                      std::to_string(comm.world_size()) + " rank(s) (" + comm.name() + (zero ? ", ZeRO-1" : "") + "), " +
-                     device.str() +
+                     device.str() + ", " + cfg.train.precision + ", MFU peak " +
+                     (peak.gflops > 0 ? fmt_g(peak.gflops) + " GFLOP/s (" + peak.source + ")"
+                                      : std::string("unknown (set log.peak_gflops or run bench_models gemm --write)")) +
                      (step ? ", resumed at step " + std::to_string(step) : ""));
 
   std::unique_ptr<EvalData> eval_data;
@@ -252,20 +258,23 @@ TrainResult run_training(const TrainOptions& options, Communicator& comm) {
     }
     opt.step(lr);
     if (zero) zero->share_parameters();
+    layers::refresh_bf16_copies(params);  // once per step; a no-op in f32
     opt.zero_grad();
     step = s;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double tps = tokens_per_step / secs;
-    double mfu = info.flops_per_token * tps / (peak * comm.world_size());
+    const double flops_per_sec = info.flops_per_token * tps;
+    const double mfu = peak.gflops > 0 ? flops_per_sec / (peak.gflops * 1e9 * comm.world_size()) : -1.0;
     result.final_loss = loss_value;
     metrics.write({{"type", "train"}, {"step", s}, {"loss", loss_value}, {"lr", lr}, {"grad_norm", gnorm},
-                   {"tokens", static_cast<double>(s) * tokens_per_step}, {"tokens_per_sec", tps}, {"mfu", mfu},
+                   {"tokens", static_cast<double>(s) * tokens_per_step}, {"tokens_per_sec", tps},
+                   {"flops_per_sec", flops_per_sec}, {"mfu", mfu >= 0 ? nlohmann::json(mfu) : nlohmann::json()},
                    {"step_seconds", secs}, {"ttt_lr_mult", ctx.ttt_lr_mult},
                    {"flops", static_cast<double>(s) * tokens_per_step * info.flops_per_token},
                    {"comm_wait_seconds", reducer ? reducer->stats().wait_seconds : 0.0},
                    {"comm_buckets_in_backward", reducer ? reducer->stats().started_in_backward : 0}});
     if (cfg.log.every > 0 && (s % cfg.log.every == 0 || s == cfg.train.total_steps))
-      progress.update(s, loss_value, lr, gnorm, tps, mfu);
+      progress.update(s, loss_value, lr, gnorm, tps, flops_per_sec, mfu);
     const bool last = s == cfg.train.total_steps;
     if ((cfg.train.eval_every > 0 && s % cfg.train.eval_every == 0) || last) result.final_eval_loss = run_eval(s);
     const bool saved = (cfg.train.checkpoint_every > 0 && s % cfg.train.checkpoint_every == 0) || last;

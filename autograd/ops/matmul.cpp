@@ -58,7 +58,10 @@ Operand prepare(const Tensor& x) {
   return op;
 }
 
-Tensor gemm_raw(const Tensor& a, const Tensor& b) {
+}  // namespace
+
+namespace detail {
+Tensor gemm_raw(const Tensor& a, const Tensor& b, bool c_f32) {
   // a (B..., M, K), b (B..., K, N) with equal batch shapes, or b 2-D.
   int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
   Shape out_shape(a.shape().begin(), a.shape().end() - 2);
@@ -66,7 +69,8 @@ Tensor gemm_raw(const Tensor& a, const Tensor& b) {
   int64_t batch = shape_numel(out_shape);
   out_shape.push_back(M);
   out_shape.push_back(N);
-  Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
+  const Dtype out_dtype = c_f32 ? Dtype::f32 : a.dtype();
+  Tensor out = Tensor::empty(out_shape, out_dtype, a.device());
   Operand A = prepare(a), B = prepare(b);
   kernels::GemmArgs g;
   g.trans_a = A.trans;
@@ -84,13 +88,19 @@ Tensor gemm_raw(const Tensor& a, const Tensor& b) {
   g.ldc = N;
   g.stride_c = M * N;
   g.batch = batch;
-  if (K == 0) return Tensor::zeros(out_shape, a.dtype(), a.device());
+  g.c_f32 = c_f32;
+  if (K == 0) return Tensor::zeros(out_shape, out_dtype, a.device());
   if (a.device().is_cpu())
     kernels::cpu::gemm(a.dtype(), g);
   else
     kernels::cuda::gemm(a.dtype(), g);
   return out;
 }
+}  // namespace detail
+
+namespace {
+
+Tensor gemm_raw(const Tensor& a, const Tensor& b) { return detail::gemm_raw(a, b, false); }
 
 struct MatmulBackward final : autograd::Node {
   Tensor a, b;  // a (..., M, K), b (..., K, N)

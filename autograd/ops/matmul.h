@@ -12,4 +12,10 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x (..., in) · weight (in, out): the JAX Dense layout used throughout tttlm.
 Tensor linear(const Tensor& x, const Tensor& weight);
 
+namespace detail {
+// The GEMM of matmul without autograd: a (B..., M, K), b (B..., K, N) (equal batch shapes, or b 2-D),
+// same dtype; c_f32 with bf16 operands gives an f32 result (ops/matmul_bf16.h).
+Tensor gemm_raw(const Tensor& a, const Tensor& b, bool c_f32);
+}  // namespace detail
+
 }  // namespace tttlm::ops

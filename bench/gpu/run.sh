@@ -87,9 +87,9 @@ fi
 echo; echo "== 3. GEMM (the peak that MFU is measured against), TTT kernels, 125M training steps"
 "$build/bench/bench_models" gemm --seq 8192 --reps 5 --device cuda | tee "$build/gemm_peak.txt"
 # MFU of the (f32) training steps against the measured f32 matmul rate; PEAK_GFLOPS overrides it.
-peak=${PEAK_GFLOPS:-$(awk -F'|' '/matmul f32/ {gsub(/[^0-9.]/, "", $5); print $5}' "$build/gemm_peak.txt")}
-echo "| kind | parameters | batch x T | step time | tokens/s | achieved | peak memory |"
-echo "|---|---|---|---|---|---|---|"
+peak=${PEAK_GFLOPS:-$(awk -F'|' '/matmul fp32/ {gsub(/[^0-9.]/, "", $5); print $5}' "$build/gemm_peak.txt")}
+echo "| kind | precision | parameters | batch x T | step time | tokens/s | achieved | peak memory |"
+echo "|---|---|---|---|---|---|---|---|"
 for k in transformer ttt-linear-mamba ttt-linear-transformer ttt-mlp-mamba ttt-mlp-transformer mamba; do
   "$build/bench/bench_models" step "$root/configs/models/$k-125m.json" --batch 8 --seq 2048 --reps 3 --device cuda \
     ${peak:+--peak $peak}

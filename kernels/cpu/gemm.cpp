@@ -2,7 +2,7 @@
 // dnnl_sgemm (as fast as OpenBLAS or faster on these cores, and independent of OPENBLAS_CORETYPE, which a
 // library cannot set for its users); a batch of small matrices (the TTT inner loop's 16x64 blocks) runs
 // one matrix per OpenMP thread through OpenBLAS's cblas_sgemm, which has the lower per-call overhead there.
-// f64 (gradient checks only) goes to cblas_dgemm.
+// f64 (gradient checks only) goes to cblas_dgemm; bf16 inputs with an f32 result to gemm_bf16.cpp.
 #include "kernels/gemm.h"
 
 #include <cblas.h>
@@ -54,7 +54,9 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   if (dtype == Dtype::f32) return run_batched<float>(g, sgemm_one, sgemm_small);
   if (dtype == Dtype::f64) return run_batched<double>(g, dgemm_one, dgemm_one);
-  throw InvalidArgument(std::string("[gemm] dtype ") + dtype_name(dtype) + " is not supported on the CPU (f32, f64)");
+  if (dtype == Dtype::bf16 && g.c_f32) return gemm_bf16_f32(g);
+  throw InvalidArgument(std::string("[gemm] dtype ") + dtype_name(dtype) +
+                        " is not supported on the CPU (f32, f64, and bf16 inputs with an f32 result)");
 }
 
 }  // namespace tttlm::kernels::cpu

@@ -1,6 +1,7 @@
 // cuBLASLt GEMM. Row-major C = op(A)·op(B) is computed as the column-major C' = op(B)'·op(A)' with the
 // operands swapped, so no data moves. f32 uses CUBLAS_COMPUTE_32F (exact f32, the parity reference);
-// bf16 inputs use bf16 tensor cores with f32 accumulation and bf16 output. The heuristic is told each
+// bf16 inputs use bf16 tensor cores with f32 accumulation and bf16 output, or f32 output with c_f32 (the
+// mixed-precision training matmuls). The heuristic is told each
 // operand's real alignment (pointer and batch step; an offset view may be only 4-byte aligned, and an
 // algorithm chosen for 16-byte operands would fault on it with "misaligned address"); the algorithm is
 // cached per device, shape and alignments.
@@ -34,7 +35,7 @@ struct DeviceState {
 };
 
 using Key = std::tuple<int, int, bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                       int64_t, int64_t, bool, uint32_t, uint32_t, uint32_t>;
+                       int64_t, int64_t, bool, uint32_t, uint32_t, uint32_t, bool>;
 
 // The largest power of two (at most 256) dividing the address and, with several batches, the batch step.
 uint32_t alignment(const void* p, int64_t batch_stride_bytes, int64_t batch) {
@@ -67,6 +68,8 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   DeviceState& s = state();
   const int device = cuda_current_device();
   cudaDataType_t type = dtype == Dtype::f32 ? CUDA_R_32F : CUDA_R_16BF;
+  const bool c_f32 = dtype == Dtype::f32 || g.c_f32;
+  cudaDataType_t c_type = c_f32 ? CUDA_R_32F : type;
 
   // Column-major problem: C'(n x m) = opB'(n x k) * opA'(k x m).
   cublasOperation_t op1 = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -81,7 +84,7 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   cublasLtMatrixLayout_t l1, l2, lc;
   TTT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&l1, type, r1, c1, g.ldb));
   TTT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&l2, type, r2, c2, g.lda));
-  TTT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, type, g.n, g.m, g.ldc));
+  TTT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, c_type, g.n, g.m, g.ldc));
   int32_t batch = static_cast<int32_t>(g.batch);
   int64_t sb = g.stride_b, sa = g.stride_a, sc = g.stride_c;
   for (auto [l, stride] : {std::pair{l1, sb}, std::pair{l2, sa}, std::pair{lc, sc}}) {
@@ -93,9 +96,9 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   const int64_t es = static_cast<int64_t>(dtype_size(dtype));
   // cuBLASLt's A is our B and its B our A (the column-major swap above); C and D are both g.c.
   const uint32_t align_1 = alignment(g.b, g.stride_b * es, g.batch), align_2 = alignment(g.a, g.stride_a * es, g.batch),
-                 align_c = alignment(g.c, g.stride_c * es, g.batch);
+                 align_c = alignment(g.c, g.stride_c * (c_f32 ? 4 : es), g.batch);
   Key key{device, static_cast<int>(dtype), g.trans_a, g.trans_b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc,
-          g.stride_a, g.stride_b, g.stride_c, g.batch, g.beta != 0.f, align_1, align_2, align_c};
+          g.stride_a, g.stride_b, g.stride_c, g.batch, g.beta != 0.f, align_1, align_2, align_c, c_f32};
   cublasLtMatmulAlgo_t algo;
   bool have = false;
   {

@@ -2,7 +2,7 @@
 # The tttlm command line follows common habits (run by CTest with the tttlm binary as $1 and the source
 # tree as $2): --help on every command (stdout, exit 0), --version with the git commit, exit status 2 for
 # usage errors and 1 for runtime errors, "did you mean" for a likely typo only, --device syntax, and config
-# keys that are refused (a typo with a suggestion, an unrelated key without, train.precision bf16).
+# keys that are refused (a typo with a suggestion, an unrelated key without, an unknown train.precision).
 set -uo pipefail
 tttlm=$1
 src=${2:-}
@@ -91,13 +91,14 @@ expect "missing config file" 1 --has "$tmp/missing.json: no such file" -- "$tttl
 expect "missing checkpoint" 1 --has "$tmp/nothing" -- "$tttlm" eval "$tmp/nothing"
 expect "config works" 0 --has '"precision": "fp32"' -- "$tttlm" config "$tmp/run.json"
 
-# Config keys: bf16 is refused until implemented; a typo gets a suggestion, an unrelated key none.
-expect "train.precision bf16" 1 --has "train.precision: bf16 is not implemented yet" -- \
-  "$tttlm" config "$tmp/run.json" --set train.precision=bf16
-sed 's/"total_steps": 1}/"total_steps": 1, "precision": "bf16"}/' "$tmp/run.json" >"$tmp/bf16.json"
-expect "train refuses precision bf16" 1 --has "train.precision: bf16 is not implemented yet" -- \
-  "$tttlm" train "$tmp/bf16.json" --quiet --set train.run_dir="$tmp/bf16_run"
-[ ! -e "$tmp/bf16_run" ] || { echo "FAILED: the refused run created its run directory"; fails=$((fails + 1)); }
+# Config keys: a precision other than fp32/bf16 is refused (before the run directory is made); a typo gets
+# a suggestion, an unrelated key none.
+expect "train.precision fp16" 1 --has 'train.precision: expected "fp32" or "bf16", got "fp16"' -- \
+  "$tttlm" config "$tmp/run.json" --set train.precision=fp16
+sed 's/"total_steps": 1}/"total_steps": 1, "precision": "fp8"}/' "$tmp/run.json" >"$tmp/fp8.json"
+expect "train refuses precision fp8" 1 --has 'train.precision: expected "fp32" or "bf16", got "fp8"' -- \
+  "$tttlm" train "$tmp/fp8.json" --quiet --set train.run_dir="$tmp/fp8_run"
+[ ! -e "$tmp/fp8_run" ] || { echo "FAILED: the refused run created its run directory"; fails=$((fails + 1)); }
 expect "config key typo" 1 --has "unknown key train.totl_steps; did you mean train.total_steps?" -- \
   "$tttlm" config "$tmp/run.json" --set train.totl_steps=3
 expect "unrelated config key" 1 --has "unknown key train.banana" --lacks "did you mean" -- \
