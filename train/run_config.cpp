@@ -167,7 +167,7 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
     t.fail("micro_batch_size", "expected a divisor of global_batch_size " + std::to_string(c.train.global_batch_size) +
                                    ", got " + std::to_string(c.train.micro_batch_size));
   if (c.train.total_steps <= 0) t.fail("total_steps", "expected a positive integer");
-  // Every run computes in fp32: a key that is accepted must act, so bf16 is refused until it is implemented.
+  // The precision decides the matmul inputs (docs/precision.md); anything else is refused here, before any file is written.
   if (c.train.precision != "fp32" && c.train.precision != "bf16")
     t.fail("precision", "expected \"fp32\" or \"bf16\", got \"" + c.train.precision + "\"");
   if (c.train.device != "cpu" && c.train.device != "cuda")
