@@ -74,9 +74,11 @@ int run_init(const ParsedArgs& a) {
 
 int run_export(const ParsedArgs& a) {
   check_out_dir("export", a.text("out"), a.flag("overwrite"));
-  train::export_hf(a.positional(0), a.text("out"));
-  std::printf("exported %s to %s (config.json + model.safetensors, TTTForCausalLM)\n", a.positional(0).c_str(),
-              a.text("out").c_str());
+  const train::ExportResult r =
+      train::export_hf(a.positional(0), a.text("out"), a.has("tokenizer") ? a.text("tokenizer") : "");
+  std::printf("exported %s to %s (config.json + model.safetensors, %s%s)\n", a.positional(0).c_str(),
+              a.text("out").c_str(), r.architecture.c_str(),
+              r.tokenizer.empty() ? "; no tokenizer copied: pass --tokenizer MODEL" : " + tokenizer.model");
   return 0;
 }
 
@@ -121,9 +123,10 @@ Command init_command() {
 }
 
 Command export_command() {
-  Command c("export", "write a model in the official PyTorch TTT model's format (TTTForCausalLM)");
+  Command c("export", "write a model in its Hugging Face class (TTTForCausalLM, LlamaForCausalLM, MambaForCausalLM)");
   c.arg("CKPT", "a model, checkpoint or run directory");
   c.choice("format", "the format to write", {"hf"}).def("hf");
+  c.text("tokenizer", "MODEL", "the tokenizer to copy (default: data.tokenizer of the run's config)");
   c.text("out", "DIR", "the directory to write (new or empty unless --overwrite)").req();
   c.flag("overwrite", "write into a directory that holds files, replacing them");
   c.run = run_export;
@@ -131,8 +134,8 @@ Command export_command() {
 }
 
 Command import_command() {
-  Command c("import", "read a model in the official PyTorch TTT model's format into a tttlm model directory");
-  c.arg("DIR", "a directory with config.json and model.safetensors (TTTForCausalLM)");
+  Command c("import", "read a Hugging Face export (TTT, Llama or Mamba) into a tttlm model directory");
+  c.arg("DIR", "a directory with config.json and model.safetensors (TTTForCausalLM, LlamaForCausalLM, MambaForCausalLM)");
   c.choice("format", "the format to read", {"hf"}).def("hf");
   c.text("out", "DIR", "the model directory to write (new or empty unless --overwrite)").req();
   c.flag("overwrite", "write into a directory that holds files, replacing them");

@@ -116,22 +116,21 @@ int run_eval(const ParsedArgs& a) {
 
 int run_generate(const ParsedArgs& a) {
   const std::string ck = a.positional(0);
-  const Device device = a.device("device");
-  const int64_t max_tokens = a.integer("max-tokens");
-  const double temperature = a.number("temperature");
-  const uint64_t seed = a.u64("seed");
-  train::LoadedModel m = train::load_model(ck, device);
-  std::string tok_path = a.text("tokenizer");
+  train::SamplingOptions sampling;
+  sampling.temperature = a.number("temperature");
+  sampling.top_k = a.integer("top-k");
+  sampling.top_p = a.number("top-p");
+  sampling.seed = a.u64("seed");
+  train::LoadedModel m = train::load_model(ck, a.device("device"));
+  std::string tok_path = a.has("tokenizer") ? a.text("tokenizer") : "";
   if (tok_path.empty()) {
     const std::string cfg = train::run_config_path(ck);
     if (!cfg.empty()) tok_path = train::load_run_config(cfg).data.tokenizer;
   }
   TTT_CHECK(!tok_path.empty(), "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
   data::Tokenizer tok = data::Tokenizer::load(tok_path);
-  std::vector<int32_t> ids = {tok.bos_id()};
-  for (int32_t id : tok.encode(a.text("prompt"))) ids.push_back(id);
-  auto out = train::generate_tokens(*m.model, ids, max_tokens, temperature, seed, tok.eos_id());
-  std::printf("%s%s\n", a.text("prompt").c_str(), tok.decode(out).c_str());
+  const std::string prompt = a.has("prompt") ? a.text("prompt") : "";
+  std::printf("%s\n", train::generate_text(*m.model, tok, prompt, a.integer("max-tokens"), sampling).c_str());
   return 0;
 }
 
@@ -250,6 +249,8 @@ Command generate_command() {
   c.text("prompt", "TEXT", "the text to continue (default: none, start from BOS)");
   c.integer("max-tokens", "N", "tokens to generate", 1).def("64");
   c.number("temperature", "T", "sampling temperature (0: greedy)", 0.0, 1e6).def("0.8");
+  c.integer("top-k", "K", "sample among the K most likely tokens only (0: all)", 0).def("0");
+  c.number("top-p", "P", "sample among the most likely tokens whose probabilities sum to P (1: all)", 1e-9, 1.0).def("1");
   c.u64("seed", "S", "sampling seed").def("0");
   c.text("tokenizer", "MODEL", "a SentencePiece model (default: data.tokenizer of the run's config)");
   c.device("device", "where the model runs").def("cpu");

@@ -87,4 +87,23 @@ std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<
   return out;
 }
 
+std::string decode_with_prompt(const data::Tokenizer& tokenizer, const std::vector<int32_t>& prompt_ids,
+                               const std::vector<int32_t>& continuation) {
+  std::vector<int32_t> all = prompt_ids;
+  all.insert(all.end(), continuation.begin(), continuation.end());
+  return tokenizer.decode(all);
+}
+
+std::string generate_text(const layers::CausalLM& model, const data::Tokenizer& tokenizer, const std::string& prompt,
+                          int64_t max_new_tokens, const SamplingOptions& sampling) {
+  TTT_CHECK(tokenizer.vocab_size() <= model.config().vocab_size, "[generate] the tokenizer ", tokenizer.path(), " has ",
+            tokenizer.vocab_size(), " ids but the model's vocab_size is ", model.config().vocab_size,
+            ": they do not belong together (pass the tokenizer the model was trained with)");
+  const std::vector<int32_t> prompt_ids = tokenizer.encode(prompt);
+  std::vector<int32_t> ids = {tokenizer.bos_id()};
+  ids.insert(ids.end(), prompt_ids.begin(), prompt_ids.end());
+  const std::vector<int32_t> out = generate_tokens(model, ids, max_new_tokens, sampling, tokenizer.eos_id());
+  return decode_with_prompt(tokenizer, prompt_ids, out);
+}
+
 }  // namespace tttlm::train

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <string>
+
+#include "data/tokenizer.h"
 #include "layers/causal_lm.h"
 
 namespace tttlm::train {
@@ -31,5 +34,14 @@ std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<
 // Temperature sampling alone (top_k 0, top_p 1).
 std::vector<int32_t> generate_tokens(const layers::CausalLM& model, std::vector<int32_t> prompt, int64_t max_new_tokens,
                                      double temperature, uint64_t seed, int32_t stop_id = -1);
+
+// Text generation end to end: the prompt is encoded after BOS (the tokenizer must fit the model's
+// vocabulary), continued, and returned decoded together with its continuation: decoding the continuation
+// alone would drop the space that SentencePiece folds into its first piece ("To be" + "▁or" -> "To beor").
+std::string generate_text(const layers::CausalLM& model, const data::Tokenizer& tokenizer, const std::string& prompt,
+                          int64_t max_new_tokens, const SamplingOptions& sampling);
+// The decoding step of generate_text: prompt ids (no BOS) and continuation decoded as one sequence.
+std::string decode_with_prompt(const data::Tokenizer& tokenizer, const std::vector<int32_t>& prompt_ids,
+                               const std::vector<int32_t>& continuation);
 
 }  // namespace tttlm::train

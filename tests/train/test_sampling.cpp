@@ -5,6 +5,7 @@
 #include <map>
 
 #include "train/generate.h"
+#include "train/model_io.h"
 
 using namespace tttlm::train;
 
@@ -87,4 +88,23 @@ TEST_CASE("sampling: invalid options are refused", "[train][generate]") {
   o.top_p = 1;
   o.top_k = -1;
   REQUIRE_THROWS_WITH(sample_token(logits(), o, 0), Catch::Contains("top_k >= 0"));
+}
+
+TEST_CASE("generate decodes the prompt and its continuation together, keeping the space between them",
+          "[train][generate]") {
+  const auto tok =
+      tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
+  const std::vector<int32_t> prompt = tok.encode("To be or not"), more = tok.encode("to be");  // "▁to ▁be", as generated
+  // Decoding the continuation alone loses the leading space that SentencePiece keeps in its first piece.
+  REQUIRE(std::string("To be or not") + tok.decode(more) == "To be or notto be");
+  REQUIRE(decode_with_prompt(tok, prompt, more) == "To be or not to be");
+}
+
+TEST_CASE("generate refuses a tokenizer larger than the model's vocabulary", "[train][generate]") {
+  const auto tok =
+      tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
+  LoadedModel m = load_model(std::string(TTTLM_SOURCE_DIR) + "/tests/golden/ttt-linear-mamba");  // vocab 61
+  SamplingOptions o;
+  REQUIRE_THROWS_WITH(generate_text(*m.model, tok, "hello", 3, o),
+                      Catch::Contains("ids but the model's vocab_size is 61: they do not belong together"));
 }
