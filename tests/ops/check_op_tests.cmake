@@ -17,7 +17,8 @@ set(exempt
   neg                          # affine(x, -1, 0)
   split                        # narrow per part ("split returns views that concat back")
   sum_to                       # the reduction of broadcast gradients ("sum_to inverts broadcasting")
-  to)                          # a device copy: the CUDA parity suite covers it
+  to                           # a device copy: the CUDA parity suite covers it
+  gemm_raw)                    # detail:: GEMM without autograd under matmul and linear_bf16, tested through them
 file(GLOB headers ${SRC}/autograd/ops/*.h)
 set(ops "")
 foreach(h ${headers})

@@ -86,7 +86,7 @@ TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
   REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
 }
 
-TEST_CASE("--set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config][robust]") {
+TEST_CASE("run config: --set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config][robust]") {
   std::string f = write_tmp("utf8.json", "{}");
   // Before the check, the value became a JSON string that no dump could write: the first error message
   // (or config.json, or the hash) threw nlohmann's type_error 316 instead of a tttlm error.
