@@ -11,45 +11,6 @@ using layers::ModelKind;
 
 namespace {
 
-// Typed reads of a Hugging Face config.json: a missing key or a wrong type names the file and the key.
-class HfKeys {
- public:
-  HfKeys(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {
-    TTT_CHECK(j.is_object(), "[import] ", source_, ": expected a JSON object");
-  }
-  const nlohmann::json& get(const char* k) const {
-    TTT_CHECK(j_.contains(k), "[import] ", source_, ": config.json has no \"", k, "\"");
-    return j_.at(k);
-  }
-  int64_t integer(const char* k) const {
-    TTT_CHECK(get(k).is_number_integer(), "[import] ", source_, ": key \"", k, "\": expected an integer; found ", get(k).dump());
-    return get(k).get<int64_t>();
-  }
-  int64_t integer_or(const char* k, int64_t def) const { return has(k) ? integer(k) : def; }
-  double number_or(const char* k, double def) const {
-    if (!has(k)) return def;
-    TTT_CHECK(get(k).is_number(), "[import] ", source_, ": key \"", k, "\": expected a number; found ", get(k).dump());
-    return get(k).get<double>();
-  }
-  bool has(const char* k) const { return j_.contains(k) && !j_.at(k).is_null(); }
-  // A key that must hold `want` (or be absent when `absent_ok`): what tttlm cannot express is refused.
-  void require(const char* k, const nlohmann::json& want, bool absent_ok, const char* why) const {
-    if (!has(k)) {
-      TTT_CHECK(absent_ok, "[import] ", source_, ": config.json has no \"", k, "\"");
-      return;
-    }
-    TTT_CHECK(j_.at(k) == want, "[import] ", source_, ": ", k, " ", j_.at(k).dump(), " is not supported (expected ",
-              want.dump(), ": ", why, ")");
-  }
-  void require_absent(const char* k, const char* why) const {
-    TTT_CHECK(!has(k), "[import] ", source_, ": ", k, " ", has(k) ? j_.at(k).dump() : "", " is not supported (", why, ")");
-  }
-
- private:
-  const nlohmann::json& j_;
-  std::string source_;
-};
-
 // Llama's q_proj/k_proj rows of head h: j < D/2 pairs with j + D/2 ("rotate_half"); ours pair (2i, 2i + 1).
 // Ours (in, H·D) -> theirs (H·D, in): row h·D + p·D/2 + i of theirs = column h·D + 2i + p of ours.
 Tensor qk_to_llama(const Tensor& w, int64_t heads) {
@@ -138,7 +99,7 @@ std::map<std::string, Tensor> to_llama(const ModelConfig& c, const std::map<std:
 }
 
 ModelConfig from_llama_config(const nlohmann::json& j, const std::string& source) {
-  HfKeys k(j, source);
+  hf::Keys k(j, source);
   k.require("hidden_act", "silu", true, "tttlm's MLP is SwiGLU");
   k.require("attention_bias", false, true, "tttlm's projections have no bias");
   k.require("mlp_bias", false, true, "tttlm's projections have no bias");
@@ -210,7 +171,7 @@ std::map<std::string, Tensor> to_mamba(const ModelConfig& c, const std::map<std:
 }
 
 ModelConfig from_mamba_config(const nlohmann::json& j, const std::string& source) {
-  HfKeys k(j, source);
+  hf::Keys k(j, source);
   k.require("hidden_act", "silu", true, "Mamba's gate and conv activation");
   k.require("use_bias", false, true, "tttlm's Mamba projections have no bias");
   k.require("use_conv_bias", true, true, "tttlm's Mamba conv has a bias");

@@ -121,23 +121,12 @@ nlohmann::json hf_config(const ModelConfig& c) {
 }
 
 ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
-  TTT_CHECK(j.is_object(), "[import] ", source, ": expected a JSON object; found ", j.dump().substr(0, 200));
-  // Typed reads: a key of the wrong type is an error naming the file, the key, the type and the value.
-  auto typed = [&](const char* k, bool ok, const char* type) -> const nlohmann::json& {
-    TTT_CHECK(ok, "[import] ", source, ": key \"", k, "\": expected ", type, "; found ", j.at(k).dump());
-    return j.at(k);
-  };
-  auto get = [&](const char* k) -> const nlohmann::json& {
-    TTT_CHECK(j.contains(k), "[import] ", source, ": config.json has no \"", k, "\"");
-    return j.at(k);
-  };
-  auto str = [&](const char* k) { return typed(k, get(k).is_string(), "a string").get<std::string>(); };
-  auto flag = [&](const char* k) { return typed(k, get(k).is_boolean(), "true or false").get<bool>(); };
-  auto integer = [&](const char* k) { return typed(k, get(k).is_number_integer(), "an integer").get<int64_t>(); };
-  auto integer_or = [&](const char* k, int64_t def) { return j.contains(k) ? integer(k) : def; };
-  auto number_or = [&](const char* k, double def) {
-    return j.contains(k) ? typed(k, j.at(k).is_number(), "a number").get<double>() : def;
-  };
+  const hf::Keys k(j, source);  // typed reads: a wrong type names the file, the key, the type and the value
+  auto str = [&](const char* key) { return k.text(key); };
+  auto flag = [&](const char* key) { return k.flag(key); };
+  auto integer = [&](const char* key) { return k.integer(key); };
+  auto integer_or = [&](const char* key, int64_t def) { return k.integer_or(key, def); };
+  auto number_or = [&](const char* key, double def) { return k.number_or(key, def); };
   // A config.json of another architecture (a Llama, a Mamba) may share most keys; refuse it by name.
   if (j.contains("model_type"))
     TTT_CHECK(j["model_type"] == "ttt", "[import] ", source, ": model_type ", j["model_type"].dump(),

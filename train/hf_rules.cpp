@@ -81,4 +81,40 @@ std::map<std::string, Tensor> from_theirs(const layers::ModelConfig& c, const st
   return out;
 }
 
+Keys::Keys(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {
+  TTT_CHECK(j.is_object(), "[import] ", source_, ": expected a JSON object; found ", j.dump().substr(0, 200));
+}
+
+const nlohmann::json& Keys::get(const char* k) const {
+  TTT_CHECK(j_.contains(k), "[import] ", source_, ": config.json has no \"", k, "\"");
+  return j_.at(k);
+}
+
+const nlohmann::json& Keys::typed(const char* k, bool ok, const char* type) const {
+  TTT_CHECK(ok, "[import] ", source_, ": key \"", k, "\": expected ", type, "; found ", j_.at(k).dump());
+  return j_.at(k);
+}
+
+std::string Keys::text(const char* k) const { return typed(k, get(k).is_string(), "a string").get<std::string>(); }
+bool Keys::flag(const char* k) const { return typed(k, get(k).is_boolean(), "true or false").get<bool>(); }
+int64_t Keys::integer(const char* k) const {
+  return typed(k, get(k).is_number_integer(), "an integer").get<int64_t>();
+}
+double Keys::number_or(const char* k, double def) const {
+  return j_.contains(k) ? typed(k, j_.at(k).is_number(), "a number").get<double>() : def;
+}
+
+void Keys::require(const char* k, const nlohmann::json& want, bool absent_ok, const char* why) const {
+  if (!set(k)) {
+    TTT_CHECK(absent_ok, "[import] ", source_, ": config.json has no \"", k, "\"");
+    return;
+  }
+  TTT_CHECK(j_.at(k) == want, "[import] ", source_, ": ", k, " ", j_.at(k).dump(), " is not supported (expected ",
+            want.dump(), ": ", why, ")");
+}
+
+void Keys::require_absent(const char* k, const char* why) const {
+  TTT_CHECK(!set(k), "[import] ", source_, ": ", k, " ", set(k) ? j_.at(k).dump() : "", " is not supported (", why, ")");
+}
+
 }  // namespace tttlm::train::hf

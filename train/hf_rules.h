@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,27 @@ std::map<std::string, Tensor> from_theirs(const layers::ModelConfig& c, const st
                                           const std::map<std::string, Tensor>& theirs, const std::string& source,
                                           const std::string& embedding, const std::string& head,
                                           const std::string& config_summary);
+
+// Typed reads of a Hugging Face config.json: a missing key or a value of the wrong type (null included) is
+// an InvalidArgument naming the file, the key, the type expected and the value found.
+class Keys {
+ public:
+  Keys(const nlohmann::json& j, std::string source);
+  const nlohmann::json& get(const char* k) const;
+  std::string text(const char* k) const;
+  bool flag(const char* k) const;
+  int64_t integer(const char* k) const;
+  int64_t integer_or(const char* k, int64_t def) const { return j_.contains(k) ? integer(k) : def; }
+  double number_or(const char* k, double def) const;
+  // A key that must hold `want` (or be absent or null when `absent_ok`): what tttlm cannot express is refused.
+  void require(const char* k, const nlohmann::json& want, bool absent_ok, const char* why) const;
+  void require_absent(const char* k, const char* why) const;  // absent or null
+
+ private:
+  bool set(const char* k) const { return j_.contains(k) && !j_.at(k).is_null(); }
+  const nlohmann::json& typed(const char* k, bool ok, const char* type) const;
+  const nlohmann::json& j_;
+  std::string source_;
+};
 
 }  // namespace tttlm::train::hf
