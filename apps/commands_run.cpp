@@ -18,6 +18,7 @@
 #include "train/data_pipeline.h"
 #include "train/evaluate.h"
 #include "train/generate.h"
+#include "train/run_dir.h"
 #include "train/stop_signal.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
@@ -36,10 +37,11 @@ int run_train(const ParsedArgs& a) {
   o.overwrite = a.flag("overwrite");
   o.quiet = a.flag("quiet");
   train::install_stop_handlers();  // before MPI_Init and OpenMP start threads, which inherit the blocked signals
-  auto comm = train::make_communicator(o);
+  const train::RunConfig cfg = train::resolve_run_config(o.config_path, o.overrides);  // once, for both
+  auto comm = train::make_communicator(cfg);
   train::TrainResult r;
   try {
-    r = train::run_training(o, *comm);
+    r = train::run_training(cfg, o, *comm);
   } catch (const train::CollectiveError&) {
     throw;  // every rank has it and exits normally
   } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 #include "layers/causal_lm.h"
 
-#include "autograd/checkpoint.h"
+#include "autograd/recompute.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/embedding.h"
 #include "autograd/ops/matmul.h"
@@ -39,14 +39,14 @@ Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
   Tensor h = ops::embedding(embed_.value, ids);
   for (const Block* b : blocks_) {
     if (config_.recompute_blocks)
-      h = autograd::checkpoint([b, &ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; },
+      h = autograd::recompute([b, &ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; },
                                {h})[0];
     else
       h = b->forward(h, ctx);
   }
   for (const MambaBlock* b : mamba_blocks_) {
     if (config_.recompute_blocks)
-      h = autograd::checkpoint([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0])}; }, {h})[0];
+      h = autograd::recompute([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0])}; }, {h})[0];
     else
       h = b->forward(h);
   }

@@ -44,7 +44,11 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& f
   r.read("ttt_base_lr", c.ttt_base_lr);
   r.read("ttt_base_lr_init", c.ttt_base_lr_init);
   r.read("ttt_base_lr_warmup", c.ttt_base_lr_warmup);
-  r.read("checkpoint_every", c.checkpoint_every);
+  // "checkpoint_every" is this key's name before 2026-12: still read (configs, run directories and
+  // checkpoints written then), never written. "checkpoint" now means a run snapshot on disk only.
+  TTT_CHECK(!(r.has("inner_snapshot_every") && r.has("checkpoint_every")), "[config] ", file,
+            ": model.checkpoint_every is the old name of model.inner_snapshot_every; give only the latter");
+  r.read(r.has("checkpoint_every") ? "checkpoint_every" : "inner_snapshot_every", c.inner_snapshot_every);
   r.read("recompute_blocks", c.recompute_blocks);
   ConfigReader m = r.section("mamba");
   m.read("d_state", c.mamba.d_state);
@@ -61,6 +65,14 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& f
   r.finish();
   c.validate(file);
   return c;
+}
+
+nlohmann::json ModelConfig::with_current_names(nlohmann::json j) {
+  if (j.is_object() && j.contains("checkpoint_every") && !j.contains("inner_snapshot_every")) {
+    j["inner_snapshot_every"] = j["checkpoint_every"];
+    j.erase("checkpoint_every");
+  }
+  return j;
 }
 
 nlohmann::json ModelConfig::to_json() const {
@@ -83,7 +95,7 @@ nlohmann::json ModelConfig::to_json() const {
                       {"ttt_base_lr", ttt_base_lr},
                       {"ttt_base_lr_init", ttt_base_lr_init},
                       {"ttt_base_lr_warmup", ttt_base_lr_warmup},
-                      {"checkpoint_every", checkpoint_every},
+                      {"inner_snapshot_every", inner_snapshot_every},
                       {"recompute_blocks", recompute_blocks}};
   j["mamba"] = {{"d_state", mamba.d_state},
                 {"d_conv", mamba.d_conv},
@@ -143,7 +155,7 @@ void ModelConfig::validate(const std::string& file) const {
   if (is_ttt(kind)) {
     positive("mini_batch_size", mini_batch_size);
     positive("conv_width", conv_width);
-    positive("checkpoint_every", checkpoint_every);
+    positive("inner_snapshot_every", inner_snapshot_every);
     if (max_seq_len % mini_batch_size != 0)
       fail("mini_batch_size", "expected a divisor of max_seq_len " + std::to_string(max_seq_len) + ", got " +
                                   std::to_string(mini_batch_size));

@@ -47,8 +47,10 @@ struct ModelConfig {
   double ttt_base_lr = 1.0;
   double ttt_base_lr_init = -1.0;  // <= 0 with warmup <= 0: no inner-lr warmup
   int64_t ttt_base_lr_warmup = -1;
-  int64_t checkpoint_every = 4;    // keep every k-th inner-state snapshot, recompute the rest
-  bool recompute_blocks = false;   // activation checkpointing of whole blocks
+  // TTT: keep the inner state at the start of every k-th mini-batch (a snapshot, in memory) for backward,
+  // which recomputes the mini-batches in between. (Was model.checkpoint_every, still read.)
+  int64_t inner_snapshot_every = 4;
+  bool recompute_blocks = false;   // recompute each block's activations in backward instead of keeping them
   MambaConfig mamba;
 
   int64_t head_dim() const { return hidden_size / num_heads; }
@@ -59,6 +61,9 @@ struct ModelConfig {
   // Parses and validates; `file` names the source in errors.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& file);
   nlohmann::json to_json() const;
+  // A model section written by an older tttlm with today's key names (checkpoint_every ->
+  // inner_snapshot_every), for comparing it with to_json() (a resume's check of the checkpoint's model).
+  static nlohmann::json with_current_names(nlohmann::json j);
   void validate(const std::string& file) const;
 };
 

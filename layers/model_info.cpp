@@ -65,7 +65,7 @@ ModelInfo model_info(const ModelConfig& c, int64_t batch, int64_t seq_len) {
       per_token_layer += 8 * C;
       const double d = static_cast<double>(c.head_dim());
       double state = is_ttt_mlp(c.kind) ? 8 * d * d + 5 * d : d * d + d;  // per head
-      per_token_layer += c.num_heads * state / (c.mini_batch_size * c.checkpoint_every);
+      per_token_layer += c.num_heads * state / (c.mini_batch_size * c.inner_snapshot_every);
     } else {
       per_token_layer += 1.0;  // attention logsumexp per head is tiny; q, k, v, o counted above
     }

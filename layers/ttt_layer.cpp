@@ -18,7 +18,7 @@ TttLayer::TttLayer(const ModelConfig& c)
       heads(c.num_heads),
       head_dim(c.head_dim()),
       mini_batch(c.mini_batch_size),
-      checkpoint_every(c.checkpoint_every),
+      inner_snapshot_every(c.inner_snapshot_every),
       base_lr(c.ttt_base_lr),
       rope_theta(c.rope_theta),
       wq(add_module("wq", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
@@ -94,7 +94,7 @@ Tensor TttLayer::forward(const Tensor& u, const ForwardContext& ctx) const {
   InnerInputs in = inner_inputs(u, ctx);
   ops::TttOptions opt;
   opt.mini_batch = mini_batch;
-  opt.checkpoint_every = checkpoint_every;
+  opt.checkpoint_every = inner_snapshot_every;
   Tensor z = mlp ? ops::ttt_mlp(in.q, in.k, in.v, in.token_eta, in.ttt_lr, w1.value, b1.value, w2->value, b2->value,
                                 ttt_norm_weight.value, ttt_norm_bias.value, opt)
                  : ops::ttt_linear(in.q, in.k, in.v, in.token_eta, in.ttt_lr, w1.value, b1.value, ttt_norm_weight.value,

@@ -42,7 +42,7 @@ class TttLayer : public Module {
 
   bool mlp;
   bool share_qk, use_gate;
-  int64_t heads, head_dim, mini_batch, checkpoint_every;
+  int64_t heads, head_dim, mini_batch, inner_snapshot_every;
   double base_lr, rope_theta;
   Linear& wq;
   Linear* wk = nullptr;

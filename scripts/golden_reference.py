@@ -33,7 +33,7 @@ def resolve_config(model):
          "initializer_range": 0.02, "rope_theta": 10000.0, "tie_word_embeddings": True,
          "pre_conv": mamba_backbone, "share_qk": mamba_backbone, "use_gate": mamba_backbone, "conv_width": 4,
          "mini_batch_size": 16, "ttt_base_lr": 1.0, "ttt_base_lr_init": -1.0, "ttt_base_lr_warmup": -1,
-         "checkpoint_every": 4, "recompute_blocks": False}
+         "inner_snapshot_every": 4, "recompute_blocks": False}
     mamba = {"d_state": 16, "d_conv": 4, "expand": 2, "dt_rank": 0, "dt_min": 0.001, "dt_max": 0.1,
              "dt_init_floor": 1e-4, "pad_vocab_multiple": 8, "decay_a_log_and_d": False, "scan_chunk": 2048}
     for k, v in model.items():

@@ -2,14 +2,12 @@
 
 #include "train/mpi_communicator.h"
 #include "train/nccl_communicator.h"
-#include "train/run_config.h"
 
 namespace tttlm::train {
 
-std::unique_ptr<Communicator> make_communicator(const TrainOptions& options) {
+std::unique_ptr<Communicator> make_communicator(const RunConfig& cfg) {
   check_slurm_launch();
   if (!launched_under_mpi()) return std::make_unique<SingleProcess>();
-  const RunConfig cfg = resolve_run_config(options);
   const std::string& backend = cfg.parallel.backend;
   // nccl when asked, or (auto) for CUDA training; the trainer rejects "single" under a multi-rank launch
   // and "mpi" with CUDA tensors on every rank.

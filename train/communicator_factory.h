@@ -5,10 +5,10 @@
 #include <memory>
 
 #include "train/communicator.h"
-#include "train/trainer.h"
+#include "train/run_config.h"
 
 namespace tttlm::train {
 
-std::unique_ptr<Communicator> make_communicator(const TrainOptions& options);
+std::unique_ptr<Communicator> make_communicator(const RunConfig& cfg);
 
 }  // namespace tttlm::train

@@ -7,9 +7,14 @@
 
 #include "layers/causal_lm.h"
 #include "train/data_pipeline.h"
-#include "train/trainer.h"
 
 namespace tttlm::train {
+
+struct EvalResult {
+  double loss = 0, perplexity = 0;
+  int64_t tokens = 0;
+  std::vector<double> per_position;  // mean loss at each position
+};
 
 EvalResult evaluate(const layers::CausalLM& model, const EvalData& data, int64_t max_batches, Device device);
 

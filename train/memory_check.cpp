@@ -105,7 +105,7 @@ void check_training_memory(const RunConfig& cfg, const Device& device, int world
   std::string knobs = cfg.train.micro_batch_size > 1
                           ? "lower train.micro_batch_size (gradient accumulation keeps train.global_batch_size) or data.seq_len"
                           : "lower data.seq_len";
-  if (!cfg.model.recompute_blocks) knobs += ", set model.recompute_blocks=true (activation checkpointing)";
+  if (!cfg.model.recompute_blocks) knobs += ", set model.recompute_blocks=true (recompute block activations in backward)";
   knobs += ", or train a smaller model (`tttlm info " + cfg.source +
            "` prints the estimate); --set train.skip_memory_check=true starts anyway";
   check("[train] " + cfg.source, need, breakdown, device, knobs);

@@ -7,11 +7,33 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "train/safetensors.h"
 
 namespace tttlm::train {
 
-MetricsLog::MetricsLog(const std::string& path, bool enabled) : path_(path), enabled_(enabled) {
+namespace {
+
+// Rewrites `path` (atomically) without the records of steps after `step` and without unparsable lines.
+void drop_records_after(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).value("step", int64_t{0}) > step) continue;
+    } catch (const std::exception&) {
+      continue;  // a torn last line from a crash
+    }
+    kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+}  // namespace
+
+MetricsLog::MetricsLog(const std::string& path, bool enabled, int64_t resume_step) : path_(path), enabled_(enabled) {
   if (!enabled_) return;
+  if (resume_step > 0) drop_records_after(path, resume_step);
   out_.open(path, std::ios::app);
   TTT_CHECK_RT(out_.good(), "[metrics] cannot open ", path, " for appending");
 }

@@ -14,7 +14,9 @@ namespace tttlm::train {
 class MetricsLog {
  public:
   // Appends to `path` (created if missing); `enabled` false (ranks other than 0) makes every call a no-op.
-  MetricsLog(const std::string& path, bool enabled);
+  // A run resumed at `resume_step` > 0 first drops the records of later steps (logged by a run killed after
+  // its last checkpoint; this run logs them again) and a torn last line from a crash.
+  MetricsLog(const std::string& path, bool enabled, int64_t resume_step = 0);
   // Appends one line and flushes, adding "time" (unix seconds, fractional) unless the record has it; throws
   // RuntimeError naming the file (and the OS error) when the write or the flush fails (a full disk), so
   // that no record is dropped silently.

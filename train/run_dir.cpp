@@ -89,20 +89,13 @@ RunConfig load_run_dir_config(const std::string& run_dir, const std::vector<std:
   return c;
 }
 
-void drop_metrics_after(const std::string& run_dir, int64_t step) {
-  const fs::path mp = fs::path(run_dir) / "metrics.jsonl";
-  std::ifstream in(mp);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    try {
-      if (nlohmann::json::parse(line).value("step", int64_t{0}) > step) continue;
-    } catch (const std::exception&) {
-      continue;  // a torn last line from a crash
-    }
-    kept += line + "\n";
+RunConfig resolve_run_config(const std::string& config_or_run_dir, const std::vector<std::string>& overrides) {
+  if (fs::is_directory(config_or_run_dir)) {
+    RunConfig c = load_run_dir_config(config_or_run_dir, overrides);
+    c.train.run_dir = config_or_run_dir;
+    return c;
   }
-  write_file_atomic(mp.string(), kept);
+  return load_run_config(config_or_run_dir, overrides);
 }
 
 }  // namespace tttlm::train

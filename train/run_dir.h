@@ -2,8 +2,7 @@
 // holds a run (checkpoints or metrics) unless told to overwrite it; the run's configs are saved as
 // config.json (resolved, every default filled in) and config.input.json (as given, before defaults); a
 // resume rebuilds its config from both so that defaults which follow another key (derived_keys(), e.g.
-// optimizer.decay_steps = train.total_steps) are derived again from the new values; metrics logged after
-// the checkpoint a resume starts from are dropped.
+// optimizer.decay_steps = train.total_steps) are derived again from the new values.
 #pragma once
 
 #include <string>
@@ -30,8 +29,9 @@ void save_run_configs(const std::string& run_dir, const RunConfig& cfg);
 // before config.input.json existed keeps every value of config.json.
 RunConfig load_run_dir_config(const std::string& run_dir, const std::vector<std::string>& overrides);
 
-// Rewrites RUN/metrics.jsonl without the records of steps after `step` (logged by a run killed after its
-// last checkpoint; the resumed run logs them again) and without a torn last line.
-void drop_metrics_after(const std::string& run_dir, int64_t step);
+// The config of a run, resolved once for the whole process (communicator choice and trainer): a config
+// file, or a run directory (load_run_dir_config, with its run_dir set to that directory), with `overrides`
+// (--set a.b=v) applied.
+RunConfig resolve_run_config(const std::string& config_or_run_dir, const std::vector<std::string>& overrides);
 
 }  // namespace tttlm::train

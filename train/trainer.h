@@ -1,7 +1,7 @@
-// The training loop (`tttlm train`): config -> model, optimizer, data; per step: micro-batches with
-// gradient accumulation, gradient all-reduce, clipping, AdamW with the official schedule, metrics, periodic
-// evaluation and atomic checkpoints; a resume continues bit-exactly. A NaN/inf loss or gradient norm
-// stops the run naming the step and keeps the last good checkpoint.
+// The training loop (`tttlm train`): config -> model, optimizer, data (train/train_state.h); per step
+// (train/train_step.h): micro-batches with gradient accumulation, gradient all-reduce, clipping, AdamW with
+// the official schedule; then metrics, periodic evaluation and atomic checkpoints. A resume continues
+// bit-exactly. A NaN/inf loss or gradient norm stops the run naming the step and the last good checkpoint.
 #pragma once
 
 #include <string>
@@ -35,17 +35,10 @@ struct TrainResult {
   std::string checkpoint;
 };
 
+// Trains the run `cfg` (resolved once by the caller: resolve_run_config in train/run_dir.h), from its last
+// checkpoint when options.resume.
+TrainResult run_training(const RunConfig& cfg, const TrainOptions& options, Communicator& comm);
+// The same, resolving options.config_path and options.overrides first.
 TrainResult run_training(const TrainOptions& options, Communicator& comm);
-// The config of a run: the file, or a run directory's config (load_run_dir_config: config.json, with the
-// defaults that follow another key derived again; its run_dir set to that directory), with the overrides
-// applied.
-RunConfig resolve_run_config(const TrainOptions& options);
-
-// Loss and per-position loss of a model directory or checkpoint on a split (`tttlm eval`).
-struct EvalResult {
-  double loss = 0, perplexity = 0;
-  int64_t tokens = 0;
-  std::vector<double> per_position;  // mean loss at each position
-};
 
 }  // namespace tttlm::train

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "autograd/checkpoint.h"
+#include "autograd/recompute.h"
 #include "autograd/engine.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/matmul.h"
@@ -60,7 +60,7 @@ TEST_CASE("recompute (checkpoint) gives the same gradients as the plain graph", 
   x.set_grad(Tensor());
   w1.set_grad(Tensor());
   w2.set_grad(Tensor());
-  auto out = autograd::checkpoint(region, {x});
+  auto out = autograd::recompute(region, {x});
   REQUIRE(out[0].requires_grad());
   autograd::backward(ops::sum(out[0]));
   require_close(x.grad(), gx, 1e-12, 1e-12, "dx");

@@ -212,3 +212,34 @@ TEST_CASE("metrics.jsonl: wall-clock time on every record, a start record at eac
   REQUIRE(starts[2]["config_hash"] == load_run_config((f.root / "run/config.json").string()).hash());
   REQUIRE(starts[2]["total_steps"] == 8);
 }
+
+TEST_CASE("a run written when model.inner_snapshot_every was called checkpoint_every resumes bit-exactly",
+          "[train][resume]") {
+  Fixture f("old_key");
+  f.train("full", {"model.inner_snapshot_every=2"});
+  f.train("old", {"model.inner_snapshot_every=2"}, false, /*stop_after=*/4);
+  // Rewrite what the older tttlm wrote: the run's configs and every checkpoint's state.json.
+  auto rename_in = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const std::string now = "\"inner_snapshot_every\"";
+    const size_t at = s.find(now);
+    if (at == std::string::npos) return false;
+    s.replace(at, now.size(), "\"checkpoint_every\"");
+    std::ofstream(p, std::ios::trunc) << s;
+    return true;
+  };
+  REQUIRE(rename_in(f.root / "old" / "config.json"));
+  rename_in(f.root / "old" / "config.input.json");
+  int states = 0;
+  for (const auto& e : fs::recursive_directory_iterator(f.root / "old" / "checkpoints"))
+    if (e.path().filename() == "state.json") states += rename_in(e.path());
+  REQUIRE(states >= 1);
+  f.train("old", {}, /*resume=*/true);
+  require_same_tensors(load_checkpoint(latest_checkpoint((f.root / "full").string())).model,
+                       load_checkpoint(latest_checkpoint((f.root / "old").string())).model);
+  // Both names at once are refused, naming the new one.
+  REQUIRE_THROWS_WITH(f.train("both", {"model.inner_snapshot_every=2", "model.checkpoint_every=2"}),
+                      Catch::Contains("model.inner_snapshot_every"));
+}

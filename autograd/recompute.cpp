@@ -1,4 +1,4 @@
-#include "autograd/checkpoint.h"
+#include "autograd/recompute.h"
 
 #include "autograd/engine.h"
 
@@ -6,7 +6,7 @@ namespace tttlm::autograd {
 
 namespace {
 
-struct CheckpointBackward final : Node {
+struct RecomputeBackward final : Node {
   RegionFn fn;
   std::vector<Tensor> inputs;  // detached
   std::vector<bool> input_requires;
@@ -34,26 +34,26 @@ struct CheckpointBackward final : Node {
     inputs.clear();
     return result;
   }
-  std::string name() const override { return "CheckpointBackward"; }
+  std::string name() const override { return "RecomputeBackward"; }
 };
 
 }  // namespace
 
-std::vector<Tensor> checkpoint(const RegionFn& fn, const std::vector<Tensor>& inputs) {
+std::vector<Tensor> recompute(const RegionFn& fn, const std::vector<Tensor>& inputs) {
   if (!grad_enabled()) return fn(inputs);
   std::vector<Tensor> outs;
   {
     NoGradGuard ng;
     outs = fn(inputs);
   }
-  auto node = std::make_shared<CheckpointBackward>();
+  auto node = std::make_shared<RecomputeBackward>();
   node->fn = fn;
   for (const auto& t : inputs) {
     node->inputs.push_back(t.defined() ? t.detach() : Tensor());
     node->input_requires.push_back(t.defined() && t.requires_grad());
   }
   for (auto& o : outs) {
-    TTT_CHECK(dtype_is_float(o.dtype()), "[checkpoint] every output of a recomputed region must be floating, got ",
+    TTT_CHECK(dtype_is_float(o.dtype()), "[recompute] every output of a recomputed region must be floating, got ",
               o.describe());
     o = o.detach();
   }
