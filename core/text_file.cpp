@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 std::string read_text_file(const std::string& path, const std::string& tag) {
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
+  // A path the OS refuses outright (a name over NAME_MAX, a component that is a file) is not "missing".
+  TTT_CHECK(!ec || ec == std::errc::no_such_file_or_directory, tag, " ", path, ": ", ec.message());
   TTT_CHECK(fs::exists(st), tag, " ", path, ": no such file");
   TTT_CHECK(!fs::is_directory(st), tag, " ", path, ": is a directory, expected a file");
   TTT_CHECK(fs::is_regular_file(st), tag, " ", path, ": is not a regular file");

@@ -67,7 +67,8 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
 
 nlohmann::json load_json_with_includes(const std::string& path, int depth) {
   TTT_CHECK(depth < 16, "[config] ", path, ": includes nested more than 16 deep (a cycle?)");
-  TTT_CHECK(!fs::is_directory(path), "[config] ", path, ": expected a JSON file; found a directory",
+  std::error_code ec;  // the non-throwing overload: a path the OS refuses is reported by read_json_file
+  TTT_CHECK(!fs::is_directory(path, ec), "[config] ", path, ": expected a JSON file; found a directory",
             depth > 0 ? " (an \"include\" must name a file)" : "");
   nlohmann::json j = read_json_file(path, "[config]", /*comments=*/true);
   TTT_CHECK(j.is_object(), "[config] ", path, ": the top level must be a JSON object");

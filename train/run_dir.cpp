@@ -90,7 +90,8 @@ RunConfig load_run_dir_config(const std::string& run_dir, const std::vector<std:
 }
 
 RunConfig resolve_run_config(const std::string& config_or_run_dir, const std::vector<std::string>& overrides) {
-  if (fs::is_directory(config_or_run_dir)) {
+  std::error_code ec;  // non-throwing: a path the OS refuses is reported, naming it, by load_run_config
+  if (fs::is_directory(config_or_run_dir, ec)) {
     RunConfig c = load_run_dir_config(config_or_run_dir, overrides);
     c.train.run_dir = config_or_run_dir;
     return c;

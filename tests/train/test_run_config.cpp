@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "train/run_config.h"
+#include "train/run_dir.h"
 #include "train/schedule.h"
 
 using namespace tttlm;
@@ -119,6 +120,18 @@ TEST_CASE("a config path or an include that names a directory is refused naming 
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("found a directory") && Catch::Contains("include"));
   const std::string dir = fs::path(f).parent_path().string();
   REQUIRE_THROWS_WITH(load_run_config(dir), Catch::Contains(dir) && Catch::Contains("expected a JSON file"));
+}
+
+TEST_CASE("an include whose file name is longer than the OS allows is refused naming it", "[train][config][robust]") {
+  // std::filesystem::is_directory threw filesystem_error ("File name too long") out of the loader (found by
+  // the run-config harness's long campaign).
+  const std::string name(300, 'a');
+  std::string f = write_tmp("include_long.json", "{\"include\": \"" + name + "\"}");
+  REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains(name) && Catch::Contains("too long"));
+  const std::string direct = fs::path(f).parent_path().string() + "/" + name + ".json";
+  REQUIRE_THROWS_AS(load_run_config(direct), InvalidArgument);
+  REQUIRE_THROWS_AS(resolve_run_config(direct, {}), InvalidArgument);
 }
 
 TEST_CASE("integers beyond int64 are refused naming the key, never cast or wrapped", "[train][config][robust]") {
