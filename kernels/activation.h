@@ -10,6 +10,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "kernels/declare.h"
 
 #if defined(__CUDACC__)
 #define TTT_ACTIVATION_HD __host__ __device__ __forceinline__
@@ -152,16 +153,7 @@ decltype(auto) visit_activation(Activation act, F&& f) {
 
 #undef TTT_ACTIVATION_HD
 
-#define TTT_ACTIVATION_DECLS                                                          \
-  /* y (n) = f(x), contiguous (y may equal x). */                                     \
-  void unary_forward(Activation act, Dtype dtype, const void* x, void* y, int64_t n); \
-  /* dx (n) = dy ⊙ f'(x), contiguous; overwrites dx. */                             \
-  void unary_backward(Activation act, Dtype dtype, const void* x, const void* dy, void* dx, int64_t n);
-
-namespace tttlm::kernels::cpu {
-TTT_ACTIVATION_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_ACTIVATION_DECLS
-}
-#undef TTT_ACTIVATION_DECLS
+// y (n) = f(x), contiguous (y may equal x).
+TTT_KERNEL(unary_forward, (Activation act, Dtype dtype, const void* x, void* y, int64_t n));
+// dx (n) = dy ⊙ f'(x), contiguous; overwrites dx.
+TTT_KERNEL(unary_backward, (Activation act, Dtype dtype, const void* x, const void* dy, void* dx, int64_t n));

@@ -10,15 +10,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
-#define TTT_ADAMW_DECLS                                                                                 \
-  void adamw_update(Dtype dtype, void* param, const void* grad, void* m, void* v, int64_t n, double lr, \
-                    double beta1, double beta2, double eps, double weight_decay, int64_t step);
-
-namespace tttlm::kernels::cpu {
-TTT_ADAMW_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_ADAMW_DECLS
-}
-#undef TTT_ADAMW_DECLS
+TTT_KERNEL(adamw_update, (Dtype dtype, void* param, const void* grad, void* m, void* v, int64_t n, double lr,
+                          double beta1, double beta2, double eps, double weight_decay, int64_t step));

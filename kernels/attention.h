@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 
@@ -27,33 +28,26 @@ struct AttentionArgs {
 
 // All other buffers are contiguous. The statistics lse and delta are (B, H, T) in the accumulation type:
 // f64 for f64 inputs, f32 otherwise (bf16 included).
-#define TTT_ATTENTION_DECLS                                                                                  \
-  /* out (B, H, T, D) = softmax_causal((q·scale)·kᵀ)·v; lse (B, H, T) = the row logsumexp of the masked \
-     scores. Both overwritten. */                                                                            \
-  void causal_attention_forward(Dtype dtype, const AttentionArgs& args, void* out, void* lse);               \
-  /* Gradients of the forward above given dout (B, H, T, D) and forward's out and lse. delta (B, H, T) is    \
-     scratch (it receives rowsum(dout ⊙ out)). dq, dk, dv (B, H, T, D) are overwritten. */                 \
-  void causal_attention_backward(Dtype dtype,                                                                \
-                                 const AttentionArgs& args,                                                  \
-                                 const void* out,                                                            \
-                                 const void* dout,                                                           \
-                                 const void* lse,                                                            \
-                                 void* delta,                                                                \
-                                 void* dq,                                                                   \
-                                 void* dk,                                                                   \
-                                 void* dv);
-
-namespace tttlm::kernels::cpu {
-// Tiles of 64 queries x 64 keys through kernels::cpu::gemm. OpenMP over (B, H, query tile) for the
+//
+// CPU: tiles of 64 queries x 64 keys through kernels::cpu::gemm. OpenMP over (B, H, query tile) for the
 // forward. Backward: over (B, H) when B·H is a multiple of the thread count or at least 4 times it (dq is
 // then accumulated in the same pass), else over (B, H, key tile) for dk, dv and (B, H, query tile) for dq.
 // Each output element is written by one thread, adding the same blocks in the same order either way, so
 // results do not depend on the thread count. Scratch: a few tiles per thread. f32, f64.
-TTT_ATTENTION_DECLS
-}  // namespace tttlm::kernels::cpu
-namespace tttlm::kernels::cuda {
-// One block per (B·H, query tile) for the forward and dq, per (B·H, key tile) for dk and dv; tiles pass
-// through shared memory, f32 accumulation (f64 for f64), no atomics (deterministic). f32, bf16, f64.
-TTT_ATTENTION_DECLS
-}  // namespace tttlm::kernels::cuda
-#undef TTT_ATTENTION_DECLS
+// CUDA: one block per (B·H, query tile) for the forward and dq, per (B·H, key tile) for dk and dv; tiles
+// pass through shared memory, f32 accumulation (f64 for f64), no atomics (deterministic). f32, bf16, f64.
+
+// out (B, H, T, D) = softmax_causal((q·scale)·kᵀ)·v; lse (B, H, T) = the row logsumexp of the masked scores.
+// Both overwritten.
+TTT_KERNEL(causal_attention_forward, (Dtype dtype, const AttentionArgs& args, void* out, void* lse));
+// Gradients of the forward above given dout (B, H, T, D) and forward's out and lse. delta (B, H, T) is
+// scratch (it receives rowsum(dout ⊙ out)). dq, dk, dv (B, H, T, D) are overwritten.
+TTT_KERNEL(causal_attention_backward, (Dtype dtype,
+                                       const AttentionArgs& args,
+                                       const void* out,
+                                       const void* dout,
+                                       const void* lse,
+                                       void* delta,
+                                       void* dq,
+                                       void* dk,
+                                       void* dv));

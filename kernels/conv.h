@@ -9,19 +9,11 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
-#define TTT_CONV_DECLS                                                                                  \
-  /* x (B, T, C), weight (K, C), bias (C) -> y (B, T, C). */                                            \
-  void causal_conv1d_forward(Dtype dtype, const void* x, const void* weight, const void* bias, void* y, \
-                             int64_t B, int64_t T, int64_t C, int64_t K);                               \
-  /* dy (B, T, C) -> dx (B, T, C), dweight (K, C), dbias (C); any output may be null (not computed). */ \
-  void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const void* weight, void* dx, \
-                              void* dweight, void* dbias, int64_t B, int64_t T, int64_t C, int64_t K);
-
-namespace tttlm::kernels::cpu {
-TTT_CONV_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_CONV_DECLS
-}
-#undef TTT_CONV_DECLS
+// x (B, T, C), weight (K, C), bias (C) -> y (B, T, C).
+TTT_KERNEL(causal_conv1d_forward, (Dtype dtype, const void* x, const void* weight, const void* bias, void* y,
+                                   int64_t B, int64_t T, int64_t C, int64_t K));
+// dy (B, T, C) -> dx (B, T, C), dweight (K, C), dbias (C); any output may be null (not computed).
+TTT_KERNEL(causal_conv1d_backward, (Dtype dtype, const void* dy, const void* x, const void* weight, void* dx,
+                                    void* dweight, void* dbias, int64_t B, int64_t T, int64_t C, int64_t K));

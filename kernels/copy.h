@@ -3,19 +3,11 @@
 #pragma once
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 #include "kernels/strided.h"
 
-namespace tttlm::kernels::cpu {
-void copy_strided(Dtype src_dtype, const void* src, const StridedDesc& src_desc, Dtype dst_dtype, void* dst,
-                  int64_t numel);
+TTT_KERNEL(copy_strided, (Dtype src_dtype, const void* src, const StridedDesc& src_desc, Dtype dst_dtype,
+                          void* dst, int64_t numel));
 // dst view = src view, same dtype and shape (both may be strided); used to write into slices.
-void copy_into(Dtype dtype, const void* src, const StridedDesc& src_desc, void* dst, const StridedDesc& dst_desc,
-               int64_t numel);
-}  // namespace tttlm::kernels::cpu
-
-namespace tttlm::kernels::cuda {
-void copy_strided(Dtype src_dtype, const void* src, const StridedDesc& src_desc, Dtype dst_dtype, void* dst,
-                  int64_t numel);
-void copy_into(Dtype dtype, const void* src, const StridedDesc& src_desc, void* dst, const StridedDesc& dst_desc,
-               int64_t numel);
-}  // namespace tttlm::kernels::cuda
+TTT_KERNEL(copy_into, (Dtype dtype, const void* src, const StridedDesc& src_desc, void* dst,
+                       const StridedDesc& dst_desc, int64_t numel));

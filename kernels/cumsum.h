@@ -7,20 +7,12 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 enum class ScanDirection : uint8_t { forward, reverse };
 }
 
-#define TTT_CUMSUM_DECLS                                                                            \
-  /* y (outer, n, inner) = scan of x along n; y may equal x. */                                     \
-  void cumsum_forward(Dtype dtype, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, \
-                      ScanDirection direction);
-
-namespace tttlm::kernels::cpu {
-TTT_CUMSUM_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_CUMSUM_DECLS
-}
-#undef TTT_CUMSUM_DECLS
+// y (outer, n, inner) = scan of x along n; y may equal x.
+TTT_KERNEL(cumsum_forward, (Dtype dtype, const void* x, void* y, int64_t outer, int64_t n, int64_t inner,
+                            ScanDirection direction));

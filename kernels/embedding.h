@@ -9,19 +9,11 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
-#define TTT_EMBEDDING_DECLS                                                                            \
-  /* y[n, :] = weight[ids[n], :]. */                                                                   \
-  void embedding_forward(Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y,    \
-                         int64_t N, int64_t V, int64_t C);                                             \
-  /* dweight (V, C) = scatter-add of dy (N, C) by ids (overwrites). */                                 \
-  void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight, \
-                          int64_t N, int64_t V, int64_t C);
-
-namespace tttlm::kernels::cpu {
-TTT_EMBEDDING_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_EMBEDDING_DECLS
-}
-#undef TTT_EMBEDDING_DECLS
+// y[n, :] = weight[ids[n], :].
+TTT_KERNEL(embedding_forward, (Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y,
+                               int64_t N, int64_t V, int64_t C));
+// dweight (V, C) = scatter-add of dy (N, C) by ids (overwrites).
+TTT_KERNEL(embedding_backward, (Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight,
+                                int64_t N, int64_t V, int64_t C));

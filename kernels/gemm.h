@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 struct GemmArgs {
@@ -26,10 +27,8 @@ struct GemmArgs {
 };
 }  // namespace tttlm::kernels
 
+TTT_KERNEL(gemm, (Dtype dtype, const GemmArgs& args));
+
 namespace tttlm::kernels::cpu {
-void gemm(Dtype dtype, const GemmArgs& args);
 void gemm_bf16_f32(const GemmArgs& args);  // bf16 A, B; f32 C (gemm() dispatches here for bf16 with c_f32)
-}
-namespace tttlm::kernels::cuda {
-void gemm(Dtype dtype, const GemmArgs& args);
 }

@@ -7,16 +7,8 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
-#define TTT_MASK_DECLS                                                                           \
-  /* y may equal x. value is converted to the dtype (infinities stay infinite). */               \
-  void mask_upper_fill(Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C, \
-                       int64_t diagonal, double value);
-
-namespace tttlm::kernels::cpu {
-TTT_MASK_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_MASK_DECLS
-}
-#undef TTT_MASK_DECLS
+// y may equal x. value is converted to the dtype (infinities stay infinite).
+TTT_KERNEL(mask_upper_fill, (Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C,
+                             int64_t diagonal, double value));

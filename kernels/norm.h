@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 
@@ -30,54 +31,45 @@ inline int64_t norm_rows_per_chunk(int64_t rows) {
 
 }  // namespace tttlm::kernels
 
-#define TTT_NORM_DECLS                                                           \
-  /* x, y (rows, C); weight (C); rstd (rows). */                                 \
-  void rms_norm_forward(Dtype dtype,                                             \
-                        const void* x,                                           \
-                        const void* weight,                                      \
-                        void* y,                                                 \
-                        void* rstd,                                              \
-                        int64_t rows,                                            \
-                        int64_t cols,                                            \
-                        double eps);                                             \
-  /* dy, dx (rows, C); dweight (C); dx and dweight may be null. */               \
-  void rms_norm_backward(Dtype dtype,                                            \
-                         const void* x,                                          \
-                         const void* weight,                                     \
-                         const void* rstd,                                       \
-                         const void* dy,                                         \
-                         void* dx,                                               \
-                         void* dweight,                                          \
-                         int64_t rows,                                           \
-                         int64_t cols);                                          \
-  /* x, y (rows, C); weight, bias (C); mean, rstd (rows). */                     \
-  void layer_norm_forward(Dtype dtype,                                           \
-                          const void* x,                                         \
-                          const void* weight,                                    \
-                          const void* bias,                                      \
-                          void* y,                                               \
-                          void* mean,                                            \
-                          void* rstd,                                            \
-                          int64_t rows,                                          \
-                          int64_t cols,                                          \
-                          double eps);                                           \
-  /* dy, dx (rows, C); dweight, dbias (C); dx, dweight and dbias may be null. */ \
-  void layer_norm_backward(Dtype dtype,                                          \
-                           const void* x,                                        \
-                           const void* weight,                                   \
-                           const void* mean,                                     \
-                           const void* rstd,                                     \
-                           const void* dy,                                       \
-                           void* dx,                                             \
-                           void* dweight,                                        \
-                           void* dbias,                                          \
-                           int64_t rows,                                         \
-                           int64_t cols);
-
-namespace tttlm::kernels::cpu {
-TTT_NORM_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_NORM_DECLS
-}
-#undef TTT_NORM_DECLS
+// x, y (rows, C); weight (C); rstd (rows).
+TTT_KERNEL(rms_norm_forward, (Dtype dtype,
+                              const void* x,
+                              const void* weight,
+                              void* y,
+                              void* rstd,
+                              int64_t rows,
+                              int64_t cols,
+                              double eps));
+// dy, dx (rows, C); dweight (C); dx and dweight may be null.
+TTT_KERNEL(rms_norm_backward, (Dtype dtype,
+                               const void* x,
+                               const void* weight,
+                               const void* rstd,
+                               const void* dy,
+                               void* dx,
+                               void* dweight,
+                               int64_t rows,
+                               int64_t cols));
+// x, y (rows, C); weight, bias (C); mean, rstd (rows).
+TTT_KERNEL(layer_norm_forward, (Dtype dtype,
+                                const void* x,
+                                const void* weight,
+                                const void* bias,
+                                void* y,
+                                void* mean,
+                                void* rstd,
+                                int64_t rows,
+                                int64_t cols,
+                                double eps));
+// dy, dx (rows, C); dweight, dbias (C); dx, dweight and dbias may be null.
+TTT_KERNEL(layer_norm_backward, (Dtype dtype,
+                                 const void* x,
+                                 const void* weight,
+                                 const void* mean,
+                                 const void* rstd,
+                                 const void* dy,
+                                 void* dx,
+                                 void* dweight,
+                                 void* dbias,
+                                 int64_t rows,
+                                 int64_t cols));

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 #include "core/philox.h"
 
 namespace tttlm::kernels {
@@ -44,19 +45,10 @@ TTT_HOST_DEVICE inline double random_trunc_normal_value(uint64_t seed, uint64_t 
 
 }  // namespace tttlm::kernels
 
-#define TTT_RANDOM_DECLS                                                                                  \
-  /* out (n), contiguous; element i as documented above. */                                               \
-  void random_uniform(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo,       \
-                      double hi);                                                                         \
-  void random_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,      \
-                     double std);                                                                         \
-  void random_trunc_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double std, \
-                           double bound_in_std);
-
-namespace tttlm::kernels::cpu {
-TTT_RANDOM_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_RANDOM_DECLS
-}
-#undef TTT_RANDOM_DECLS
+// out (n), contiguous; element i as documented above.
+TTT_KERNEL(random_uniform,
+           (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi));
+TTT_KERNEL(random_normal,
+           (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std));
+TTT_KERNEL(random_trunc_normal, (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double std,
+                                 double bound_in_std));

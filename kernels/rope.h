@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 #include "core/philox.h"  // TTT_HOST_DEVICE
 
 namespace tttlm::kernels {
@@ -28,15 +29,6 @@ TTT_HOST_DEVICE inline void rope_cos_sin(int64_t p, int64_t i, int64_t D, float 
 
 }  // namespace tttlm::kernels
 
-#define TTT_ROPE_DECLS                                                                           \
-  /* y (rows, T, D) = x rotated pairwise by positions (T); y may equal x. */                     \
-  void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, \
-                    int64_t rows, int64_t T, int64_t D, float theta, RopeDirection direction);
-
-namespace tttlm::kernels::cpu {
-TTT_ROPE_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_ROPE_DECLS
-}
-#undef TTT_ROPE_DECLS
+// y (rows, T, D) = x rotated pairwise by positions (T); y may equal x.
+TTT_KERNEL(rope_forward, (Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y,
+                          int64_t rows, int64_t T, int64_t D, float theta, RopeDirection direction));

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 
@@ -43,27 +44,19 @@ inline Dtype scan_compute_dtype(Dtype activations) {
 
 // Both backends (CPU: f32, f64; CUDA: f32, bf16, f64). Results are deterministic: no atomics, every
 // reduction (dA, dD, ddelta_bias over the batch; dBm, dCm over channels) runs in a fixed order.
-#define TTT_SCAN_DECLS                                                                                   \
-  /* out (B, T, Di) in dtype; checkpoints (B, n_chunks, Di, N) in the compute dtype: checkpoints[b, k] = \
-     h at the last step of chunk k (so checkpoints[b, n_chunks - 1] = h_{T-1}, the decoding state). */   \
-  void selective_scan_forward(                                                                           \
-      Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints);            \
-  /* From the forward's inputs and checkpoints (same dims, same chunk) and dout (B, T, Di), writes every \
-     gradient of `grads` (all pointers non-null). */                                                     \
-  void selective_scan_backward(Dtype dtype,                                                              \
-                               const ScanDims& dims,                                                     \
-                               const ScanInputs& in,                                                     \
-                               const void* checkpoints,                                                  \
-                               const void* dout,                                                         \
-                               const ScanGrads& grads);                                                  \
-  /* One decoding step (dims.steps and dims.chunk ignored): state (B, Di, N), compute dtype, updated in  \
-     place from h_{t-1} to h_t; out (B, Di) in dtype. Same arithmetic as one forward step. */            \
-  void selective_scan_step(Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* state, void* out);
-
-namespace tttlm::kernels::cpu {
-TTT_SCAN_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_SCAN_DECLS
-}
-#undef TTT_SCAN_DECLS
+// out (B, T, Di) in dtype; checkpoints (B, n_chunks, Di, N) in the compute dtype: checkpoints[b, k] = h at
+// the last step of chunk k (so checkpoints[b, n_chunks - 1] = h_{T-1}, the decoding state).
+TTT_KERNEL(selective_scan_forward,
+           (Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints));
+// From the forward's inputs and checkpoints (same dims, same chunk) and dout (B, T, Di), writes every
+// gradient of `grads` (all pointers non-null).
+TTT_KERNEL(selective_scan_backward, (Dtype dtype,
+                                     const ScanDims& dims,
+                                     const ScanInputs& in,
+                                     const void* checkpoints,
+                                     const void* dout,
+                                     const ScanGrads& grads));
+// One decoding step (dims.steps and dims.chunk ignored): state (B, Di, N), compute dtype, updated in place
+// from h_{t-1} to h_t; out (B, Di) in dtype. Same arithmetic as one forward step.
+TTT_KERNEL(selective_scan_step,
+           (Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* state, void* out));

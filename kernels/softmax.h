@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
 
@@ -31,35 +32,26 @@ inline Dtype softmax_stats_dtype(Dtype dtype) {
 //   cross_entropy_forward: logits (rows, V) of dtype, targets (rows) of target_dtype; writes loss and lse
 //                     (rows) in softmax_stats_dtype: lse = log Σ_c exp(logits), loss = lse − logits[target]
 //                     (0 where the target is -1).
-//   cross_entropy_backward: overwrites dlogits (rows, V) = dloss[r]·(exp(logits − lse[r]) −
-//   onehot(target[r])),
+//   cross_entropy_backward: overwrites dlogits (rows, V) = dloss[r]·(exp(logits − lse[r]) − onehot(target[r])),
 //                     0 on ignored rows; dloss and lse (rows) in softmax_stats_dtype.
-#define TTT_SOFTMAX_DECLS                                                                                  \
-  void softmax_forward(SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols); \
-  void softmax_backward(                                                                                   \
-      SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows, int64_t cols); \
-  void cross_entropy_forward(Dtype dtype,                                                                  \
-                             const void* logits,                                                           \
-                             Dtype target_dtype,                                                           \
-                             const void* targets,                                                          \
-                             void* loss,                                                                   \
-                             void* lse,                                                                    \
-                             int64_t rows,                                                                 \
-                             int64_t cols);                                                                \
-  void cross_entropy_backward(Dtype dtype,                                                                 \
-                              const void* logits,                                                          \
-                              Dtype target_dtype,                                                          \
-                              const void* targets,                                                         \
-                              const void* lse,                                                             \
-                              const void* dloss,                                                           \
-                              void* dlogits,                                                               \
-                              int64_t rows,                                                                \
-                              int64_t cols);
-
-namespace tttlm::kernels::cpu {
-TTT_SOFTMAX_DECLS
-}
-namespace tttlm::kernels::cuda {
-TTT_SOFTMAX_DECLS
-}
-#undef TTT_SOFTMAX_DECLS
+TTT_KERNEL(softmax_forward,
+           (SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols));
+TTT_KERNEL(softmax_backward, (SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx,
+                              int64_t rows, int64_t cols));
+TTT_KERNEL(cross_entropy_forward, (Dtype dtype,
+                                   const void* logits,
+                                   Dtype target_dtype,
+                                   const void* targets,
+                                   void* loss,
+                                   void* lse,
+                                   int64_t rows,
+                                   int64_t cols));
+TTT_KERNEL(cross_entropy_backward, (Dtype dtype,
+                                    const void* logits,
+                                    Dtype target_dtype,
+                                    const void* targets,
+                                    const void* lse,
+                                    const void* dloss,
+                                    void* dlogits,
+                                    int64_t rows,
+                                    int64_t cols));

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/fast_math.h"
 #include "kernels/ttt.h"
 
 // TTT_INNER: the per-(b, h) math (device code under nvcc); TTT_HD: layout helpers the host also calls.
@@ -37,41 +38,7 @@ namespace tttlm::kernels::ttt_dual {
 enum class Mm : uint8_t { set, add, sub, set_neg };
 
 #if !defined(__CUDACC__)
-// tanh for f32 on the CPU, branch-free so that an `omp simd` loop of it vectorises (libm's tanhf does not,
-// and dominated TTT-MLP). Within 1.3 ulp of tanh over the floats: Taylor series to x^21 below 0.625, else
-// 1 − 2/(e^{2|x|} + 1) with e^y = 2^n·e^r (Cody-Waite reduction, degree-7 polynomial).
-inline float fast_tanhf(float x) {
-  const float ax = std::fabs(x) < 10.f ? std::fabs(x) : 10.f;  // tanh(10) rounds to 1
-  const float s = ax * ax;
-  float p = 18888466084.f / 194896477400625.f;
-  p = p * s - 443861162.f / 1856156927625.f;
-  p = p * s + 6404582.f / 10854718875.f;
-  p = p * s - 929569.f / 638512875.f;
-  p = p * s + 21844.f / 6081075.f;
-  p = p * s - 1382.f / 155925.f;
-  p = p * s + 62.f / 2835.f;
-  p = p * s - 17.f / 315.f;
-  p = p * s + 2.f / 15.f;
-  p = p * s - 1.f / 3.f;
-  const float small = ax + ax * s * p;
-  const float y = 2.f * ax;
-  const float n = std::nearbyint(y * 1.44269504088896341f);
-  const float r = (y - n * 0.693145751953125f) - n * 1.42860682030941723212e-6f;
-  float e = 1.f / 5040.f;
-  e = e * r + 1.f / 720.f;
-  e = e * r + 1.f / 120.f;
-  e = e * r + 1.f / 24.f;
-  e = e * r + 1.f / 6.f;
-  e = e * r + 0.5f;
-  e = e * r + 1.f;
-  e = e * r + 1.f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float large = 1.f - 2.f / (e * scale + 1.f);
-  const float t = std::copysign(ax < 0.625f ? small : large, x);
-  return x != x ? x : t;  // NaN stays NaN
-}
+using kernels::fast_tanhf;  // kernels/fast_math.h
 #endif
 
 template <class T>

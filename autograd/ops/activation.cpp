@@ -3,6 +3,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
@@ -16,10 +17,8 @@ struct ActivationBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dy = contiguous(cast(grad_or_zeros(grads, 0), x.dtype()));
     Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    if (x.device().is_cpu())
-      kernels::cpu::unary_backward(act, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(), x.numel());
-    else
-      kernels::cuda::unary_backward(act, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(), x.numel());
+    TTT_DISPATCH(x.device(), unary_backward, act, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(),
+                 x.numel());
     return {dx};
   }
   std::string name() const override { return std::string(kernels::activation_name(act)) + "Backward"; }
@@ -33,10 +32,7 @@ Tensor activation(const Tensor& x, Activation act) {
   check_float(name, "x", x);
   Tensor xc = contiguous(x.detach());
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::unary_forward(act, x.dtype(), xc.data_ptr(), y.data_ptr(), y.numel());
-  else
-    kernels::cuda::unary_forward(act, x.dtype(), xc.data_ptr(), y.data_ptr(), y.numel());
+  TTT_DISPATCH(x.device(), unary_forward, act, x.dtype(), xc.data_ptr(), y.data_ptr(), y.numel());
   if (autograd::any_requires_grad({x})) {
     auto node = std::make_shared<ActivationBackward>();
     node->act = act;

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/common.h"
 #include "kernels/adamw.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
@@ -24,14 +25,9 @@ void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, cons
   TTT_CHECK(hyper.beta1 >= 0 && hyper.beta1 < 1 && hyper.beta2 >= 0 && hyper.beta2 < 1,
             "[adamw_update] beta1 and beta2 must lie in [0, 1); got beta1 ", hyper.beta1, ", beta2 ",
             hyper.beta2);
-  if (param.device().is_cpu())
-    kernels::cpu::adamw_update(param.dtype(), param.data_ptr(), grad.data_ptr(), m.data_ptr(), v.data_ptr(),
-                               param.numel(), hyper.lr, hyper.beta1, hyper.beta2, hyper.eps,
-                               hyper.weight_decay, step);
-  else
-    kernels::cuda::adamw_update(param.dtype(), param.data_ptr(), grad.data_ptr(), m.data_ptr(), v.data_ptr(),
-                                param.numel(), hyper.lr, hyper.beta1, hyper.beta2, hyper.eps,
-                                hyper.weight_decay, step);
+  TTT_DISPATCH(param.device(), adamw_update, param.dtype(), param.data_ptr(), grad.data_ptr(), m.data_ptr(),
+               v.data_ptr(), param.numel(), hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay,
+               step);
 }
 
 }  // namespace tttlm::ops

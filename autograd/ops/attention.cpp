@@ -11,6 +11,7 @@
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
 #include "kernels/attention.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
@@ -74,26 +75,8 @@ struct CausalAttentionBackward final : autograd::Node {
     Tensor dk = Tensor::empty(s, q.dtype(), q.device());
     Tensor dv = Tensor::empty(s, q.dtype(), q.device());
     kernels::AttentionArgs a = attention_args(q, k, v, scale);
-    if (q.device().is_cpu())
-      kernels::cpu::causal_attention_backward(q.dtype(),
-                                              a,
-                                              out.data_ptr(),
-                                              dout.data_ptr(),
-                                              lse.data_ptr(),
-                                              delta.data_ptr(),
-                                              dq.data_ptr(),
-                                              dk.data_ptr(),
-                                              dv.data_ptr());
-    else
-      kernels::cuda::causal_attention_backward(q.dtype(),
-                                               a,
-                                               out.data_ptr(),
-                                               dout.data_ptr(),
-                                               lse.data_ptr(),
-                                               delta.data_ptr(),
-                                               dq.data_ptr(),
-                                               dk.data_ptr(),
-                                               dv.data_ptr());
+    TTT_DISPATCH(q.device(), causal_attention_backward, q.dtype(), a, out.data_ptr(), dout.data_ptr(),
+                 lse.data_ptr(), delta.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr());
     return {needs_input_grad(0) ? dq : Tensor(),
             needs_input_grad(1) ? dk : Tensor(),
             needs_input_grad(2) ? dv : Tensor()};
@@ -176,10 +159,7 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, doubl
   Tensor out = Tensor::empty(s, q.dtype(), q.device());                                // (B, H, T, D)
   Tensor lse = Tensor::empty({s[0], s[1], s[2]}, stats_dtype(q.dtype()), q.device());  // (B, H, T)
   kernels::AttentionArgs a = attention_args(qu, ku, vu, scale);
-  if (q.device().is_cpu())
-    kernels::cpu::causal_attention_forward(q.dtype(), a, out.data_ptr(), lse.data_ptr());
-  else
-    kernels::cuda::causal_attention_forward(q.dtype(), a, out.data_ptr(), lse.data_ptr());
+  TTT_DISPATCH(q.device(), causal_attention_forward, q.dtype(), a, out.data_ptr(), lse.data_ptr());
   if (autograd::any_requires_grad({q, k, v})) {
     auto node = std::make_shared<CausalAttentionBackward>();
     node->q = qu;

@@ -5,18 +5,15 @@
 #include "autograd/ops/view.h"
 #include "core/view.h"
 #include "kernels/copy.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
 namespace {
 
 void write_into(const Tensor& dst_view, const Tensor& src) {
-  if (src.device().is_cpu())
-    kernels::cpu::copy_into(src.dtype(), src.data_ptr(), desc_of(src), dst_view.data_ptr(), desc_of(dst_view),
-                            src.numel());
-  else
-    kernels::cuda::copy_into(src.dtype(), src.data_ptr(), desc_of(src), dst_view.data_ptr(), desc_of(dst_view),
-                             src.numel());
+  TTT_DISPATCH(src.device(), copy_into, src.dtype(), src.data_ptr(), desc_of(src), dst_view.data_ptr(),
+               desc_of(dst_view), src.numel());
 }
 
 struct ConcatBackward final : autograd::Node {

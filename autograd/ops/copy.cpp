@@ -3,6 +3,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "kernels/copy.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
@@ -10,10 +11,8 @@ namespace {
 
 Tensor copy_as(const Tensor& x, Dtype dtype) {
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::copy_strided(x.dtype(), x.data_ptr(), desc_of(x), dtype, out.data_ptr(), x.numel());
-  else
-    kernels::cuda::copy_strided(x.dtype(), x.data_ptr(), desc_of(x), dtype, out.data_ptr(), x.numel());
+  TTT_DISPATCH(x.device(), copy_strided, x.dtype(), x.data_ptr(), desc_of(x), dtype, out.data_ptr(),
+               x.numel());
   return out;
 }
 

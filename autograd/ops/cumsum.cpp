@@ -4,6 +4,7 @@
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
 #include "kernels/cumsum.h"
+#include "kernels/dispatch.h"
 
 namespace tttlm::ops {
 
@@ -30,10 +31,8 @@ Tensor scan(const Tensor& x, int64_t dim, kernels::ScanDirection direction) {
   for (int64_t d = dim + 1; d < x.ndim(); ++d) inner *= x.shape()[d];
   const int64_t n = x.shape()[dim];
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::cumsum_forward(x.dtype(), xc.data_ptr(), y.data_ptr(), outer, n, inner, direction);
-  else
-    kernels::cuda::cumsum_forward(x.dtype(), xc.data_ptr(), y.data_ptr(), outer, n, inner, direction);
+  TTT_DISPATCH(x.device(), cumsum_forward, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, n, inner,
+               direction);
   if (autograd::any_requires_grad({xc})) {
     auto node = std::make_shared<CumsumBackward>();
     node->dim = dim;

@@ -5,6 +5,7 @@
 #include "autograd/ops/copy.h"
 #include "autograd/ops/reduce.h"
 #include "core/view.h"
+#include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
 
 namespace tttlm::ops {
@@ -30,12 +31,8 @@ Tensor binary_raw(kernels::BinaryOp op, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor av = view::expand(a.detach(), shape), bv = view::expand(b.detach(), shape);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  if (a.device().is_cpu())
-    kernels::cpu::binary_forward(op, a.dtype(), av.data_ptr(), desc_of(av), bv.data_ptr(), desc_of(bv),
-                                 out.data_ptr(), out.numel());
-  else
-    kernels::cuda::binary_forward(op, a.dtype(), av.data_ptr(), desc_of(av), bv.data_ptr(), desc_of(bv),
-                                  out.data_ptr(), out.numel());
+  TTT_DISPATCH(a.device(), binary_forward, op, a.dtype(), av.data_ptr(), desc_of(av), bv.data_ptr(),
+               desc_of(bv), out.data_ptr(), out.numel());
   return out;
 }
 
@@ -105,10 +102,8 @@ Tensor affine(const Tensor& x, double alpha, double beta) {
   check_float("affine", "x", x);
   Tensor xc = contiguous(x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::affine_forward(x.dtype(), xc.data_ptr(), out.data_ptr(), out.numel(), alpha, beta);
-  else
-    kernels::cuda::affine_forward(x.dtype(), xc.data_ptr(), out.data_ptr(), out.numel(), alpha, beta);
+  TTT_DISPATCH(x.device(), affine_forward, x.dtype(), xc.data_ptr(), out.data_ptr(), out.numel(), alpha,
+               beta);
   if (autograd::any_requires_grad({x})) {
     auto node = std::make_shared<AffineBackward>();
     node->alpha = alpha;
@@ -123,18 +118,12 @@ void add_(const Tensor& y, const Tensor& x, double alpha) {
   TTT_CHECK(y.shape() == x.shape(), "[add_] shapes must match; got y: ", y.describe(), ", x: ", x.describe());
   TTT_CHECK(y.is_contiguous(), "[add_] y must be contiguous, got ", y.describe());
   Tensor xc = contiguous(x.detach());
-  if (y.device().is_cpu())
-    kernels::cpu::axpy(y.dtype(), xc.data_ptr(), y.data_ptr(), y.numel(), alpha);
-  else
-    kernels::cuda::axpy(y.dtype(), xc.data_ptr(), y.data_ptr(), y.numel(), alpha);
+  TTT_DISPATCH(y.device(), axpy, y.dtype(), xc.data_ptr(), y.data_ptr(), y.numel(), alpha);
 }
 
 void scale_(const Tensor& y, double alpha) {
   TTT_CHECK(y.is_contiguous(), "[scale_] y must be contiguous, got ", y.describe());
-  if (y.device().is_cpu())
-    kernels::cpu::affine_forward(y.dtype(), y.data_ptr(), y.data_ptr(), y.numel(), alpha, 0.0);
-  else
-    kernels::cuda::affine_forward(y.dtype(), y.data_ptr(), y.data_ptr(), y.numel(), alpha, 0.0);
+  TTT_DISPATCH(y.device(), affine_forward, y.dtype(), y.data_ptr(), y.data_ptr(), y.numel(), alpha, 0.0);
 }
 
 }  // namespace tttlm::ops

@@ -3,6 +3,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 #include "kernels/embedding.h"
 
 namespace tttlm::ops {
@@ -37,12 +38,8 @@ struct EmbeddingBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dy = contiguous(grad_or_zeros(grads, 0)).detach();
     Tensor dweight = Tensor::empty({V, C}, dy.dtype(), dy.device());
-    if (dy.device().is_cpu())
-      kernels::cpu::embedding_backward(dy.dtype(), ids.dtype(), dy.data_ptr(), ids.data_ptr(),
-                                       dweight.data_ptr(), ids.numel(), V, C);
-    else
-      kernels::cuda::embedding_backward(dy.dtype(), ids.dtype(), dy.data_ptr(), ids.data_ptr(),
-                                        dweight.data_ptr(), ids.numel(), V, C);
+    TTT_DISPATCH(dy.device(), embedding_backward, dy.dtype(), ids.dtype(), dy.data_ptr(), ids.data_ptr(),
+                 dweight.data_ptr(), ids.numel(), V, C);
     return {dweight};
   }
   std::string name() const override { return "EmbeddingBackward"; }
@@ -71,12 +68,8 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   Shape out_shape = ids.shape();
   out_shape.push_back(C);
   Tensor y = Tensor::empty(out_shape, weight.dtype(), weight.device());
-  if (weight.device().is_cpu())
-    kernels::cpu::embedding_forward(weight.dtype(), ic.dtype(), wc.data_ptr(), ic.data_ptr(), y.data_ptr(),
-                                    ic.numel(), V, C);
-  else
-    kernels::cuda::embedding_forward(weight.dtype(), ic.dtype(), wc.data_ptr(), ic.data_ptr(), y.data_ptr(),
-                                     ic.numel(), V, C);
+  TTT_DISPATCH(weight.device(), embedding_forward, weight.dtype(), ic.dtype(), wc.data_ptr(), ic.data_ptr(),
+               y.data_ptr(), ic.numel(), V, C);
   if (autograd::any_requires_grad({wc})) {
     auto node = std::make_shared<EmbeddingBackward>();
     node->ids = ic;

@@ -5,6 +5,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 #include "kernels/mask.h"
 
 namespace tttlm::ops {
@@ -29,10 +30,8 @@ Tensor mask_upper(const Tensor& x, double value, int64_t diagonal, const char* o
   Tensor xc = contiguous(x);
   const int64_t outer = R * C > 0 ? x.numel() / (R * C) : 0;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::mask_upper_fill(x.dtype(), xc.data_ptr(), y.data_ptr(), outer, R, C, diagonal, value);
-  else
-    kernels::cuda::mask_upper_fill(x.dtype(), xc.data_ptr(), y.data_ptr(), outer, R, C, diagonal, value);
+  TTT_DISPATCH(x.device(), mask_upper_fill, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, R, C, diagonal,
+               value);
   if (autograd::any_requires_grad({xc})) {
     auto node = std::make_shared<MaskBackward>();
     node->diagonal = diagonal;

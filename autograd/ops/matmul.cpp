@@ -6,6 +6,7 @@
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/view.h"
 #include "core/view.h"
+#include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 
 namespace tttlm::ops {
@@ -90,10 +91,7 @@ Tensor gemm_raw(const Tensor& a, const Tensor& b, bool c_f32) {
   g.batch = batch;
   g.c_f32 = c_f32;
   if (K == 0) return Tensor::zeros(out_shape, out_dtype, a.device());
-  if (a.device().is_cpu())
-    kernels::cpu::gemm(a.dtype(), g);
-  else
-    kernels::cuda::gemm(a.dtype(), g);
+  TTT_DISPATCH(a.device(), gemm, a.dtype(), g);
   return out;
 }
 }  // namespace detail

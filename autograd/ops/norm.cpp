@@ -5,6 +5,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 #include "kernels/norm.h"
 
 namespace tttlm::ops {
@@ -24,31 +25,12 @@ struct NormBackward final : autograd::Node {
     if (needs_input_grad(1)) dw = Tensor::empty({cols}, x.dtype(), x.device());
     if (center && needs_input_grad(2)) db = Tensor::empty({cols}, x.dtype(), x.device());
     auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; };
-    const bool cpu = x.device().is_cpu();
     if (center) {
-      auto run = cpu ? kernels::cpu::layer_norm_backward : kernels::cuda::layer_norm_backward;
-      run(x.dtype(),
-          x.data_ptr(),
-          weight.data_ptr(),
-          mean.data_ptr(),
-          rstd.data_ptr(),
-          dy.data_ptr(),
-          ptr(dx),
-          ptr(dw),
-          ptr(db),
-          rows,
-          cols);
+      TTT_DISPATCH(x.device(), layer_norm_backward, x.dtype(), x.data_ptr(), weight.data_ptr(), mean.data_ptr(),
+                   rstd.data_ptr(), dy.data_ptr(), ptr(dx), ptr(dw), ptr(db), rows, cols);
     } else {
-      auto run = cpu ? kernels::cpu::rms_norm_backward : kernels::cuda::rms_norm_backward;
-      run(x.dtype(),
-          x.data_ptr(),
-          weight.data_ptr(),
-          rstd.data_ptr(),
-          dy.data_ptr(),
-          ptr(dx),
-          ptr(dw),
-          rows,
-          cols);
+      TTT_DISPATCH(x.device(), rms_norm_backward, x.dtype(), x.data_ptr(), weight.data_ptr(), rstd.data_ptr(),
+                   dy.data_ptr(), ptr(dx), ptr(dw), rows, cols);
     }
     if (center) return {dx, dw, db};
     return {dx, dw};
@@ -104,22 +86,12 @@ Tensor norm(bool center, const Tensor& x, const Tensor& weight, const Tensor& bi
   const Dtype stats = kernels::norm_stats_dtype(x.dtype());
   Tensor rstd = Tensor::empty({rows}, stats, x.device());
   Tensor mean = center ? Tensor::empty({rows}, stats, x.device()) : Tensor();
-  const bool cpu = x.device().is_cpu();
   if (center) {
-    auto run = cpu ? kernels::cpu::layer_norm_forward : kernels::cuda::layer_norm_forward;
-    run(x.dtype(),
-        xc.data_ptr(),
-        wc.data_ptr(),
-        bc.data_ptr(),
-        y.data_ptr(),
-        mean.data_ptr(),
-        rstd.data_ptr(),
-        rows,
-        cols,
-        eps);
+    TTT_DISPATCH(x.device(), layer_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), bc.data_ptr(),
+                 y.data_ptr(), mean.data_ptr(), rstd.data_ptr(), rows, cols, eps);
   } else {
-    auto run = cpu ? kernels::cpu::rms_norm_forward : kernels::cuda::rms_norm_forward;
-    run(x.dtype(), xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr(), rows, cols, eps);
+    TTT_DISPATCH(x.device(), rms_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), y.data_ptr(),
+                 rstd.data_ptr(), rows, cols, eps);
   }
   std::vector<Tensor> inputs = center ? std::vector<Tensor>{x, weight, bias} : std::vector<Tensor>{x, weight};
   if (autograd::any_requires_grad(inputs)) {

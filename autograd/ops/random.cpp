@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 #include "kernels/random.h"
 
 namespace tttlm::ops {
@@ -19,20 +20,17 @@ Tensor draw(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint6
   const Dtype kernel_dtype = device.is_cpu() && dtype == Dtype::bf16 ? Dtype::f32 : dtype;
   Tensor out = Tensor::empty(shape, kernel_dtype, device);
   const int64_t n = out.numel();
-  auto run = [&](auto&& uniform, auto&& normal, auto&& trunc) {
-    switch (dist) {
-      case Dist::uniform:
-        return uniform(kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
-      case Dist::normal:
-        return normal(kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
-      case Dist::trunc_normal:
-        return trunc(kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
-    }
-  };
-  if (device.is_cpu())
-    run(kernels::cpu::random_uniform, kernels::cpu::random_normal, kernels::cpu::random_trunc_normal);
-  else
-    run(kernels::cuda::random_uniform, kernels::cuda::random_normal, kernels::cuda::random_trunc_normal);
+  switch (dist) {
+    case Dist::uniform:
+      TTT_DISPATCH(device, random_uniform, kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
+      break;
+    case Dist::normal:
+      TTT_DISPATCH(device, random_normal, kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
+      break;
+    case Dist::trunc_normal:
+      TTT_DISPATCH(device, random_trunc_normal, kernel_dtype, out.data_ptr(), n, seed, offset, a, b);
+      break;
+  }
   return kernel_dtype == dtype ? out : cast(out, dtype);
 }
 

@@ -8,6 +8,7 @@
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/view.h"
 #include "core/view.h"
+#include "kernels/dispatch.h"
 #include "kernels/reduce.h"
 
 namespace tttlm::ops {
@@ -65,12 +66,8 @@ struct MaxBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& g) override {
     Tensor gc = contiguous(g[0]);
     Tensor dx_rows = Tensor::empty({plan.rows, plan.cols}, gc.dtype(), gc.device());
-    if (gc.device().is_cpu())
-      kernels::cpu::reduce_max_backward(gc.dtype(), gc.data_ptr(), argmax.data<int64_t>(), dx_rows.data_ptr(),
-                                        plan.rows, plan.cols);
-    else
-      kernels::cuda::reduce_max_backward(gc.dtype(), gc.data_ptr(), argmax.data<int64_t>(), dx_rows.data_ptr(),
-                                         plan.rows, plan.cols);
+    TTT_DISPATCH(gc.device(), reduce_max_backward, gc.dtype(), gc.data_ptr(), argmax.data<int64_t>(),
+                 dx_rows.data_ptr(), plan.rows, plan.cols);
     // dx_rows is x permuted (kept dims, reduced dim); undo the permutation.
     Shape permuted;
     for (auto d : plan.perm) permuted.push_back(in_shape[d]);
@@ -88,12 +85,8 @@ Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdi
   Plan p = make_plan(x, dims, op);
   Tensor rows = as_rows(x, p);
   Tensor out = Tensor::empty(keepdim ? p.keep_shape : p.kept_shape, x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::reduce_rows(kernels::ReduceOp::sum, x.dtype(), rows.data_ptr(), out.data_ptr(), nullptr, p.rows,
-                              p.cols);
-  else
-    kernels::cuda::reduce_rows(kernels::ReduceOp::sum, x.dtype(), rows.data_ptr(), out.data_ptr(), nullptr,
-                               p.rows, p.cols);
+  TTT_DISPATCH(x.device(), reduce_rows, kernels::ReduceOp::sum, x.dtype(), rows.data_ptr(), out.data_ptr(),
+               nullptr, p.rows, p.cols);
   if (scale != 1.0) {
     Tensor scaled = affine(out, scale);
     out = scaled;
@@ -129,12 +122,8 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   Tensor rows = as_rows(x, p);
   Tensor out = Tensor::empty(keepdim ? p.keep_shape : p.kept_shape, x.dtype(), x.device());
   Tensor argmax = Tensor::empty({p.rows}, Dtype::i64, x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::reduce_rows(kernels::ReduceOp::max, x.dtype(), rows.data_ptr(), out.data_ptr(),
-                              argmax.data<int64_t>(), p.rows, p.cols);
-  else
-    kernels::cuda::reduce_rows(kernels::ReduceOp::max, x.dtype(), rows.data_ptr(), out.data_ptr(),
-                               argmax.data<int64_t>(), p.rows, p.cols);
+  TTT_DISPATCH(x.device(), reduce_rows, kernels::ReduceOp::max, x.dtype(), rows.data_ptr(), out.data_ptr(),
+               argmax.data<int64_t>(), p.rows, p.cols);
   if (autograd::any_requires_grad({x})) {
     auto node = std::make_shared<MaxBackward>();
     node->argmax = argmax;

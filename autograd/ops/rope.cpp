@@ -3,6 +3,7 @@
 #include "autograd/engine.h"
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
+#include "kernels/dispatch.h"
 #include "kernels/rope.h"
 
 namespace tttlm::ops {
@@ -14,12 +15,8 @@ Tensor rope_apply(const Tensor& x, const Tensor& positions, float theta, kernels
   const int64_t T = x.size(-2), D = x.size(-1);
   const int64_t rows = T * D > 0 ? x.numel() / (T * D) : 0;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu())
-    kernels::cpu::rope_forward(x.dtype(), positions.dtype(), xc.data_ptr(), positions.data_ptr(),
-                               y.data_ptr(), rows, T, D, theta, direction);
-  else
-    kernels::cuda::rope_forward(x.dtype(), positions.dtype(), xc.data_ptr(), positions.data_ptr(),
-                                y.data_ptr(), rows, T, D, theta, direction);
+  TTT_DISPATCH(x.device(), rope_forward, x.dtype(), positions.dtype(), xc.data_ptr(), positions.data_ptr(),
+               y.data_ptr(), rows, T, D, theta, direction);
   return y;
 }
 

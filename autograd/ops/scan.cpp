@@ -8,6 +8,7 @@
 #include "autograd/ops/common.h"
 #include "autograd/ops/copy.h"
 #include "core/view.h"
+#include "kernels/dispatch.h"
 #include "kernels/scan.h"
 
 namespace tttlm::ops {
@@ -171,12 +172,8 @@ struct SelectiveScanBackward final : autograd::Node {
                            d.D.data_ptr(),
                            d.delta_bias.data_ptr(),
                            d.z.data_ptr()};
-    if (dev.is_cpu())
-      kernels::cpu::selective_scan_backward(
-          s.u.dtype(), dims, s.inputs(), checkpoints.data_ptr(), g.data_ptr(), out);
-    else
-      kernels::cuda::selective_scan_backward(
-          s.u.dtype(), dims, s.inputs(), checkpoints.data_ptr(), g.data_ptr(), out);
+    TTT_DISPATCH(dev, selective_scan_backward, s.u.dtype(), dims, s.inputs(), checkpoints.data_ptr(),
+                 g.data_ptr(), out);
     std::vector<Tensor> result = d.list();
     for (size_t i = 0; i < result.size(); ++i)
       if (!needs_input_grad(i)) result[i] = Tensor();
@@ -193,10 +190,7 @@ ScanResult scan(const char* op, const Operands& given, int64_t chunk) {
   Tensor out = Tensor::empty(o.u.shape(), o.u.dtype(), dev);
   Tensor ckpt = Tensor::empty({dims.batch, dims.n_chunks(), dims.channels, dims.states}, pdtype, dev);
   const Operands raw = detached(o);
-  if (dev.is_cpu())
-    kernels::cpu::selective_scan_forward(o.u.dtype(), dims, raw.inputs(), out.data_ptr(), ckpt.data_ptr());
-  else
-    kernels::cuda::selective_scan_forward(o.u.dtype(), dims, raw.inputs(), out.data_ptr(), ckpt.data_ptr());
+  TTT_DISPATCH(dev, selective_scan_forward, o.u.dtype(), dims, raw.inputs(), out.data_ptr(), ckpt.data_ptr());
   ScanResult r;
   r.out = out;
   r.last_state = dims.steps > 0 ? clone(view::select(ckpt, 1, dims.n_chunks() - 1))
@@ -310,10 +304,8 @@ Tensor selective_scan_step(const Tensor& state,
   dims.states = N;
   dims.chunk = 1;
   Tensor out = Tensor::empty({B, Di}, u.dtype(), u.device());
-  if (u.device().is_cpu())
-    kernels::cpu::selective_scan_step(u.dtype(), dims, c.inputs(), state.data_ptr(), out.data_ptr());
-  else
-    kernels::cuda::selective_scan_step(u.dtype(), dims, c.inputs(), state.data_ptr(), out.data_ptr());
+  TTT_DISPATCH(u.device(), selective_scan_step, u.dtype(), dims, c.inputs(), state.data_ptr(),
+               out.data_ptr());
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "autograd/ops/copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/reduce.h"
+#include "kernels/dispatch.h"
 #include "kernels/softmax.h"
 
 namespace tttlm::ops {
@@ -28,8 +29,8 @@ struct SoftmaxBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dy = contiguous(cast(grad_or_zeros(grads, 0), y.dtype()));
     Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
-    auto run = y.device().is_cpu() ? kernels::cpu::softmax_backward : kernels::cuda::softmax_backward;
-    run(kind, y.dtype(), y.data_ptr(), dy.data_ptr(), dx.data_ptr(), rows, cols);
+    TTT_DISPATCH(y.device(), softmax_backward, kind, y.dtype(), y.data_ptr(), dy.data_ptr(), dx.data_ptr(), rows,
+                 cols);
     return {dx};
   }
   std::string name() const override {
@@ -55,8 +56,7 @@ Tensor softmax_any(SoftmaxKind kind, const Tensor& x, int64_t dim) {
   const int64_t cols = x.size(-1), rows = leading_numel(x);
   Tensor xc = contiguous(x.detach());
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  auto run = x.device().is_cpu() ? kernels::cpu::softmax_forward : kernels::cuda::softmax_forward;
-  run(kind, x.dtype(), xc.data_ptr(), y.data_ptr(), rows, cols);
+  TTT_DISPATCH(x.device(), softmax_forward, kind, x.dtype(), xc.data_ptr(), y.data_ptr(), rows, cols);
   if (autograd::any_requires_grad({x})) {
     auto node = std::make_shared<SoftmaxBackward>();
     node->kind = kind;
@@ -74,17 +74,8 @@ struct CrossEntropyBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dloss = contiguous(cast(grad_or_zeros(grads, 0), lse.dtype()));
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
-    auto run = logits.device().is_cpu() ? kernels::cpu::cross_entropy_backward
-                                        : kernels::cuda::cross_entropy_backward;
-    run(logits.dtype(),
-        logits.data_ptr(),
-        targets.dtype(),
-        targets.data_ptr(),
-        lse.data_ptr(),
-        dloss.data_ptr(),
-        dlogits.data_ptr(),
-        rows,
-        cols);
+    TTT_DISPATCH(logits.device(), cross_entropy_backward, logits.dtype(), logits.data_ptr(), targets.dtype(),
+                 targets.data_ptr(), lse.data_ptr(), dloss.data_ptr(), dlogits.data_ptr(), rows, cols);
     return {dlogits};
   }
   std::string name() const override { return "CrossEntropyBackward"; }
@@ -158,9 +149,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
   const Dtype stats = kernels::softmax_stats_dtype(logits.dtype());
   Tensor loss = Tensor::empty(targets.shape(), stats, logits.device());
   Tensor lse = Tensor::empty({rows}, stats, logits.device());
-  auto run =
-      logits.device().is_cpu() ? kernels::cpu::cross_entropy_forward : kernels::cuda::cross_entropy_forward;
-  run(logits.dtype(), xc.data_ptr(), tc.dtype(), tc.data_ptr(), loss.data_ptr(), lse.data_ptr(), rows, cols);
+  TTT_DISPATCH(logits.device(), cross_entropy_forward, logits.dtype(), xc.data_ptr(), tc.dtype(), tc.data_ptr(),
+               loss.data_ptr(), lse.data_ptr(), rows, cols);
   if (autograd::any_requires_grad({logits})) {
     auto node = std::make_shared<CrossEntropyBackward>();
     node->logits = xc;

@@ -1,13 +1,12 @@
 // CPU causal attention, FlashAttention-2 style: tiles of kTile queries x kTile keys, every product through
 // kernels::cpu::gemm (inside our OpenMP region dnnl_sgemm runs single-threaded). Each task owns its output
-// rows and visits its tiles in a fixed order, so the bits do not depend on the thread count. f32 exp is a
-// vectorisable Cephes-style polynomial (about 1 ulp on [−87, 0]); f64 uses std::exp.
+// rows and visits its tiles in a fixed order, so the bits do not depend on the thread count. f32 exp is
+// fast_exp (kernels/fast_math.h), a vectorisable Cephes polynomial; f64 uses std::exp.
 #include "kernels/attention.h"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -16,6 +15,7 @@
 
 #include "core/allocator.h"
 #include "kernels/dispatch.h"
+#include "kernels/fast_math.h"
 #include "kernels/gemm.h"
 
 namespace tttlm::kernels::cpu {
@@ -24,31 +24,6 @@ namespace {
 
 // 64 x 64 tiles keep S, P, dP and the q/k/v tiles of one task (D = 64: 80 KiB in f32) in L2.
 constexpr int64_t kTile = 64;
-
-// exp(x) = 2^n · exp(r), n = rint(x·log2 e), r = x − n·ln 2 split in two parts (Cephes expf).
-// x below −87.3 (including −inf) gives 0, which masked and fully rescaled entries rely on; NaN stays NaN.
-// Every branch is a select, so loops over it vectorise.
-inline float exp_fast(float x) {
-  const bool nan = !(x == x);
-  const float xc = nan ? 0.0f : std::clamp(x, -88.0f, 88.0f);
-  // Round to nearest by adding and subtracting 1.5·2^23 (std::floor does not vectorise under trapping math).
-  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xc - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) * (1 << 23);
-  const float y = p * std::bit_cast<float>(bits);
-  return nan ? x : (xc < -87.3f ? 0.0f : y);
-}
-inline double exp_fast(double x) {
-  return std::exp(x);
-}
 
 struct Layout {
   int64_t heads, seq, dim;
@@ -181,9 +156,9 @@ void forward_typed(const AttentionArgs& a, T* out, T* lse) {
           T* sr = s + r * kTile;
           const int64_t n = visible(q0 + r, k0, cols);
           const T mx = row_max(sr, n, m[r]);
-          const T alpha = exp_fast(m[r] - mx);  // 0 on the first tile (m = −inf)
+          const T alpha = fast_exp<ExpVariant::masked>(m[r] - mx);  // 0 on the first tile (m = −inf)
 #pragma omp simd
-          for (int64_t c = 0; c < n; ++c) sr[c] = exp_fast(sr[c] - mx);
+          for (int64_t c = 0; c < n; ++c) sr[c] = fast_exp<ExpVariant::masked>(sr[c] - mx);
           T sum = 0;
 #pragma omp simd reduction(+ : sum)
           for (int64_t c = 0; c < n; ++c) sum += sr[c];
@@ -236,7 +211,7 @@ void backward_block(int64_t rows,
     const T lr = lse[r], dl = delta[r];
 #pragma omp simd
     for (int64_t c = 0; c < n; ++c) {
-      pr[c] = exp_fast(pr[c] - lr);
+      pr[c] = fast_exp<ExpVariant::masked>(pr[c] - lr);
       dr[c] = pr[c] * (dr[c] - dl);
     }
     for (int64_t c = n; c < cols; ++c) pr[c] = dr[c] = 0;

@@ -1,9 +1,10 @@
 // CPU selective scan (contract in kernels/scan.h). A task owns one batch row and a block of kLanes channels
 // and runs t sequentially with the block's (N, kLanes) state in an L1-resident array; the inner loops run
-// over the block's channels, contiguous in the (B, T, Di) layout, so they vectorise (hence the polynomial
-// f32 exp). Determinism: forward, backward's recompute and the decoding step share one step formula with
-// explicit fma, so recomputed states equal the forward's bit for bit whatever the chunk size; per-task
-// partials of dA, dD, dβ (per batch row) and dB, dC (per group of channels) are reduced in index order.
+// over the block's channels, contiguous in the (B, T, Di) layout, so they vectorise (hence fast_exp of
+// kernels/fast_math.h). Determinism: forward, backward's recompute and the decoding step share one step
+// formula with explicit fma, so recomputed states equal the forward's bit for bit whatever the chunk size;
+// per-task partials of dA, dD, dβ (per batch row) and dB, dC (per group of channels) are reduced in index
+// order.
 #include "kernels/scan.h"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "kernels/fast_math.h"
 
 namespace tttlm::kernels::cpu {
 
@@ -20,28 +22,6 @@ namespace {
 
 constexpr int64_t kLanes = 16;  // channels per block: one AVX-512 vector of f32
 constexpr int64_t kGroup = 4;   // blocks per backward task; dB/dC partials are kept per group of 64 channels
-
-// exp for the vectorised f32 loops (Cephes expf): x = k·ln2 + r with |r| <= ln2/2, exp(r) = 1 + r + r²·p(r)
-// with a degree-5 p, 2^k from exponent bits; about 1 ulp. x is clamped to [-87, 88] (exp(-87) ≈ 1.6e-38
-// stands in for anything smaller, which only ever multiplies a state).
-inline float scan_exp(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
-  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
-  const float k = std::fma(x, 1.44269504088896341f, kRound) - kRound;
-  float r = std::fma(k, -0.693359375f, x);  // ln2 split in two for an exact k·ln2_hi
-  r = std::fma(k, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = std::fma(p, r, 1.3981999507e-3f);
-  p = std::fma(p, r, 8.3334519073e-3f);
-  p = std::fma(p, r, 4.1665795894e-2f);
-  p = std::fma(p, r, 1.6666665459e-1f);
-  p = std::fma(p, r, 5.0000001201e-1f);
-  const float e = std::fma(p, r * r, r) + 1.0f;
-  return e * std::bit_cast<float>((static_cast<int32_t>(k) + 127) << 23);
-}
-inline double scan_exp(double x) {
-  return std::exp(x);
-}
 
 // log1p(x) for x >= 0 in the vectorised f32 loops: Cephes logf of v = 1 + x (v = m·2^k, m in
 // [√½, √2), degree-8 polynomial in m − 1), plus the correction −((v − 1) − x)/v for the rounding of 1 + x.
@@ -77,12 +57,12 @@ inline double scan_log1p(double x) {
 // PyTorch's softplus with threshold 20 (spec §3 step 5); both branches computed, see scan_log1p.
 template <class scalar_t>
 inline scalar_t softplus(scalar_t s) {
-  const scalar_t soft = scan_log1p(scan_exp(s));
+  const scalar_t soft = scan_log1p(fast_exp<ExpVariant::state>(s));
   return s > scalar_t(20) ? s : soft;
 }
 template <class scalar_t>
 inline scalar_t sigmoid(scalar_t x) {
-  return scalar_t(1) / (scalar_t(1) + scan_exp(-x));
+  return scalar_t(1) / (scalar_t(1) + fast_exp<ExpVariant::state>(-x));
 }
 template <class scalar_t>
 inline scalar_t silu(scalar_t x) {
@@ -176,7 +156,7 @@ inline void block_step(const Scan<scalar_t>& p,
     scalar_t* hn = h + n * kLanes;
 #pragma omp simd
     for (int64_t c = 0; c < kLanes; ++c) {
-      const scalar_t a = scan_exp(delta[c] * an[c]);
+      const scalar_t a = fast_exp<ExpVariant::state>(delta[c] * an[c]);
       const scalar_t hv = std::fma(a, hp[c], du[c] * bn);
       hn[c] = hv;
       y[c] = std::fma(cn, hv, y[c]);
@@ -323,7 +303,7 @@ void backward_block(const Scan<scalar_t>& p,
         scalar_t* pc = pb + NL;
 #pragma omp simd
         for (int64_t c = 0; c < kLanes; ++c) {
-          const scalar_t a = scan_exp(delta[c] * an[c]);
+          const scalar_t a = fast_exp<ExpVariant::state>(delta[c] * an[c]);
           const scalar_t adj = std::fma(ax[c], hh[c], gy[c] * cn);  // ĥ_t = gy_t C_t + a_{t+1} ĥ_{t+1}
           hh[c] = adj;
           ax[c] = a;
@@ -439,7 +419,7 @@ void step(const Scan<scalar_t>& p, scalar_t* state, scalar_t* out) {
     scalar_t y = p.D[c] * p.u[bc];
     scalar_t* h = state + bc * p.N;
     for (int64_t n = 0; n < p.N; ++n) {
-      const scalar_t a = scan_exp(delta * p.A[c * p.N + n]);
+      const scalar_t a = fast_exp<ExpVariant::state>(delta * p.A[c * p.N + n]);
       const scalar_t hv = std::fma(a, h[n], du * p.Bm[b * p.N + n]);
       h[n] = hv;
       y = std::fma(p.Cm[b * p.N + n], hv, y);

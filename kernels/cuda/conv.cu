@@ -2,9 +2,9 @@
 // consecutive channels. dweight/dbias: deterministic two passes, no atomics: blocks of (32 channels x 8
 // row lanes) reduce a fixed chunk of rows for one tap into a partial (a fixed tree over the 8 lanes), then
 // one thread per (tap, channel) sums the chunks in order. Accumulation in f32 (f64 for f64).
-#include "core/allocator.h"
 #include "kernels/conv.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/scratch.h"
 
 namespace tttlm::kernels::cuda {
 
@@ -121,28 +121,21 @@ void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const vo
     int64_t chunk = (rows + 1023) / 1024;
     chunk = chunk < 256 ? 256 : (chunk + kLanes - 1) / kLanes * kLanes;
     const int64_t nchunks = rows > 0 ? (rows + chunk - 1) / chunk : 1;
-    const int dev = cuda_current_device();
     const size_t bytes = static_cast<size_t>(nchunks * (K + 1) * C) * sizeof(A);
-    A* partial = static_cast<A*>(cuda_alloc(bytes, dev));
-    try {
-      if (rows == 0) {
-        TTT_CUDA_CHECK(cudaMemsetAsync(partial, 0, bytes, stream()));
-      } else {
-        dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(nchunks),
-                  static_cast<unsigned>(K + 1));
-        TTT_LAUNCH(grid, dim3(32, kLanes), 0, stream(), causal_conv1d_wgrad_partial_kernel)(
-            G, static_cast<const scalar_t*>(x), partial, rows, T, C, K, chunk);
-        TTT_CUDA_CHECK_LAUNCH();
-      }
-      TTT_LAUNCH(grid_for((K + 1) * C), 256, 0, stream(), causal_conv1d_wgrad_finish_kernel)(
-          partial, static_cast<scalar_t*>(dweight), static_cast<scalar_t*>(dbias), nchunks, C, K);
+    Scratch scratch(bytes);
+    A* partial = scratch.as<A>();
+    if (rows == 0) {
+      TTT_CUDA_CHECK(cudaMemsetAsync(partial, 0, bytes, stream()));
+    } else {
+      dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(nchunks),
+                static_cast<unsigned>(K + 1));
+      TTT_LAUNCH(grid, dim3(32, kLanes), 0, stream(), causal_conv1d_wgrad_partial_kernel)(
+          G, static_cast<const scalar_t*>(x), partial, rows, T, C, K, chunk);
       TTT_CUDA_CHECK_LAUNCH();
-    } catch (...) {
-      cuda_free(partial, dev);
-      throw;
     }
-    // The caching allocator orders reuse on this stream, so freeing right after the launches is safe.
-    cuda_free(partial, dev);
+    TTT_LAUNCH(grid_for((K + 1) * C), 256, 0, stream(), causal_conv1d_wgrad_finish_kernel)(
+        partial, static_cast<scalar_t*>(dweight), static_cast<scalar_t*>(dbias), nchunks, C, K);
+    TTT_CUDA_CHECK_LAUNCH();
   });
 }
 

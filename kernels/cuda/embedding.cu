@@ -8,27 +8,13 @@
 #include <cub/device/device_radix_sort.cuh>
 #endif
 
-#include "core/allocator.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/scratch.h"
 #include "kernels/embedding.h"
 
 namespace tttlm::kernels::cuda {
 
 namespace {
-
-// Scratch memory from the caching allocator, returned when the scope ends (reuse is ordered on the stream).
-struct Scratch {
-  void* p = nullptr;
-  int dev = 0;
-  Scratch(size_t nbytes, int device) : p(cuda_alloc(nbytes, device)), dev(device) {}
-  ~Scratch() { cuda_free(p, dev); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <class U>
-  U* as() const {
-    return static_cast<U*>(p);
-  }
-};
 
 template <class F>
 void with_ids(Dtype id_dtype, const void* ids, const char* op, F&& body) {
@@ -115,9 +101,10 @@ void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void*
         TTT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
             nullptr, temp_bytes, I, keys_out.as<I_t>(), order_in.as<int64_t>(), order_out.as<int64_t>(),
             static_cast<int>(N), 0, int(sizeof(I_t) * 8), stream()));
-        Scratch temp(temp_bytes, dev);
+        // At least one byte: cub reads a null temporary pointer as another size query.
+        Scratch temp(temp_bytes > 0 ? temp_bytes : 1, dev);
         TTT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
-            temp.p, temp_bytes, I, keys_out.as<I_t>(), order_in.as<int64_t>(), order_out.as<int64_t>(),
+            temp.get(), temp_bytes, I, keys_out.as<I_t>(), order_in.as<int64_t>(), order_out.as<int64_t>(),
             static_cast<int>(N), 0, int(sizeof(I_t) * 8), stream()));
         TTT_LAUNCH(grid_for(N), 256, 0, stream(), segment_bounds_kernel)(keys_out.as<I_t>(), start, end, N, V);
         TTT_CUDA_CHECK_LAUNCH();

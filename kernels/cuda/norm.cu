@@ -1,8 +1,8 @@
 // CUDA RMSNorm and LayerNorm: one warp per row for the forward and for dx (row statistics by warp
 // shuffles); dweight/dbias in two deterministic steps: per-(chunk, 32-column tile) partial sums over a fixed
 // chunk of rows, then, per column, the chunks summed in order. bf16 data computes in f32.
-#include "core/allocator.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/scratch.h"
 #include "kernels/norm.h"
 
 namespace tttlm::kernels::cuda {
@@ -116,18 +116,6 @@ __global__ void norm_reduce_chunks_kernel(const S* part, T* out, int64_t chunks,
   }
 }
 
-// Device scratch from the caching allocator, released (stream-ordered) when the launcher returns or throws.
-struct Scratch {
-  int device = cuda_current_device();
-  void* ptr = nullptr;
-  explicit Scratch(size_t nbytes) : ptr(nbytes ? cuda_alloc(nbytes, device) : nullptr) {}
-  ~Scratch() {
-    if (ptr) cuda_free(ptr, device);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
-
 template <bool kCenter>
 void forward(const char* op,
              Dtype dtype,
@@ -190,17 +178,17 @@ void backward(const char* op,
     if (chunks > 0) {
       dim3 grid(static_cast<unsigned>((cols + 31) / 32), static_cast<unsigned>(chunks));
       TTT_LAUNCH(grid, dim3(32, kTileRows), 0, stream(), norm_backward_params_kernel<kCenter>)(
-          X, M, R, DY, static_cast<S*>(part_w.ptr), static_cast<S*>(part_b.ptr), rows, cols, per);
+          X, M, R, DY, part_w.as<S>(), part_b.as<S>(), rows, cols, per);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dweight) {
       TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
-          static_cast<const S*>(part_w.ptr), static_cast<scalar_t*>(dweight), chunks, cols);
+          part_w.as<const S>(), static_cast<scalar_t*>(dweight), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dbias) {
       TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
-          static_cast<const S*>(part_b.ptr), static_cast<scalar_t*>(dbias), chunks, cols);
+          part_b.as<const S>(), static_cast<scalar_t*>(dbias), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
   });

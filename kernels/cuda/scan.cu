@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "core/allocator.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/scratch.h"
 #include "kernels/scan.h"
 
 namespace tttlm::kernels::cuda {
@@ -283,24 +283,6 @@ __global__ void scan_step_kernel(Args<T> a, typename Acc<T>::type* state, T* out
     st(out, bc, y * (z * sigmoid(z)));
   }
 }
-
-// Device scratch from the caching allocator, returned when the launcher exits (stream-ordered reuse).
-class Scratch {
- public:
-  explicit Scratch(size_t bytes)
-      : device_(cuda_current_device()), p_(bytes ? cuda_alloc(bytes, device_) : nullptr) {}
-  ~Scratch() { cuda_free(p_, device_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <class P>
-  P* as() const {
-    return static_cast<P*>(p_);
-  }
-
- private:
-  int device_;
-  void* p_;
-};
 
 // Runs body.template operator()<kN>() with the smallest register budget kN >= N.
 template <class F>
