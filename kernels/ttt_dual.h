@@ -198,6 +198,47 @@ struct Carver {
     used += n;
     return p;
   }
+  // One slice of n elements for each pointer, in argument order.
+  template <class... P>
+  TTT_HD void take_each(int64_t n, P*&... ps) {
+    ((ps = take(n)), ...);
+  }
+};
+
+// The layout of an inner model's parameters: parameter i of Inner is Inner::param(i), shaped (H, axes...)
+// with each axis D (head dim) or I (the hidden width, TttDims::hidden). The inner state of one (b, h) is the
+// per-head slices of the parameters concatenated in order, so this fixes the checkpoints' layout too.
+enum class Axis : uint8_t { H, D, I };
+struct ParamSpec {
+  const char* name;  // the op's argument name, e.g. "w0"
+  int rank;          // 2 or 3, the leading H included
+  Axis axes[3];
+};
+TTT_HD constexpr int64_t axis_size(Axis a, int64_t heads, int64_t d, int64_t hidden) {
+  return a == Axis::H ? heads : a == Axis::D ? d : hidden;
+}
+// Elements of one head's slice of a parameter.
+TTT_HD constexpr int64_t head_numel(const ParamSpec& p, int64_t d, int64_t hidden) {
+  int64_t n = 1;
+  for (int i = 1; i < p.rank; ++i) n *= axis_size(p.axes[i], 0, d, hidden);
+  return n;
+}
+// Offset of parameter i in the state, and the state's size (elements of one (b, h)).
+template <class Inner>
+TTT_HD constexpr int64_t state_offset(int i, int64_t d, int64_t hidden) {
+  int64_t n = 0;
+  for (int j = 0; j < i; ++j) n += head_numel(Inner::param(j), d, hidden);
+  return n;
+}
+template <class Inner>
+TTT_HD constexpr int64_t state_size(int64_t d, int64_t hidden) {
+  return state_offset<Inner>(Inner::kNumParams, d, hidden);
+}
+
+// One pointer per inner parameter (its head's slice, or its slice of the state).
+template <class T>
+struct ParamPtrs {
+  T* p[kMaxInnerParams];
 };
 
 // The inputs of one (b, h).
@@ -431,6 +472,58 @@ TTT_INNER void output_rows_backward(Ex& ex,
   });
   ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
   ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
+}
+
+// Backward of P = eta ⊙ mask (build_mask) from dp (r, r), below the diagonal: da = dP ⊙ eta (the gradient of
+// the mask, which flows to its product), deta (=, or += when `accumulate`) dP ⊙ mask. deta may be dp.
+template <class T, class Ex>
+TTT_INNER void mask_backward(
+    Ex& ex, int64_t r, const T* eta, const T* mask, const T* dp, T* da, T* deta, bool accumulate) {
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    da[idx] = j <= i ? dp[idx] * eta[idx] : T(0);
+    const T de = j <= i ? dp[idx] * mask[idx] : T(0);
+    deta[idx] = accumulate ? deta[idx] + de : de;
+  });
+}
+
+// Backward of eta_ij = tau_i·lr_j (the dual form's below-diagonal coefficients, deta (r, r)) and of the carry's
+// last row el_j = tau_{r−1}·lr_j (del (r)): dtau (mini_batch) accumulated, dlr (r) overwritten.
+template <class T, class Ex>
+TTT_INNER void eta_backward(
+    Ex& ex, int64_t r, const T* tau, const T* lr, const T* deta, const T* del, T* dtau, T* dlr) {
+  ex.for_n(r, [&](int64_t i) {
+    T s = 0;
+    for (int64_t j = 0; j <= i; ++j) s += deta[i * r + j] * lr[j];
+    if (i == r - 1)
+      for (int64_t j = 0; j < r; ++j) s += del[j] * lr[j];
+    dtau[i] += s;
+  });
+  ex.for_n(r, [&](int64_t j) {
+    T s = 0;
+    for (int64_t i = j; i < r; ++i) s += deta[i * r + j] * tau[i];
+    dlr[j] = s + tau[r - 1] * del[j];
+  });
+}
+
+// Row j of the carry's backward for one layer of width n (the state update W' = W − Xᵀ·S, b' = b − Σ_j S_j
+// with S = diag(el)·G): from h = X·dW' (the row's), db': dg = −el·(h + db') (the row of dG), s = el·g (the
+// row of S); returns Σ_a g_a·(h_a + db'_a), this layer's share of −del_j.
+template <class T>
+TTT_INNER T carry_row_backward(T el, int64_t n, const T* h, const T* db, const T* g, T* dg, T* s) {
+  TTT_SIMD
+  for (int64_t a = 0; a < n; ++a) {
+    dg[a] = -el * (h[a] + db[a]);
+    s[a] = el * g[a];
+  }
+  return row_sum<T>(n, [&](int64_t a) { return g[a] * (h[a] + db[a]); });
+}
+
+// The target V − K of the residual form: dk (r, D) −= dv.
+template <class T, class Ex>
+TTT_INNER void residual_backward(Ex& ex, const Head<T> hd, int64_t r, const T* dv, T* dk) {
+  const int64_t d = hd.dim;
+  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
 }
 
 // The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the

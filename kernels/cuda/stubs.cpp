@@ -133,19 +133,12 @@ void selective_scan_step(Dtype, const ScanDims&, const ScanInputs&, void*, void*
   TTT_NO_CUDA("selective_scan_step");
 }
 // ttt.h
-void ttt_linear_forward(Dtype, const TttDims&, const TttSequence&, const TttLinearParams&, void*, void*) {
-  TTT_NO_CUDA("ttt_linear_forward");
+void ttt_forward(Dtype, const TttDims&, const TttSequence&, const TttInnerParams&, void*, void*) {
+  TTT_NO_CUDA("ttt_forward");
 }
-void ttt_linear_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
-                         const TttLinearGrads&) {
-  TTT_NO_CUDA("ttt_linear_backward");
-}
-void ttt_mlp_forward(Dtype, const TttDims&, const TttSequence&, const TttMlpParams&, void*, void*) {
-  TTT_NO_CUDA("ttt_mlp_forward");
-}
-void ttt_mlp_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
-                      const TttMlpGrads&) {
-  TTT_NO_CUDA("ttt_mlp_backward");
+void ttt_backward(Dtype, const TttDims&, const TttSequence&, const void*, const void*, const TttSequenceGrads&,
+                  const TttInnerGrads&) {
+  TTT_NO_CUDA("ttt_backward");
 }
 
 }  // namespace tttlm::kernels::cuda
