@@ -1,9 +1,9 @@
 // The TTT inner loop (docs/spec/ttt.md §3.5-§3.12) as fused kernels for every inner model (TttDims::inner:
-// TTT-Linear, TTT-MLP), every (b, h) independent, mini-batches in sequence (dual form, §3.7), backward through the whole loop including the
-// derivative of the LN-vjp and of the hand-written gelu' (§3.12). The per-(b, h) math lives once, in
-// kernels/ttt_dual*.h; the CPU runs it serially per (b, h) under OpenMP, CUDA as one block per (b, h).
-// Inner parameter gradients are summed per (b, h), then over b (and h for token_eta) in a fixed order, so
-// results do not depend on the thread count.
+// TTT-Linear, TTT-MLP), every (b, h) independent, mini-batches in sequence (dual form, §3.7), backward
+// through the whole loop including the derivative of the LN-vjp and of the hand-written gelu' (§3.12). The
+// per-(b, h) math lives once, in kernels/ttt_dual*.h; the CPU runs it serially per (b, h) under OpenMP, CUDA
+// as one block per (b, h). Inner parameter gradients are summed per (b, h), then over b (and h for token_eta)
+// in a fixed order, so results do not depend on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -80,20 +80,26 @@ struct TttDecodeBuffers {
 // checkpoints (the first one is the initial state, so it needs no parameters), recomputes each group of
 // mini-batches from its kept state and overwrites every gradient.
 // Checkpoints are in the compute dtype: f32 when the tensors are bf16 (CUDA), otherwise their own dtype.
+namespace tttlm::kernels {
+// The signatures both backends share.
+using TttForwardFn = void(Dtype dtype,
+                          const TttDims& dims,
+                          const TttSequence& seq,
+                          const TttInnerParams& params,
+                          void* out,
+                          void* checkpoints);
+using TttBackwardFn = void(Dtype dtype,
+                           const TttDims& dims,
+                           const TttSequence& seq,
+                           const void* checkpoints,
+                           const void* dout,
+                           const TttSequenceGrads& grads,
+                           const TttInnerGrads& param_grads);
+}  // namespace tttlm::kernels
+
 namespace tttlm::kernels::cpu {
-void ttt_forward(Dtype dtype,
-                 const TttDims& dims,
-                 const TttSequence& seq,
-                 const TttInnerParams& params,
-                 void* out,
-                 void* checkpoints);
-void ttt_backward(Dtype dtype,
-                  const TttDims& dims,
-                  const TttSequence& seq,
-                  const void* checkpoints,
-                  const void* dout,
-                  const TttSequenceGrads& grads,
-                  const TttInnerGrads& param_grads);
+TttForwardFn ttt_forward;
+TttBackwardFn ttt_backward;
 
 // Primal form (§3.7 "Primal"), the reference: token by token, the per-token state
 // W_i = W - tau_i·Σ_{j<=i} ttt_lr_j·k_jᵀg_j. Forward only; writes out (B, H, T, D).
@@ -113,17 +119,6 @@ void ttt_decode_step(Dtype dtype,
 
 // CUDA: the same forward and backward contracts, f32, bf16 (computed in f32) and f64; one block per (b, h).
 namespace tttlm::kernels::cuda {
-void ttt_forward(Dtype dtype,
-                 const TttDims& dims,
-                 const TttSequence& seq,
-                 const TttInnerParams& params,
-                 void* out,
-                 void* checkpoints);
-void ttt_backward(Dtype dtype,
-                  const TttDims& dims,
-                  const TttSequence& seq,
-                  const void* checkpoints,
-                  const void* dout,
-                  const TttSequenceGrads& grads,
-                  const TttInnerGrads& param_grads);
+TttForwardFn ttt_forward;
+TttBackwardFn ttt_backward;
 }  // namespace tttlm::kernels::cuda

@@ -256,10 +256,11 @@ struct Head {
   }
 };
 
-// The gradients of one (b, h): rows overwritten, dtau/dgamma/dbeta accumulated (zero them first), dstate
-// (the gradient of this (b, h)'s initial state) overwritten.
+// The gradients of one (b, h): dout read; rows overwritten, dtau/dgamma/dbeta accumulated (zero them first),
+// dstate (the gradient of this (b, h)'s initial state) overwritten.
 template <class T>
 struct HeadGrads {
+  const T* dout;       // (T, D) the gradient of the output
   T *dxq, *dxk, *dxv;  // (T, D)
   T* dlr;              // (T)
   T* dtau;             // (mini_batch)

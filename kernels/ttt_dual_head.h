@@ -54,11 +54,10 @@ TTT_INNER void head_forward(
   }
 }
 
-// Backward of one (b, h) from dout (T, D) and the checkpoints; overwrites every field of gr
+// Backward of one (b, h) from gr.dout (T, D) and the checkpoints; overwrites every other field of gr
 // (gr.dstate = the gradient of this (b, h)'s initial state, laid out as the state).
 template <class Inner, class T, class Ex>
-TTT_INNER void head_backward(
-    Ex& ex, const Head<T>& hd, const T* ckpt, const T* dout, const HeadGrads<T>& gr, T* ws) {
+TTT_INNER void head_backward(Ex& ex, const Head<T>& hd, const T* ckpt, const HeadGrads<T>& gr, T* ws) {
   const int64_t d = hd.dim, I = hd.hidden, m = hd.mini_batch, S = state_size<Inner>(d, I),
                 nmb = hd.num_mini_batches();
   const int64_t k = hd.checkpoint_every, group = k < nmb ? k : nmb, cache = cache_size<Inner>(m, d, I);
@@ -82,8 +81,7 @@ TTT_INNER void head_backward(
     }
     for (int64_t c = c1 - 1; c >= c0; --c) {
       Carver<T> cc{caches + (c - c0) * cache};
-      Inner::backward(
-          ex, hd, c, states + (c - c0) * S, Inner::carve_cache(cc, m, d, I), dout, gr.dstate, gr, scratch);
+      Inner::backward(ex, hd, c, states + (c - c0) * S, Inner::carve_cache(cc, m, d, I), gr, scratch);
     }
   }
 }

@@ -74,17 +74,11 @@ struct LinearInner {
   // Forward of mini-batch c from the state (w (D, D), b (D)): fills `C`, writes the output rows `out`
   // (r, D) unless null, and moves the state on in place when `update`.
   template <class T, class Ex>
-  TTT_INNER static void forward(Ex& ex,
-                                const Head<T> hd,
-                                int64_t c,
-                                T* state,
-                                const Cache<T> C,
-                                const Step<T> st,
-                                T* out,
-                                bool update) {
+  TTT_INNER static void forward(
+      Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out, bool update) {
     const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
     const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
-    T *w = state, *b = state + d * d, *s = st.s;
+    T *w = state, *b = state + d * d;
     // Z = K·W + b and G = ∂ℓ/∂Z at the starting state (§3.6)
     ex.mm_nn(Mm::set, r, d, d, k, w, C.xhat);
     loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g, C.stats);
@@ -96,30 +90,25 @@ struct LinearInner {
     output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out, C.stats);
     if (update) {
       // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
-      ex.for_rows(r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
+      T* s = step.s;
+      ex.for_rows(
+          r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
       ex.mm_tn(Mm::sub, d, d, r, k, s, w);
       ex.add_col_sums(r, d, s, b, T(-1));
     }
   }
 
-  // Backward of mini-batch c. state: its starting state; dstate ([dW, db]): on entry the gradient of the
-  // state it hands on, on exit that of its starting state. Overwrites the mini-batch's rows of
+  // Backward of mini-batch c from its starting state st. gr.dstate ([dW, db]): on entry the gradient of the
+  // state it hands on, on exit that of its starting state. Reads its rows of gr.dout, overwrites those of
   // dxq/dxk/dxv/dlr, accumulates dtau, dgamma, dbeta.
   template <class T, class Ex>
-  TTT_INNER static void backward(Ex& ex,
-                                 const Head<T> hd,
-                                 int64_t c,
-                                 const T* state,
-                                 const Cache<T> C,
-                                 const T* dout,
-                                 T* dstate,
-                                 const HeadGrads<T> gr,
-                                 const Scratch<T> S) {
+  TTT_INNER static void backward(
+      Ex& ex, Head<T> hd, int64_t c, const T* st, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
     const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
-    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
+    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = gr.dout + t0 * d;
     T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d;
-    const T* w = state;
-    T *dw = dstate, *db = dstate + d * d, *s = S.step.s;
+    const T* w = st;
+    T *dw = gr.dstate, *db = gr.dstate + d * d, *s = S.step.s;
     // O = [Q +] LN(Z̄)
     output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr, C.stats);
     // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')

@@ -22,7 +22,7 @@ struct MlpStep {  // the forward's scratch for moving the state on
   T *s1, *s2;     // (m, I), (m, D)
 };
 template <class T>
-struct MlpScratch {  // backward's scratch; its step serves the recompute's forward
+struct MlpScratch {                            // backward's scratch; its step serves the recompute's forward
   T *dg1, *h1, *dxb2, *dx2, *dzb1, *dh, *dz1;  // (m, I)
   T *dzb2, *dg2, *h2, *dz2, *pg, *pb;          // (m, D)
   T *dp, *da, *de;                             // (m, m)
@@ -93,14 +93,8 @@ struct MlpInner {
   // Forward of mini-batch c from `state`: fills `C`, writes the output rows `out` (r, D) unless null, and
   // moves the state on in place when `update`.
   template <class T, class Ex>
-  TTT_INNER static void forward(Ex& ex,
-                                const Head<T> hd,
-                                int64_t c,
-                                T* state,
-                                const Cache<T> C,
-                                const Step<T> sc,
-                                T* out,
-                                bool update) {
+  TTT_INNER static void forward(
+      Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out, bool update) {
     const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
     const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
     const MlpState<T> st = mlp_state_at(state, d, I);
@@ -131,7 +125,7 @@ struct MlpInner {
     if (update) {
       // Carry with the last row of eta (§3.7): W1 −= Kᵀ·diag(el)·G1, W2 −= X2ᵀ·diag(el)·G2, biases likewise
       const T* el = C.eta + (r - 1) * r;
-      T *s1 = sc.s1, *s2 = sc.s2;
+      T *s1 = step.s1, *s2 = step.s2;
       ex.for_rows(r, I, [&](int64_t i, int64_t j) { s1[i * I + j] = el[i] * C.g1[i * I + j]; });
       ex.for_rows(r, d, [&](int64_t i, int64_t j) { s2[i * d + j] = el[i] * C.g2[i * d + j]; });
       ex.mm_tn(Mm::sub, d, I, r, k, s1, st.w1);
@@ -143,20 +137,13 @@ struct MlpInner {
 
   // Backward of mini-batch c (the contract of LinearInner::backward).
   template <class T, class Ex>
-  TTT_INNER static void backward(Ex& ex,
-                                 const Head<T> hd,
-                                 int64_t c,
-                                 const T* state,
-                                 const Cache<T> C,
-                                 const T* dout,
-                                 T* dstate,
-                                 const HeadGrads<T> gr,
-                                 const Scratch<T> S) {
+  TTT_INNER static void backward(
+      Ex& ex, Head<T> hd, int64_t c, const T* state, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
     const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
-    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
+    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = gr.dout + t0 * d;
     T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d;
     const MlpState<const T> st = mlp_state_at(state, d, I);
-    const MlpState<T> dst = mlp_state_at(dstate, d, I);
+    const MlpState<T> dst = mlp_state_at(gr.dstate, d, I);
     T *s1 = S.step.s1, *s2 = S.step.s2;
     // O = [Q +] LN(Z̄2)
     output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr, C.stats);

@@ -77,7 +77,8 @@ Tensor ttt(const TttSequenceInputs& seq, const TttInner& inner, const TttOptions
     node->dims = dims;
     node->inputs = c;
     node->checkpoints = ckpt;
-    node->node_name = kernels::with_inner_model(inner.model, [](auto m) { return std::string(decltype(m)::kNode); });
+    node->node_name =
+        kernels::with_inner_model(inner.model, [](auto m) { return std::string(decltype(m)::kNode); });
     autograd::record(node, in, {out});
   }
   return out;

@@ -35,7 +35,10 @@ Tensor repeat_batch(const char* op, const std::string& name, const Tensor& p, in
 
 // Validates one decoding token against the state's (B, H, D) (the first inner parameter is (B, H, D, ...))
 // and returns the kernel sizes.
-kernels::TttDims check_token(const char* op, const TttDecodeState& state, const TttOperands& in, const TttOptions& o) {
+kernels::TttDims check_token(const char* op,
+                             const TttDecodeState& state,
+                             const TttOperands& in,
+                             const TttOptions& o) {
   static const std::vector<std::string> names = {
       "xq", "xk", "xv", "token_eta", "ttt_lr", "ln_weight", "ln_bias"};
   const Tensor& w_state = state.params[0];
@@ -97,7 +100,8 @@ TttDecodeState ttt_decode_init(const TttInner& inner, int64_t batch) {
     bool ok = true;
     for (int i = 0; i < Inner::kNumParams; ++i) {
       ok = ok && p[i].defined();
-      got += std::string(i ? ", " : "") + Inner::param(i).name + ": " + (p[i].defined() ? p[i].describe() : "undefined");
+      got += std::string(i ? ", " : "") + Inner::param(i).name + ": " +
+             (p[i].defined() ? p[i].describe() : "undefined");
     }
     TTT_CHECK(ok, "[", op, "] ", list, " must be defined");
     // The first parameter is (H, D, ...); the others must match it, the hidden width, and its dtype.

@@ -88,7 +88,10 @@ int64_t hidden_of(InnerModel model, const std::vector<Tensor>& params, int lead)
   });
 }
 
-kernels::TttDims check_sequence(const char* op, InnerModel model, const TttOperands& in, const TttOptions& o) {
+kernels::TttDims check_sequence(const char* op,
+                                InnerModel model,
+                                const TttOperands& in,
+                                const TttOptions& o) {
   const std::vector<std::string> names = operand_names(model);
   const std::string all = describe(names, in);
   const int n_inner = with_inner_model(model, [](auto inner) { return decltype(inner)::kNumParams; });
@@ -160,7 +163,8 @@ kernels::TttDims check_sequence(const char* op, InnerModel model, const TttOpera
                   all);
       }
       Shape want;
-      for (int a = 0; a < p.rank; ++a) want.push_back(kernels::ttt_dual::axis_size(p.axes[a], H, D, d.hidden));
+      for (int a = 0; a < p.rank; ++a)
+        want.push_back(kernels::ttt_dual::axis_size(p.axes[a], H, D, d.hidden));
       check_shape(op, p.name, params[i], letters_of(p), want, all);
     }
   });

@@ -58,8 +58,8 @@ void ttt_backward(Dtype dtype,
       const int64_t S = state_size<Inner>(d, I), nmb = dims.num_mini_batches();
       const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
       const int64_t ws_size = backward_workspace<Inner>(m, d, I, group);
-      auto head_backward = [](CpuExec& ex, auto head, const T* c, const T* dO, auto gr, T* ws) {
-        ttt_dual::head_backward<Inner>(ex, head, c, dO, gr, ws);
+      auto head_backward = [](CpuExec& ex, auto head, const T* c, auto gr, T* ws) {
+        ttt_dual::head_backward<Inner>(ex, head, c, gr, ws);
       };
       backward_heads<T>(dims, seq, checkpoints, dout, grads, S, ws_size, head_backward, [&](const T* dstate) {
         for (int i = 0; i < Inner::kNumParams; ++i)

@@ -159,7 +159,7 @@ void for_each_head(int64_t BH, int64_t ws_size, F&& f) {
 }
 
 // The backward driver of every inner model: per-(b, h) parameter-gradient scratch (every element written by
-// the head kernel), head_backward(ex, head, its checkpoints, its dout rows, its HeadGrads, workspace) for
+// the head kernel), head_backward(ex, head, its checkpoints, its HeadGrads (dout rows in), workspace) for
 // each (b, h), then the sums over the batch of the LayerNorm and token-eta gradients, in order;
 // sum_state(dstate) sums the per-(b, h) inner-state gradients (BH x S) into the variant's parameters.
 template <class T, class F, class G>
@@ -178,7 +178,8 @@ void backward_heads(const TttDims& dims,
   auto dO = static_cast<const T*>(dout);
   for_each_head<T>(BH, ws_size, [&](CpuExec& ex, int64_t bh, T* ws) {
     const int64_t rows = bh * dims.seq * d;
-    ttt_dual::HeadGrads<T> gr{static_cast<T*>(grads.dxq) + rows,
+    ttt_dual::HeadGrads<T> gr{dO + rows,
+                              static_cast<T*>(grads.dxq) + rows,
                               static_cast<T*>(grads.dxk) + rows,
                               static_cast<T*>(grads.dxv) + rows,
                               static_cast<T*>(grads.dttt_lr) + bh * dims.seq,
@@ -186,7 +187,7 @@ void backward_heads(const TttDims& dims,
                               dgamma.data() + bh * d,
                               dbeta.data() + bh * d,
                               dstate.data() + bh * S};
-    head_backward(ex, ttt_dual::head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws);
+    head_backward(ex, ttt_dual::head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, gr, ws);
   });
   sum_state(static_cast<const T*>(dstate.data()));
   sum_over_batch(dgamma.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_weight));

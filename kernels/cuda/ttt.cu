@@ -65,38 +65,42 @@ struct BlockExec {
     }
     __syncthreads();
   }
-  // C (M, N) op= A (M, K) · B (K, N)
+  // C (M, N) op= A·B with A(i, k) = A[i·a_i + k·a_k], B(k, j) = B[k·b_k + j·b_j]: one output element per
+  // thread, each a sum over k in order.
   template <class T>
-  __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+  __device__ void product(Mm mode,
+                          int64_t M,
+                          int64_t N,
+                          int64_t K,
+                          const T* A,
+                          int64_t a_i,
+                          int64_t a_k,
+                          const T* B,
+                          int64_t b_k,
+                          int64_t b_j,
+                          T* C) {
     for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
       const int64_t i = idx / N, j = idx % N;
       T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[k * N + j];
+      for (int64_t k = 0; k < K; ++k) s += A[i * a_i + k * a_k] * B[k * b_k + j * b_j];
       mm_store(mode, C[idx], s);
     }
     __syncthreads();
+  }
+  // C (M, N) op= A (M, K) · B (K, N)
+  template <class T>
+  __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    product(mode, M, N, K, A, K, 1, B, N, 1, C);
   }
   // C (M, N) op= A (M, K) · B (N, K)ᵀ
   template <class T>
   __device__ void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
-      const int64_t i = idx / N, j = idx % N;
-      T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[j * K + k];
-      mm_store(mode, C[idx], s);
-    }
-    __syncthreads();
+    product(mode, M, N, K, A, K, 1, B, 1, K, C);
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>
   __device__ void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
-      const int64_t i = idx / N, j = idx % N;
-      T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[k * M + i] * B[k * N + j];
-      mm_store(mode, C[idx], s);
-    }
-    __syncthreads();
+    product(mode, M, N, K, A, 1, M, B, N, 1, C);
   }
 };
 
@@ -135,10 +139,15 @@ struct PerHead {
 };
 
 template <class T>
-__device__ HeadGrads<T> head_grads_at(
-    const TttDims& dims, const TttSequenceGrads& g, const PerHead<T>& ph, int64_t S, int64_t bh) {
+__device__ HeadGrads<T> head_grads_at(const TttDims& dims,
+                                      const T* dout,
+                                      const TttSequenceGrads& g,
+                                      const PerHead<T>& ph,
+                                      int64_t S,
+                                      int64_t bh) {
   const int64_t rows = bh * dims.seq * dims.dim;
-  return {static_cast<T*>(g.dxq) + rows,
+  return {dout + rows,
+          static_cast<T*>(g.dxq) + rows,
           static_cast<T*>(g.dxk) + rows,
           static_cast<T*>(g.dxv) + rows,
           static_cast<T*>(g.dttt_lr) + bh * dims.seq,
@@ -163,8 +172,7 @@ __global__ void ttt_backward_kernel(TttDims dims,
   head_backward<Inner>(ex,
                        head_at<T>(dims, seq, bh),
                        ckpt + bh * ckpt_stride,
-                       dout + bh * dims.seq * dims.dim,
-                       head_grads_at(dims, g, ph, state_size<Inner>(dims.dim, dims.hidden), bh),
+                       head_grads_at(dims, dout, g, ph, state_size<Inner>(dims.dim, dims.hidden), bh),
                        ws + bh * ws_size);
 }
 

@@ -80,7 +80,8 @@ std::vector<InnerCase> inner_cases() {
   InnerCase mlp;
   mlp.model = InnerModel::mlp;
   mlp.op = "ttt_mlp";
-  for (auto [T, D, I, m] : {std::tuple{16, 4, 16, 4}, {21, 5, 7, 8}, {48, 4, 16, 16}, {21, 6, 11, 16}, {13, 3, 12, 4}})
+  for (auto [T, D, I, m] :
+       {std::tuple{16, 4, 16, 4}, {21, 5, 7, 8}, {48, 4, 16, 16}, {21, 6, 11, 16}, {13, 3, 12, 4}})
     mlp.forward.push_back(sized(T, D, I, m, static_cast<uint64_t>(T * 100 + I)));
   mlp.views = sized(21, 5, 20, 8);
   mlp.decode = sized(21, 5, 9, 8);
@@ -136,7 +137,8 @@ TEST_CASE("ttt forward matches the primal form and the independent reference", "
   INFO(ic.op << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << c.mini_batch
              << " layer_norm " << o.layer_norm << " residual " << o.residual);
   Tensor dual = call_ttt(ttt_args(in, ic.model), o, ic.model);
-  require_close(dual, call_ttt(ttt_args(in, ic.model), o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
+  require_close(
+      dual, call_ttt(ttt_args(in, ic.model), o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
   require_close(dual, ref_ttt(in, o, ic.model), 1e-10, 1e-10, "dual vs test reference");
 }
 
@@ -152,7 +154,8 @@ TEST_CASE("ttt forward takes non-contiguous views, and f32 agrees with f64", "[o
   TttInputs nc = in;
   nc.xq = ops::permute(ops::contiguous(ops::permute(in.xq, {0, 2, 1, 3})), {0, 2, 1, 3});
   nc.xv = ops::permute(ops::contiguous(ops::permute(in.xv, {0, 2, 1, 3})), {0, 2, 1, 3});
-  for (Tensor* p : {&nc.w0, &nc.w1, &nc.w2}) *p = ops::transpose(ops::contiguous(ops::transpose(*p, 1, 2)), 1, 2);
+  for (Tensor* p : {&nc.w0, &nc.w1, &nc.w2})
+    *p = ops::transpose(ops::contiguous(ops::transpose(*p, 1, 2)), 1, 2);
   REQUIRE_FALSE(nc.xq.is_contiguous());
   REQUIRE_FALSE(nc.xv.is_contiguous());
   for (const Tensor& p : inner_params(nc, ic.model))
@@ -165,9 +168,10 @@ TEST_CASE("ttt forward takes non-contiguous views, and f32 agrees with f64", "[o
   require_close(got, want, 2e-5, 2e-5, "f32 vs f64");
 }
 
-TEST_CASE("ttt forward of the linear inner model equals causal linear attention with the inner bias as a "
-          "constant feature",
-          "[ops][ttt]") {
+TEST_CASE(
+    "ttt forward of the linear inner model equals causal linear attention with the inner bias as a "
+    "constant feature",
+    "[ops][ttt]") {
   // W0 = 0, b0 = 0, no LN, no residual, one mini-batch: G = −V, so Z̄ = (eta ⊙ tril(Q·Kᵀ + 1))·V, i.e.
   // z_t = Σ_{s<=t} eta_ts·(q_t·k_s + 1)·v_s: the paper's linear attention, with the bias b acting as one more
   // key/query feature fixed at 1.
@@ -240,7 +244,8 @@ TEST_CASE("ttt at widths that fill whole vectors: forward and backward vs the pr
   ops::TttOptions o;
   o.mini_batch = 16;
   o.checkpoint_every = 2;
-  require_close(call_ttt(args, o, ic.model), call_ttt(args, o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
+  require_close(
+      call_ttt(args, o, ic.model), call_ttt(args, o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
   require_primal_spot_check(args, o, ic.model);
   require_f32_matches_f64(args, o, ic.model);
 }
@@ -315,7 +320,8 @@ TEST_CASE("ttt errors name the op and the shapes", "[ops][ttt]") {
   require_throws_containing([&] { call(bad); }, {"token_eta must have shape (mini_batch) = (8)"});
   bad = good;
   bad[4] = ops::cast(in.ttt_lr, Dtype::f32);
-  require_throws_containing([&] { call(bad); }, {op + " operands must have one dtype", "ttt_lr: f32 (2, 2, 16)"});
+  require_throws_containing([&] { call(bad); },
+                            {op + " operands must have one dtype", "ttt_lr: f32 (2, 2, 16)"});
   bad = good;
   bad[n - 1] = Tensor::zeros({3, 4}, Dtype::f64);
   require_throws_containing([&] { call(bad); }, {"ln_bias must have shape (H, D) = (2, 4)"});
@@ -347,6 +353,9 @@ TEST_CASE("ttt errors name the op and the shapes", "[ops][ttt]") {
       {"[" + ic.op + "_decode_step] ttt_lr must have shape (B, H) = (2, 2)"});
   std::vector<Tensor> swapped = inner_params(in, ic.model);
   swapped[ic.init_swap] = swapped[0];
-  require_throws_containing([&] { ops::ttt_decode_init({ic.model, swapped}, 2); },
-                            {"[" + ic.op + "_decode_init]", ic.init_message});
+  require_throws_containing(
+      [&] {
+        ops::ttt_decode_init({ic.model, swapped}, 2);
+      },
+      {"[" + ic.op + "_decode_init]", ic.init_message});
 }

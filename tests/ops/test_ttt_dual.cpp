@@ -112,7 +112,8 @@ std::vector<double> run_heads(OrderedExec ex, const TttInputs& in, const kernels
     for (int i = 0; i < Inner::kNumParams; ++i)
       p.p[i] = params[i].data<double>() + h * td::head_numel(Inner::param(i), d, I);
     td::head_forward<Inner>(ex, hd, p, &out[bh * T * d], &ckpt[bh * nck * S], ws.data());
-    td::HeadGrads<double> gr{&dq[bh * T * d],
+    td::HeadGrads<double> gr{dout.data() + bh * T * d,
+                             &dq[bh * T * d],
                              &dk[bh * T * d],
                              &dv[bh * T * d],
                              &dlr[bh * T],
@@ -120,7 +121,7 @@ std::vector<double> run_heads(OrderedExec ex, const TttInputs& in, const kernels
                              &dg[bh * d],
                              &db[bh * d],
                              &dstate[bh * S]};
-    td::head_backward<Inner>(ex, hd, &ckpt[bh * nck * S], dout.data() + bh * T * d, gr, ws.data());
+    td::head_backward<Inner>(ex, hd, &ckpt[bh * nck * S], gr, ws.data());
   }
   std::vector<double> all = out;
   for (auto* v : {&dq, &dk, &dv, &dlr, &dtau, &dg, &db, &dstate}) all.insert(all.end(), v->begin(), v->end());
