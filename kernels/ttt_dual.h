@@ -476,15 +476,17 @@ TTT_INNER void output_rows_backward(Ex& ex,
 }
 
 // Backward of P = eta ⊙ mask (build_mask) from dp (r, r), below the diagonal: da = dP ⊙ eta (the gradient of
-// the mask, which flows to its product), deta (=, or += when `accumulate`) dP ⊙ mask. deta may be dp.
-template <class T, class Ex>
-TTT_INNER void mask_backward(
-    Ex& ex, int64_t r, const T* eta, const T* mask, const T* dp, T* da, T* deta, bool accumulate) {
+// the mask, which flows to its product), deta (=, or += when Accumulate) dP ⊙ mask. deta may be dp.
+// (The two stores stay two expressions: the same code as before the fold, so g++ contracts them alike.)
+template <bool Accumulate, class T, class Ex>
+TTT_INNER void mask_backward(Ex& ex, int64_t r, const T* eta, const T* mask, const T* dp, T* da, T* deta) {
   ex.for_rows(r, r, [&](int64_t i, int64_t j) {
     const int64_t idx = i * r + j;
     da[idx] = j <= i ? dp[idx] * eta[idx] : T(0);
-    const T de = j <= i ? dp[idx] * mask[idx] : T(0);
-    deta[idx] = accumulate ? deta[idx] + de : de;
+    if constexpr (Accumulate)
+      deta[idx] += j <= i ? dp[idx] * mask[idx] : T(0);
+    else
+      deta[idx] = j <= i ? dp[idx] * mask[idx] : T(0);
   });
 }
 

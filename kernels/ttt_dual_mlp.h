@@ -164,7 +164,7 @@ struct MlpInner {
     ex.add_col_sums(r, d, S.dzb2, dst.b2, T(1));
     ex.mm_nt(Mm::set_neg, r, r, d, S.dzb2, C.g2, S.dp);
     ex.mm_tn(Mm::sub, r, d, r, C.p2, S.dzb2, S.dg2);
-    mask_backward(ex, r, C.eta, C.mask2, S.dp, S.da, S.de, false);
+    mask_backward<false>(ex, r, C.eta, C.mask2, S.dp, S.da, S.de);
     ex.mm_nn(Mm::add, r, I, r, S.da, C.x2, S.dxb2);
     ex.mm_tn(Mm::add, r, I, r, S.da, C.xb2, S.dx2);
     // X̄2 = gelu(Z̄1); Z̄1 = Q·W1 + b1 − P1·G1, P1 = eta ⊙ (tril(Q·Kᵀ) + 1)
@@ -174,7 +174,7 @@ struct MlpInner {
     ex.add_col_sums(r, I, S.dzb1, dst.b1, T(1));
     ex.mm_nt(Mm::set_neg, r, r, I, S.dzb1, C.g1, S.dp);
     ex.mm_tn(Mm::sub, r, I, r, C.p1, S.dzb1, S.dg1);
-    mask_backward(ex, r, C.eta, C.mask1, S.dp, S.da, S.de, true);
+    mask_backward<true>(ex, r, C.eta, C.mask1, S.dp, S.da, S.de);
     ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
     ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
     eta_backward(ex, r, tau, lr, S.de, S.del, gr.dtau, gr.dlr + t0);
