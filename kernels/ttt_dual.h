@@ -1,9 +1,9 @@
 // Backend-agnostic pieces of the TTT dual form: the math of one (b, h), written once against an executor and
 // compiled by g++ (kernels/cpu: serial, one OpenMP thread per (b, h)) and nvcc (kernels/cuda/ttt.cu: one
 // block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n, ex.for_rows(rows,
-// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all are
-// done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or B;
-// ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
+// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all
+// are done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or
+// B; ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
 // Race-free on a block because every store goes through them and, within one call, f(i) (or f(i, j)) stores
 // only to locations that belong to its index (row, column or element) and reads nothing another index stores.
 #pragma once
@@ -142,9 +142,9 @@ TTT_INNER T ln_normalize_row(T* z, int64_t n) {
   return rstd;
 }
 
-// Gradient of ½‖LN(z) − target‖² w.r.t. z (docs/spec/ttt.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised z:
-// e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd.
-// target = v − k, or v when k is null.
+// Gradient of ½‖LN(z) − target‖² w.r.t. z (docs/spec/ttt.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised
+// z: e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd. target = v − k,
+// or v when k is null.
 template <class T>
 TTT_INNER void ln_l2_grad_row(
     const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
@@ -298,8 +298,8 @@ TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
   ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
 }
 
-// The row phases shared by TTT-Linear and TTT-MLP (docs/spec/ttt.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
-// phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
+// The row phases shared by TTT-Linear and TTT-MLP (docs/spec/ttt.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase
+// by phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
 // block runs a row per thread) and the elementwise phases run over (r, D). st: kRowStats·r scratch.
 constexpr int64_t kRowStats = 6;
 
@@ -476,22 +476,18 @@ TTT_INNER void output_rows_backward(Ex& ex,
 }
 
 // Backward of P = eta ⊙ mask (build_mask) from dp (r, r), below the diagonal: da = dP ⊙ eta (the gradient of
-// the mask, which flows to its product), deta (=, or += when Accumulate) dP ⊙ mask. deta may be dp.
-// (The two stores stay two expressions: the same code as before the fold, so g++ contracts them alike.)
-template <bool Accumulate, class T, class Ex>
+// the mask, which flows to its product), deta = dP ⊙ mask. deta may be dp.
+template <class T, class Ex>
 TTT_INNER void mask_backward(Ex& ex, int64_t r, const T* eta, const T* mask, const T* dp, T* da, T* deta) {
   ex.for_rows(r, r, [&](int64_t i, int64_t j) {
     const int64_t idx = i * r + j;
     da[idx] = j <= i ? dp[idx] * eta[idx] : T(0);
-    if constexpr (Accumulate)
-      deta[idx] += j <= i ? dp[idx] * mask[idx] : T(0);
-    else
-      deta[idx] = j <= i ? dp[idx] * mask[idx] : T(0);
+    deta[idx] = j <= i ? dp[idx] * mask[idx] : T(0);
   });
 }
 
-// Backward of eta_ij = tau_i·lr_j (the dual form's below-diagonal coefficients, deta (r, r)) and of the carry's
-// last row el_j = tau_{r−1}·lr_j (del (r)): dtau (mini_batch) accumulated, dlr (r) overwritten.
+// Backward of eta_ij = tau_i·lr_j (the dual form's below-diagonal coefficients, deta (r, r)) and of the
+// carry's last row el_j = tau_{r−1}·lr_j (del (r)): dtau (mini_batch) accumulated, dlr (r) overwritten.
 template <class T, class Ex>
 TTT_INNER void eta_backward(
     Ex& ex, int64_t r, const T* tau, const T* lr, const T* deta, const T* del, T* dtau, T* dlr) {

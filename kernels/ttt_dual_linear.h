@@ -125,7 +125,7 @@ struct LinearInner {
     ex.mm_nt(Mm::set_neg, r, r, d, S.dzb, C.g, S.dp);
     ex.mm_tn(Mm::sub, r, d, r, C.p, S.dzb, S.dg);
     // P = eta ⊙ mask: dmask = dP ⊙ eta flows to Q and K, deta = dP ⊙ mask (kept in dp) to tau and lr
-    mask_backward<false>(ex, r, C.eta, C.mask, S.dp, S.da, S.dp);
+    mask_backward(ex, r, C.eta, C.mask, S.dp, S.da, S.dp);
     ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
     ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
     eta_backward(ex, r, tau, lr, S.dp, S.del, gr.dtau, gr.dlr + t0);

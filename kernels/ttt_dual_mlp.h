@@ -7,6 +7,14 @@
 #include "kernels/ttt_dual.h"
 #include "kernels/ttt_primal.h"
 
+// g++: mlp_mb_backward below is compiled on its own (as it was before the fold), so that where it is called
+// does not change how g++ contracts its products into FMAs, i.e. its rounding.
+#if defined(__CUDACC__)
+#define TTT_NOINLINE
+#else
+#define TTT_NOINLINE __attribute__((noinline))
+#endif
+
 namespace tttlm::kernels::ttt_dual {
 
 template <class T>
@@ -38,6 +46,106 @@ struct MlpState {
 template <class T>
 TTT_HD MlpState<T> mlp_state_at(T* base, int64_t d, int64_t I) {
   return {base, base + d * I, base + d * I + I, base + 2 * d * I + I};
+}
+
+// Backward of mini-batch c (MlpInner::backward). st: its starting state; dst: on entry the gradient of the
+// state it hands on, on exit that of its starting state. Overwrites its rows of dxq/dxk/dxv/dlr; accumulates
+// dtau, dgamma, dbeta. Kept as it was written before the inner models were folded, without the shared
+// helpers of ttt_dual.h (mask_backward, eta_backward, carry_row_backward) and not inlined: otherwise g++
+// contracts and rounds the MLP's dtau and dlr differently (by an ulp), and the results must stay the bits
+// they were (tests/golden, checkpoints).
+template <class T, class Ex>
+TTT_INNER TTT_NOINLINE void mlp_mb_backward(Ex& ex,
+                                            const Head<T> hd,
+                                            int64_t c,
+                                            const MlpState<T> st,
+                                            const MlpCache<T> C,
+                                            const T* dout,
+                                            const MlpState<T> dst,
+                                            const HeadGrads<T> gr,
+                                            const MlpScratch<T> S) {
+  const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
+  const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
+  T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
+  // O = [Q +] LN(Z̄2)
+  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr, C.stats);
+  // Carry: W1' = W1 − Kᵀ·S1, W2' = W2 − X2ᵀ·S2, S = diag(el)·G, el_j = tau_{r−1}·lr_j (dst holds the dW')
+  ex.mm_nn(Mm::set, r, I, d, k, dst.w1, S.h1);
+  ex.mm_nn(Mm::set, r, d, I, C.x2, dst.w2, S.h2);
+  ex.for_n(r, [&](int64_t j) {
+    const T el = tau[r - 1] * lr[j];
+    TTT_SIMD
+    for (int64_t a = 0; a < I; ++a) {
+      S.dg1[j * I + a] = -el * (S.h1[j * I + a] + dst.b1[a]);
+      S.step.s1[j * I + a] = el * C.g1[j * I + a];
+    }
+    TTT_SIMD
+    for (int64_t a = 0; a < d; ++a) {
+      S.dg2[j * d + a] = -el * (S.h2[j * d + a] + dst.b2[a]);
+      S.step.s2[j * d + a] = el * C.g2[j * d + a];
+    }
+    S.del[j] = -(row_sum<T>(I, [&](int64_t a) { return C.g1[j * I + a] * (S.h1[j * I + a] + dst.b1[a]); }) +
+                 row_sum<T>(d, [&](int64_t a) { return C.g2[j * d + a] * (S.h2[j * d + a] + dst.b2[a]); }));
+  });
+  ex.mm_nt(Mm::set_neg, r, d, I, S.step.s1, dst.w1, dk);
+  ex.mm_nt(Mm::set_neg, r, I, d, S.step.s2, dst.w2, S.dx2);
+  // Z̄2 = X̄2·W2 + b2 − P2·G2, P2 = eta ⊙ (tril(X̄2·X2ᵀ) + 1)
+  ex.mm_nt(Mm::set, r, I, d, S.dzb2, st.w2, S.dxb2);
+  ex.mm_tn(Mm::add, I, d, r, C.xb2, S.dzb2, dst.w2);
+  ex.add_col_sums(r, d, S.dzb2, dst.b2, T(1));
+  ex.mm_nt(Mm::set_neg, r, r, d, S.dzb2, C.g2, S.dp);
+  ex.mm_tn(Mm::sub, r, d, r, C.p2, S.dzb2, S.dg2);
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
+    S.de[idx] = j <= i ? S.dp[idx] * C.mask2[idx] : T(0);
+  });
+  ex.mm_nn(Mm::add, r, I, r, S.da, C.x2, S.dxb2);
+  ex.mm_tn(Mm::add, r, I, r, S.da, C.xb2, S.dx2);
+  // X̄2 = gelu(Z̄1); Z̄1 = Q·W1 + b1 − P1·G1, P1 = eta ⊙ (tril(Q·Kᵀ) + 1)
+  ex.for_each(r * I, [&](int64_t idx) { S.dzb1[idx] = S.dxb2[idx] * gelu_grad(C.zb1[idx]); });
+  ex.mm_nt(Mm::add, r, d, I, S.dzb1, st.w1, dq);
+  ex.mm_tn(Mm::add, d, I, r, q, S.dzb1, dst.w1);
+  ex.add_col_sums(r, I, S.dzb1, dst.b1, T(1));
+  ex.mm_nt(Mm::set_neg, r, r, I, S.dzb1, C.g1, S.dp);
+  ex.mm_tn(Mm::sub, r, I, r, C.p1, S.dzb1, S.dg1);
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
+    S.de[idx] += j <= i ? S.dp[idx] * C.mask1[idx] : T(0);
+  });
+  ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
+  ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
+  ex.for_n(r, [&](int64_t i) {
+    T s = 0;
+    for (int64_t j = 0; j <= i; ++j) s += S.de[i * r + j] * lr[j];
+    if (i == r - 1)
+      for (int64_t j = 0; j < r; ++j) s += S.del[j] * lr[j];
+    gr.dtau[i] += s;
+  });
+  ex.for_n(r, [&](int64_t j) {
+    T s = 0;
+    for (int64_t i = j; i < r; ++i) s += S.de[i * r + j] * tau[i];
+    dlr[j] = s + tau[r - 1] * S.del[j];
+  });
+  // G1 = H ⊙ gelu_hw'(Z1) with H = G2·W2ᵀ
+  ex.for_each(r * I, [&](int64_t idx) {
+    S.dh[idx] = S.dg1[idx] * gelu_hw_grad(C.z1[idx]);
+    S.dz1[idx] = S.dg1[idx] * C.hm[idx] * gelu_hw_grad_grad(C.z1[idx]);
+  });
+  ex.mm_nn(Mm::add, r, d, I, S.dh, st.w2, S.dg2);
+  ex.mm_tn(Mm::add, I, d, r, S.dh, C.g2, dst.w2);
+  // G2 = LN-L2 gradient at Z2 (second derivative of LN), target V − K
+  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g2, S.dg2, S.dz2, dv, S.pg, S.pb, gr, C.stats);
+  // Z2 = X2·W2 + b2, X2 = gelu(Z1), Z1 = K·W1 + b1
+  ex.mm_nt(Mm::add, r, I, d, S.dz2, st.w2, S.dx2);
+  ex.mm_tn(Mm::add, I, d, r, C.x2, S.dz2, dst.w2);
+  ex.add_col_sums(r, d, S.dz2, dst.b2, T(1));
+  ex.for_each(r * I, [&](int64_t idx) { S.dz1[idx] += S.dx2[idx] * gelu_grad(C.z1[idx]); });
+  ex.mm_nt(Mm::add, r, d, I, S.dz1, st.w1, dk);
+  ex.mm_tn(Mm::add, d, I, r, k, S.dz1, dst.w1);
+  ex.add_col_sums(r, I, S.dz1, dst.b1, T(1));
+  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
 }
 
 struct MlpInner {
@@ -135,67 +243,13 @@ struct MlpInner {
     }
   }
 
-  // Backward of mini-batch c (the contract of LinearInner::backward).
+  // Backward of mini-batch c (the contract of LinearInner::backward): mlp_mb_backward above.
   template <class T, class Ex>
   TTT_INNER static void backward(
       Ex& ex, Head<T> hd, int64_t c, const T* state, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
-    const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
-    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = gr.dout + t0 * d;
-    T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d;
-    const MlpState<const T> st = mlp_state_at(state, d, I);
-    const MlpState<T> dst = mlp_state_at(gr.dstate, d, I);
-    T *s1 = S.step.s1, *s2 = S.step.s2;
-    // O = [Q +] LN(Z̄2)
-    output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb2, S.pg, gr, C.stats);
-    // Carry: W1' = W1 − Kᵀ·S1, W2' = W2 − X2ᵀ·S2, S = diag(el)·G, el_j = tau_{r−1}·lr_j (dst holds the dW')
-    ex.mm_nn(Mm::set, r, I, d, k, dst.w1, S.h1);
-    ex.mm_nn(Mm::set, r, d, I, C.x2, dst.w2, S.h2);
-    ex.for_n(r, [&](int64_t j) {
-      const T el = tau[r - 1] * lr[j];
-      const T s_1 = carry_row_backward(el, I, S.h1 + j * I, dst.b1, C.g1 + j * I, S.dg1 + j * I, s1 + j * I);
-      const T s_2 = carry_row_backward(el, d, S.h2 + j * d, dst.b2, C.g2 + j * d, S.dg2 + j * d, s2 + j * d);
-      S.del[j] = -(s_1 + s_2);
-    });
-    ex.mm_nt(Mm::set_neg, r, d, I, s1, dst.w1, dk);
-    ex.mm_nt(Mm::set_neg, r, I, d, s2, dst.w2, S.dx2);
-    // Z̄2 = X̄2·W2 + b2 − P2·G2, P2 = eta ⊙ (tril(X̄2·X2ᵀ) + 1)
-    ex.mm_nt(Mm::set, r, I, d, S.dzb2, st.w2, S.dxb2);
-    ex.mm_tn(Mm::add, I, d, r, C.xb2, S.dzb2, dst.w2);
-    ex.add_col_sums(r, d, S.dzb2, dst.b2, T(1));
-    ex.mm_nt(Mm::set_neg, r, r, d, S.dzb2, C.g2, S.dp);
-    ex.mm_tn(Mm::sub, r, d, r, C.p2, S.dzb2, S.dg2);
-    mask_backward<false>(ex, r, C.eta, C.mask2, S.dp, S.da, S.de);
-    ex.mm_nn(Mm::add, r, I, r, S.da, C.x2, S.dxb2);
-    ex.mm_tn(Mm::add, r, I, r, S.da, C.xb2, S.dx2);
-    // X̄2 = gelu(Z̄1); Z̄1 = Q·W1 + b1 − P1·G1, P1 = eta ⊙ (tril(Q·Kᵀ) + 1)
-    ex.for_each(r * I, [&](int64_t idx) { S.dzb1[idx] = S.dxb2[idx] * gelu_grad(C.zb1[idx]); });
-    ex.mm_nt(Mm::add, r, d, I, S.dzb1, st.w1, dq);
-    ex.mm_tn(Mm::add, d, I, r, q, S.dzb1, dst.w1);
-    ex.add_col_sums(r, I, S.dzb1, dst.b1, T(1));
-    ex.mm_nt(Mm::set_neg, r, r, I, S.dzb1, C.g1, S.dp);
-    ex.mm_tn(Mm::sub, r, I, r, C.p1, S.dzb1, S.dg1);
-    mask_backward<true>(ex, r, C.eta, C.mask1, S.dp, S.da, S.de);
-    ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
-    ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
-    eta_backward(ex, r, tau, lr, S.de, S.del, gr.dtau, gr.dlr + t0);
-    // G1 = H ⊙ gelu_hw'(Z1) with H = G2·W2ᵀ
-    ex.for_each(r * I, [&](int64_t idx) {
-      S.dh[idx] = S.dg1[idx] * gelu_hw_grad(C.z1[idx]);
-      S.dz1[idx] = S.dg1[idx] * C.hm[idx] * gelu_hw_grad_grad(C.z1[idx]);
-    });
-    ex.mm_nn(Mm::add, r, d, I, S.dh, st.w2, S.dg2);
-    ex.mm_tn(Mm::add, I, d, r, S.dh, C.g2, dst.w2);
-    // G2 = LN-L2 gradient at Z2 (second derivative of LN), target V − K
-    loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g2, S.dg2, S.dz2, dv, S.pg, S.pb, gr, C.stats);
-    // Z2 = X2·W2 + b2, X2 = gelu(Z1), Z1 = K·W1 + b1
-    ex.mm_nt(Mm::add, r, I, d, S.dz2, st.w2, S.dx2);
-    ex.mm_tn(Mm::add, I, d, r, C.x2, S.dz2, dst.w2);
-    ex.add_col_sums(r, d, S.dz2, dst.b2, T(1));
-    ex.for_each(r * I, [&](int64_t idx) { S.dz1[idx] += S.dx2[idx] * gelu_grad(C.z1[idx]); });
-    ex.mm_nt(Mm::add, r, d, I, S.dz1, st.w1, dk);
-    ex.mm_tn(Mm::add, d, I, r, k, S.dz1, dst.w1);
-    ex.add_col_sums(r, I, S.dz1, dst.b1, T(1));
-    residual_backward(ex, hd, r, dv, dk);
+    const int64_t d = hd.dim, I = hd.hidden;
+    const MlpState<T> st = mlp_state_at(const_cast<T*>(state), d, I);  // read only
+    mlp_mb_backward(ex, hd, c, st, C, gr.dout, mlp_state_at(gr.dstate, d, I), gr, S);
   }
 
   // Primal form (the contract of LinearInner::primal_token); st, acc: [W1, b1, W2, b2].
