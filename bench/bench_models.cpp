@@ -81,18 +81,15 @@ int bench_ttt(int64_t B, int64_t T, int reps) {
     Tensor w2 = rnd({H, I, D}, 5, 0.02), b2 = Tensor::zeros({H, D}, Dtype::f32);
     Tensor lnw = Tensor::full({H, D}, 1.0, Dtype::f32), lnb = Tensor::zeros({H, D}, Dtype::f32);
     std::vector<Tensor> params = {q, k, v, w1, b1, w2, b2, lnw, lnb};
-    auto dual = [&] {
-      return mlp ? ops::ttt_mlp(q, k, v, token_eta, lr, w1, b1, w2, b2, lnw, lnb)
-                 : ops::ttt_linear(q, k, v, token_eta, lr, w1, b1, lnw, lnb);
-    };
+    const ops::TttSequenceInputs seq{q, k, v, token_eta, lr, lnw, lnb};
+    const ops::TttInner inner = mlp ? ops::TttInner{ops::InnerModel::mlp, {w1, b1, w2, b2}}
+                                    : ops::TttInner{ops::InnerModel::linear, {w1, b1}};
+    auto dual = [&] { return ops::ttt(seq, inner); };
     double fwd, fwdbwd, primal;
     {
       autograd::NoGradGuard ng;
       fwd = best_of(reps, [&] { dual(); });
-      primal = best_of(std::max(1, reps / 2), [&] {
-        mlp ? ops::ttt_mlp_primal(q, k, v, token_eta, lr, w1, b1, w2, b2, lnw, lnb)
-            : ops::ttt_linear_primal(q, k, v, token_eta, lr, w1, b1, lnw, lnb);
-      });
+      primal = best_of(std::max(1, reps / 2), [&] { ops::ttt_primal(seq, inner); });
     }
     for (auto& p : params) p.set_requires_grad(true);
     fwdbwd = best_of(reps, [&] {

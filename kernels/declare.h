@@ -15,9 +15,6 @@
 // fails loudly, never silently.
 //
 // A kernel that exists on one backend only (kernels::cpu::gemm_bf16_f32) is declared plainly in its namespace.
-// kernels/ttt.h still declares its kernels in two hand-written namespace blocks, with hand-written stubs in a
-// marked block of kernels/cuda/stubs.cpp. Moving it over: one TTT_KERNEL per kernel in place of both blocks
-// (and #include "kernels/declare.h"), then delete that block of stubs (left in, it would define them twice).
 #pragma once
 
 #include "core/error.h"  // IWYU pragma: keep (the stubs throw RuntimeError)

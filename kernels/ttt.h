@@ -1,16 +1,21 @@
-// The TTT inner loop (docs/spec/ttt.md §3.5-§3.12) as fused kernels: TTT-Linear and TTT-MLP, every (b, h)
-// independent, mini-batches in sequence (dual form, §3.7), backward through the whole loop including the
-// derivative of the LN-vjp and of the hand-written gelu' (§3.12). The per-(b, h) math lives once, in
-// kernels/ttt_dual*.h; the CPU runs it serially per (b, h) under OpenMP, CUDA as one block per (b, h).
-// Inner parameter gradients are summed per (b, h), then over b (and h for token_eta) in a fixed order, so
-// results do not depend on the thread count.
+// The TTT inner loop (docs/spec/ttt.md §3.5-§3.12) as fused kernels for every inner model (TttDims::inner:
+// TTT-Linear, TTT-MLP), every (b, h) independent, mini-batches in sequence (dual form, §3.7), backward
+// through the whole loop including the derivative of the LN-vjp and of the hand-written gelu' (§3.12). The
+// per-(b, h) math lives once, in kernels/ttt_dual*.h; the CPU runs it serially per (b, h) under OpenMP, CUDA
+// as one block per (b, h). Inner parameter gradients are summed per (b, h), then over b (and h for token_eta)
+// in a fixed order, so results do not depend on the thread count.
 #pragma once
 
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/declare.h"
 
 namespace tttlm::kernels {
+
+// The inner models f_res (docs/spec/ttt.md §3.4, §4). Each has one traits type (kernels/ttt_dual_<name>.h)
+// that the generic drivers, kernels and op are templated on; kernels/ttt_inner.h maps this enum to it.
+enum class InnerModel : uint8_t { linear, mlp };
 
 // Sizes and options. Every pointer below is to a contiguous tensor of one float dtype:
 //   xq, xk, xv, out, dout and their grads: (B, H, T, D)      ttt_lr: (B, H, T)      token_eta: (mini_batch)
@@ -18,18 +23,16 @@ namespace tttlm::kernels {
 // Mini-batch c covers tokens [c·mini_batch, min(T, (c+1)·mini_batch)); a short last one of r tokens uses
 // token_eta[0..r). eta_ij = token_eta[i]·ttt_lr[t0 + j] for j <= i (inclusive tril).
 struct TttDims {
+  InnerModel inner = InnerModel::linear;
   int64_t batch = 0, heads = 0, seq = 0, dim = 0;  // B, H, T, D
-  int64_t hidden = 0;                              // TTT-MLP hidden width I (4D in the paper); 0 for linear
+  int64_t hidden = 0;  // hidden width I of an inner model that has one (MLP: 4D in the paper), else 0
   int64_t mini_batch = 16;
-  int64_t checkpoint_every = 4;  // keep the state at every k-th mini-batch start for backward
+  int64_t snapshot_every = 4;  // keep the state at every k-th mini-batch start for backward
   bool layer_norm = true;        // false: LN is the identity
   bool residual = true;          // false: target V (not V - K) and output f_res(q) (no + q)
 
   int64_t num_mini_batches() const { return seq == 0 ? 0 : (seq + mini_batch - 1) / mini_batch; }
-  int64_t num_checkpoints() const { return (num_mini_batches() + checkpoint_every - 1) / checkpoint_every; }
-  // Elements of one (b, h) inner state: linear [W (D, D), b (D)]; MLP [W1 (D, I), b1 (I), W2 (I, D), b2 (D)].
-  int64_t linear_state_size() const { return dim * dim + dim; }
-  int64_t mlp_state_size() const { return 2 * dim * hidden + hidden + dim; }
+  int64_t num_snapshots() const { return (num_mini_batches() + snapshot_every - 1) / snapshot_every; }
 };
 
 struct TttSequence {
@@ -52,126 +55,62 @@ struct TttSequenceGrads {
   void* dln_bias = nullptr;
 };
 
-struct TttLinearParams {
-  const void* w = nullptr;  // (H, D, D) W0
-  const void* b = nullptr;  // (H, D) b0
+// The inner model's parameter tensors, in the order its traits type lists them (kernels/ttt_inner.h:
+// Inner::param(i), e.g. W0 (H, D, D), b0 (H, D) for the linear model), each (H, ...) contiguous. The
+// per-(b, h) inner state is their per-head slices concatenated in that order.
+constexpr int kMaxInnerParams = 4;
+struct TttInnerParams {
+  const void* p[kMaxInnerParams] = {};
 };
-struct TttLinearGrads {  // overwritten
-  void* dw = nullptr;
-  void* db = nullptr;
-};
-struct TttMlpParams {
-  const void* w1 = nullptr;  // (H, D, I)
-  const void* b1 = nullptr;  // (H, I)
-  const void* w2 = nullptr;  // (H, I, D)
-  const void* b2 = nullptr;  // (H, D)
-};
-struct TttMlpGrads {  // overwritten
-  void* dw1 = nullptr;
-  void* db1 = nullptr;
-  void* dw2 = nullptr;
-  void* db2 = nullptr;
+// Their gradients, same shapes; overwritten.
+struct TttInnerGrads {
+  void* p[kMaxInnerParams] = {};
 };
 
 // Decoding state (docs/spec/ttt.md §3.11), per (b, h): the inner state at the start of the current mini-batch
-// and the accumulated eta-column-scaled gradients, each shaped like the state with leading (B, H).
-struct TttLinearDecodeBuffers {
-  void* w = nullptr;       // (B, H, D, D)
-  void* b = nullptr;       // (B, H, D)
-  void* grad_w = nullptr;  // (B, H, D, D)
-  void* grad_b = nullptr;  // (B, H, D)
-};
-struct TttMlpDecodeBuffers {
-  void *w1 = nullptr, *b1 = nullptr, *w2 = nullptr,
-       *b2 = nullptr;  // (B, H, D, I), (B, H, I), (B, H, I, D), (B, H, D)
-  void *grad_w1 = nullptr, *grad_b1 = nullptr, *grad_w2 = nullptr, *grad_b2 = nullptr;  // same shapes
+// (one (B, H, ...) tensor per inner parameter) and the accumulated eta-column-scaled gradients, same shapes.
+struct TttDecodeBuffers {
+  void* state[kMaxInnerParams] = {};
+  void* grad[kMaxInnerParams] = {};
 };
 
 }  // namespace tttlm::kernels
 
-// Forward writes out (B, H, T, D) and, when `checkpoints` is not null, the inner state at the start of
-// every checkpoint_every-th mini-batch: (B, H, num_checkpoints, state_size). Backward reads the same
-// checkpoints (the first one is the initial state, so it needs no parameters), recomputes each group of
+// Forward writes out (B, H, T, D) and, when `snapshots` is not null, the inner state at the start of
+// every snapshot_every-th mini-batch: (B, H, num_snapshots, state_size). Backward reads the same
+// snapshots (the first one is the initial state, so it needs no parameters), recomputes each group of
 // mini-batches from its kept state and overwrites every gradient.
-// Checkpoints are in the compute dtype: f32 when the tensors are bf16 (CUDA), otherwise their own dtype.
-namespace tttlm::kernels::cpu {
-void ttt_linear_forward(Dtype dtype,
-                        const TttDims& dims,
-                        const TttSequence& seq,
-                        const TttLinearParams& params,
-                        void* out,
-                        void* checkpoints);
-void ttt_linear_backward(Dtype dtype,
-                         const TttDims& dims,
-                         const TttSequence& seq,
-                         const void* checkpoints,
-                         const void* dout,
-                         const TttSequenceGrads& grads,
-                         const TttLinearGrads& param_grads);
-void ttt_mlp_forward(Dtype dtype,
-                     const TttDims& dims,
-                     const TttSequence& seq,
-                     const TttMlpParams& params,
-                     void* out,
-                     void* checkpoints);
-void ttt_mlp_backward(Dtype dtype,
-                      const TttDims& dims,
-                      const TttSequence& seq,
-                      const void* checkpoints,
-                      const void* dout,
-                      const TttSequenceGrads& grads,
-                      const TttMlpGrads& param_grads);
+// Snapshots are in the compute dtype: f32 when the tensors are bf16 (CUDA), otherwise their own dtype.
+TTT_KERNEL(ttt_forward,
+           (Dtype dtype,
+            const TttDims& dims,
+            const TttSequence& seq,
+            const TttInnerParams& params,
+            void* out,
+            void* snapshots));
+TTT_KERNEL(ttt_backward,
+           (Dtype dtype,
+            const TttDims& dims,
+            const TttSequence& seq,
+            const void* snapshots,
+            const void* dout,
+            const TttSequenceGrads& grads,
+            const TttInnerGrads& param_grads));
 
+// CPU only: the primal form and decoding.
+namespace tttlm::kernels::cpu {
 // Primal form (§3.7 "Primal"), the reference: token by token, the per-token state
 // W_i = W - tau_i·Σ_{j<=i} ttt_lr_j·k_jᵀg_j. Forward only; writes out (B, H, T, D).
-void ttt_linear_primal_forward(
-    Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttLinearParams& params, void* out);
-void ttt_mlp_primal_forward(
-    Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttMlpParams& params, void* out);
+void ttt_primal_forward(
+    Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params, void* out);
 
 // One decoding step (§3.11) for every (b, h): `token` holds one token per (b, h) (dims.seq = 1: xq, xk, xv
 // (B, H, D), ttt_lr (B, H)); `offset` = position mod mini_batch picks tau. Updates the buffers in place
 // (at offset mini_batch - 1 the state moves on and the accumulators are zeroed); writes out (B, H, D).
-void ttt_linear_decode_step(Dtype dtype,
-                            const TttDims& dims,
-                            const TttSequence& token,
-                            int64_t offset,
-                            const TttLinearDecodeBuffers& state,
-                            void* out);
-void ttt_mlp_decode_step(Dtype dtype,
-                         const TttDims& dims,
-                         const TttSequence& token,
-                         int64_t offset,
-                         const TttMlpDecodeBuffers& state,
-                         void* out);
-}  // namespace tttlm::kernels::cpu
-
-// CUDA: the same forward and backward contracts, f32, bf16 (computed in f32) and f64; one block per (b, h).
-namespace tttlm::kernels::cuda {
-void ttt_linear_forward(Dtype dtype,
-                        const TttDims& dims,
-                        const TttSequence& seq,
-                        const TttLinearParams& params,
-                        void* out,
-                        void* checkpoints);
-void ttt_linear_backward(Dtype dtype,
-                         const TttDims& dims,
-                         const TttSequence& seq,
-                         const void* checkpoints,
-                         const void* dout,
-                         const TttSequenceGrads& grads,
-                         const TttLinearGrads& param_grads);
-void ttt_mlp_forward(Dtype dtype,
+void ttt_decode_step(Dtype dtype,
                      const TttDims& dims,
-                     const TttSequence& seq,
-                     const TttMlpParams& params,
-                     void* out,
-                     void* checkpoints);
-void ttt_mlp_backward(Dtype dtype,
-                      const TttDims& dims,
-                      const TttSequence& seq,
-                      const void* checkpoints,
-                      const void* dout,
-                      const TttSequenceGrads& grads,
-                      const TttMlpGrads& param_grads);
-}  // namespace tttlm::kernels::cuda
+                     const TttSequence& token,
+                     int64_t offset,
+                     const TttDecodeBuffers& state,
+                     void* out);
+}  // namespace tttlm::kernels::cpu

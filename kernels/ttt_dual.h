@@ -1,9 +1,9 @@
 // Backend-agnostic pieces of the TTT dual form: the math of one (b, h), written once against an executor and
 // compiled by g++ (kernels/cpu: serial, one OpenMP thread per (b, h)) and nvcc (kernels/cuda/ttt.cu: one
 // block per (b, h)). Executor: ex.for_n(n, f) / ex.for_each(n, f) call f(i) for all i < n, ex.for_rows(rows,
-// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all are
-// done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or B;
-// ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
+// cols, f) calls f(i, j) for all i < rows, j < cols (the CPU vectorises over j), and each returns when all
+// are done; ex.mm_nn/mm_nt/mm_tn(mode, M, N, K, A, B, C) are dense row-major products, C never aliasing A or
+// B; ex.add_col_sums(rows, cols, x, acc, sign): acc[c] += sign·Σ_i x[i, c], the sum over rows in order.
 // Race-free on a block because every store goes through them and, within one call, f(i) (or f(i, j)) stores
 // only to locations that belong to its index (row, column or element) and reads nothing another index stores.
 #pragma once
@@ -109,9 +109,9 @@ TTT_INNER T ln_normalize_row(T* z, int64_t n) {
   return rstd;
 }
 
-// Gradient of ½‖LN(z) − target‖² w.r.t. z (docs/spec/ttt.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised z:
-// e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd.
-// target = v − k, or v when k is null.
+// Gradient of ½‖LN(z) − target‖² w.r.t. z (docs/spec/ttt.md §3.6, PT ln_fused_l2_bwd), from xhat = normalised
+// z: e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd. target = v − k,
+// or v when k is null.
 template <class T>
 TTT_INNER void ln_l2_grad_row(
     const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
@@ -165,6 +165,47 @@ struct Carver {
     used += n;
     return p;
   }
+  // One slice of n elements for each pointer, in argument order.
+  template <class... P>
+  TTT_HD void take_each(int64_t n, P*&... ps) {
+    ((ps = take(n)), ...);
+  }
+};
+
+// The layout of an inner model's parameters: parameter i of Inner is Inner::param(i), shaped (H, axes...)
+// with each axis D (head dim) or I (the hidden width, TttDims::hidden). The inner state of one (b, h) is the
+// per-head slices of the parameters concatenated in order, so this fixes the snapshots' layout too.
+enum class Axis : uint8_t { H, D, I };
+struct ParamSpec {
+  const char* name;  // the op's argument name, e.g. "w0"
+  int rank;          // 2 or 3, the leading H included
+  Axis axes[3];
+};
+TTT_HD constexpr int64_t axis_size(Axis a, int64_t heads, int64_t d, int64_t hidden) {
+  return a == Axis::H ? heads : a == Axis::D ? d : hidden;
+}
+// Elements of one head's slice of a parameter.
+TTT_HD constexpr int64_t head_numel(const ParamSpec& p, int64_t d, int64_t hidden) {
+  int64_t n = 1;
+  for (int i = 1; i < p.rank; ++i) n *= axis_size(p.axes[i], 0, d, hidden);
+  return n;
+}
+// Offset of parameter i in the state, and the state's size (elements of one (b, h)).
+template <class Inner>
+TTT_HD constexpr int64_t state_offset(int i, int64_t d, int64_t hidden) {
+  int64_t n = 0;
+  for (int j = 0; j < i; ++j) n += head_numel(Inner::param(j), d, hidden);
+  return n;
+}
+template <class Inner>
+TTT_HD constexpr int64_t state_size(int64_t d, int64_t hidden) {
+  return state_offset<Inner>(Inner::kNumParams, d, hidden);
+}
+
+// One pointer per inner parameter (its head's slice, or its slice of the state).
+template <class T>
+struct ParamPtrs {
+  T* p[kMaxInnerParams];
 };
 
 // The inputs of one (b, h).
@@ -174,7 +215,7 @@ struct Head {
   const T* lr;            // (T)
   const T* tau;           // (mini_batch)
   const T *gamma, *beta;  // (D)
-  int64_t seq, dim, hidden, mini_batch, checkpoint_every;
+  int64_t seq, dim, hidden, mini_batch, snapshot_every;
   bool layer_norm, residual;
   TTT_INNER int64_t num_mini_batches() const { return (seq + mini_batch - 1) / mini_batch; }
   TTT_INNER int64_t rows_of(int64_t c) const {
@@ -182,10 +223,11 @@ struct Head {
   }
 };
 
-// The gradients of one (b, h): rows overwritten, dtau/dgamma/dbeta accumulated (zero them first), dstate
-// (the gradient of this (b, h)'s initial state) overwritten.
+// The gradients of one (b, h): dout read; rows overwritten, dtau/dgamma/dbeta accumulated (zero them first),
+// dstate (the gradient of this (b, h)'s initial state) overwritten.
 template <class T>
 struct HeadGrads {
+  const T* dout;       // (T, D) the gradient of the output
   T *dxq, *dxk, *dxv;  // (T, D)
   T* dlr;              // (T)
   T* dtau;             // (mini_batch)
@@ -208,7 +250,7 @@ TTT_INNER Head<T> head_at(const TttDims& d, const TttSequence& s, int64_t bh) {
   hd.dim = d.dim;
   hd.hidden = d.hidden;
   hd.mini_batch = d.mini_batch;
-  hd.checkpoint_every = d.checkpoint_every;
+  hd.snapshot_every = d.snapshot_every;
   hd.layer_norm = d.layer_norm;
   hd.residual = d.residual;
   return hd;
@@ -223,8 +265,8 @@ TTT_INNER void fill_n(Ex& ex, int64_t n, T value, T* dst) {
   ex.for_rows(1, n, [&](int64_t, int64_t i) { dst[i] = value; });
 }
 
-// The row phases shared by TTT-Linear and TTT-MLP (docs/spec/ttt.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase by
-// phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
+// The row phases shared by TTT-Linear and TTT-MLP (docs/spec/ttt.md §3.6, PT ln_fwd / ln_fused_l2_bwd), phase
+// by phase over all r rows: the row statistics of one phase are independent (the CPU overlaps their sums, a
 // block runs a row per thread) and the elementwise phases run over (r, D). st: kRowStats·r scratch.
 constexpr int64_t kRowStats = 6;
 
@@ -398,6 +440,56 @@ TTT_INNER void output_rows_backward(Ex& ex,
   });
   ex.add_col_sums(r, d, pg, gr.dgamma, T(1));
   ex.add_col_sums(r, d, dout, gr.dbeta, T(1));
+}
+
+// Backward of P = eta ⊙ mask (build_mask) from dp (r, r), below the diagonal: da = dP ⊙ eta (the gradient of
+// the mask, which flows to its product), deta = dP ⊙ mask. deta may be dp.
+template <class T, class Ex>
+TTT_INNER void mask_backward(Ex& ex, int64_t r, const T* eta, const T* mask, const T* dp, T* da, T* deta) {
+  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
+    const int64_t idx = i * r + j;
+    da[idx] = j <= i ? dp[idx] * eta[idx] : T(0);
+    deta[idx] = j <= i ? dp[idx] * mask[idx] : T(0);
+  });
+}
+
+// Backward of eta_ij = tau_i·lr_j (the dual form's below-diagonal coefficients, deta (r, r)) and of the
+// carry's last row el_j = tau_{r−1}·lr_j (del (r)): dtau (mini_batch) accumulated, dlr (r) overwritten.
+template <class T, class Ex>
+TTT_INNER void eta_backward(
+    Ex& ex, int64_t r, const T* tau, const T* lr, const T* deta, const T* del, T* dtau, T* dlr) {
+  ex.for_n(r, [&](int64_t i) {
+    T s = 0;
+    for (int64_t j = 0; j <= i; ++j) s += deta[i * r + j] * lr[j];
+    if (i == r - 1)
+      for (int64_t j = 0; j < r; ++j) s += del[j] * lr[j];
+    dtau[i] += s;
+  });
+  ex.for_n(r, [&](int64_t j) {
+    T s = 0;
+    for (int64_t i = j; i < r; ++i) s += deta[i * r + j] * tau[i];
+    dlr[j] = s + tau[r - 1] * del[j];
+  });
+}
+
+// Row j of the carry's backward for one layer of width n (the state update W' = W − Xᵀ·S, b' = b − Σ_j S_j
+// with S = diag(el)·G): from h = X·dW' (the row's), db': dg = −el·(h + db') (the row of dG), s = el·g (the
+// row of S); returns Σ_a g_a·(h_a + db'_a), this layer's share of −del_j.
+template <class T>
+TTT_INNER T carry_row_backward(T el, int64_t n, const T* h, const T* db, const T* g, T* dg, T* s) {
+  TTT_SIMD
+  for (int64_t a = 0; a < n; ++a) {
+    dg[a] = -el * (h[a] + db[a]);
+    s[a] = el * g[a];
+  }
+  return row_sum<T>(n, [&](int64_t a) { return g[a] * (h[a] + db[a]); });
+}
+
+// The target V − K of the residual form: dk (r, D) −= dv.
+template <class T, class Ex>
+TTT_INNER void residual_backward(Ex& ex, const Head<T> hd, int64_t r, const T* dv, T* dk) {
+  const int64_t d = hd.dim;
+  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
 }
 
 // The r×r matrices of a mini-batch from a = Q·Kᵀ (or X̄2·X2ᵀ) in `mask`: mask <- tril(a) + 1 on and below the

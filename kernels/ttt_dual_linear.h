@@ -1,9 +1,11 @@
-// TTT-Linear dual form for one (b, h) (docs/spec/ttt.md §3.6-§3.8, §3.12), backend-agnostic (see ttt_dual.h):
-// a mini-batch's forward from its starting state, its backward, and the per-(b, h) drivers that keep a
-// state every checkpoint_every mini-batches and, in backward, recompute one group at a time from it.
+// TTT-Linear, f_res(x) = x·W + b (docs/spec/ttt.md §3.6-§3.8, §3.12), as the traits type LinearInner that the
+// generic drivers (kernels/ttt_dual_head.h), kernels and op are templated on: its parameters, what a
+// mini-batch's forward keeps for backward (cache) and its scratch, the dual-form forward and backward of one
+// mini-batch (backend-agnostic, see ttt_dual.h), and the primal-form token step (kernels/ttt_primal.h).
 #pragma once
 
 #include "kernels/ttt_dual.h"
+#include "kernels/ttt_primal.h"
 
 namespace tttlm::kernels::ttt_dual {
 
@@ -16,214 +18,150 @@ struct LinearCache {
   T* stats;                // (kRowStats, m) row statistics scratch of the row phases
 };
 template <class T>
-TTT_HD LinearCache<T> carve_linear_cache(Carver<T>& cv, int64_t m, int64_t d) {
-  LinearCache<T> c;
-  c.xhat = cv.take(m * d);
-  c.rstd = cv.take(m);
-  c.e = cv.take(m * d);
-  c.g = cv.take(m * d);
-  c.mask = cv.take(m * m);
-  c.eta = cv.take(m * m);
-  c.p = cv.take(m * m);
-  c.xo = cv.take(m * d);
-  c.rstdo = cv.take(m);
-  c.stats = cv.take(kRowStats * m);
-  return c;
-}
-
-template <class T>
-struct LinearScratch {
-  T *s, *dzb, *dg, *h, *dz, *pg, *pb;  // (m, D)
-  T *dp, *da;                          // (m, m)
-  T* del;                              // (m)
+struct LinearStep {  // the forward's scratch for moving the state on
+  T* s;              // (m, D)
 };
 template <class T>
-TTT_HD LinearScratch<T> carve_linear_scratch(Carver<T>& cv, int64_t m, int64_t d) {
-  LinearScratch<T> s;
-  s.s = cv.take(m * d);
-  s.dzb = cv.take(m * d);
-  s.dg = cv.take(m * d);
-  s.h = cv.take(m * d);
-  s.dz = cv.take(m * d);
-  s.pg = cv.take(m * d);
-  s.pb = cv.take(m * d);
-  s.dp = cv.take(m * m);
-  s.da = cv.take(m * m);
-  s.del = cv.take(m);
-  return s;
-}
+struct LinearScratch {  // backward's scratch; its step serves the recompute's forward
+  LinearStep<T> step;
+  T *dzb, *dg, *h, *dz, *pg, *pb;  // (m, D)
+  T *dp, *da;                      // (m, m)
+  T* del;                          // (m)
+};
 
-// Forward of mini-batch c from the state (w (D, D), b (D)): fills `cache`, writes the output rows `out`
-// (r, D) unless null, and moves the state on in place when `update`.
-template <class T, class Ex>
-TTT_INNER void linear_mb_forward(
-    Ex& ex, const Head<T> hd, int64_t c, T* w, T* b, const LinearCache<T> C, T* s, T* out, bool update) {
-  const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
-  const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
-  // Z = K·W + b and G = ∂ℓ/∂Z at the starting state (§3.6)
-  ex.mm_nn(Mm::set, r, d, d, k, w, C.xhat);
-  loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g, C.stats);
-  // Z̄ = Q·W + b − (eta ⊙ (tril(Q·Kᵀ) + 1))·G  (§3.7 dual form)
-  ex.mm_nt(Mm::set, r, r, d, q, k, C.mask);
-  build_mask(ex, r, hd.tau, lr, C.mask, C.eta, C.p);
-  ex.mm_nn(Mm::set, r, d, d, q, w, C.xo);
-  ex.mm_nn(Mm::sub, r, d, r, C.p, C.g, C.xo);
-  output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out, C.stats);
-  if (update) {
-    // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
-    ex.for_rows(r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
-    ex.mm_tn(Mm::sub, d, d, r, k, s, w);
-    ex.add_col_sums(r, d, s, b, T(-1));
+struct LinearInner {
+  static constexpr InnerModel kModel = InnerModel::linear;
+  static constexpr const char* kOp = "ttt_linear";  // the op's name, in messages and autograd
+  static constexpr const char* kNode = "TttLinearBackward";
+  // State [W (D, D), b (D)].
+  static constexpr int kNumParams = 2;
+  TTT_HD static constexpr ParamSpec param(int i) {
+    return i == 0 ? ParamSpec{"w0", 3, {Axis::H, Axis::D, Axis::D}} : ParamSpec{"b0", 2, {Axis::H, Axis::D}};
   }
-}
 
-// Backward of mini-batch c. w: its starting W; dw (D, D), db (D): on entry the gradient of the state it
-// hands on, on exit that of its starting state. Overwrites the mini-batch's rows of dxq/dxk/dxv/dlr,
-// accumulates dtau, dgamma, dbeta.
-template <class T, class Ex>
-TTT_INNER void linear_mb_backward(Ex& ex,
-                                  const Head<T> hd,
-                                  int64_t c,
-                                  const T* w,
-                                  const LinearCache<T> C,
-                                  const T* dout,
-                                  T* dw,
-                                  T* db,
-                                  const HeadGrads<T> gr,
-                                  const LinearScratch<T> S) {
-  const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
-  const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
-  T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
-  // O = [Q +] LN(Z̄)
-  output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr, C.stats);
-  // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')
-  ex.mm_nn(Mm::set, r, d, d, k, dw, S.h);
-  ex.for_n(r, [&](int64_t j) {
-    const T el = tau[r - 1] * lr[j];
-    TTT_SIMD
-    for (int64_t a = 0; a < d; ++a) {
-      S.dg[j * d + a] = -el * (S.h[j * d + a] + db[a]);
-      S.s[j * d + a] = el * C.g[j * d + a];
-    }
-    S.del[j] = -row_sum<T>(d, [&](int64_t a) { return C.g[j * d + a] * (S.h[j * d + a] + db[a]); });
-  });
-  ex.mm_nt(Mm::set_neg, r, d, d, S.s, dw, dk);
-  // Z̄ = Q·W + b − P·G
-  ex.mm_nt(Mm::add, r, d, d, S.dzb, w, dq);
-  ex.mm_tn(Mm::add, d, d, r, q, S.dzb, dw);
-  ex.add_col_sums(r, d, S.dzb, db, T(1));
-  ex.mm_nt(Mm::set_neg, r, r, d, S.dzb, C.g, S.dp);
-  ex.mm_tn(Mm::sub, r, d, r, C.p, S.dzb, S.dg);
-  // P = eta ⊙ mask: dmask = dP ⊙ eta flows to Q and K, deta = dP ⊙ mask (kept in dp) to tau and lr
-  ex.for_rows(r, r, [&](int64_t i, int64_t j) {
-    const int64_t idx = i * r + j;
-    S.da[idx] = j <= i ? S.dp[idx] * C.eta[idx] : T(0);
-    S.dp[idx] = j <= i ? S.dp[idx] * C.mask[idx] : T(0);
-  });
-  ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
-  ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
-  ex.for_n(r, [&](int64_t i) {
-    T s = 0;
-    for (int64_t j = 0; j <= i; ++j) s += S.dp[i * r + j] * lr[j];
-    if (i == r - 1)
-      for (int64_t j = 0; j < r; ++j) s += S.del[j] * lr[j];
-    gr.dtau[i] += s;
-  });
-  ex.for_n(r, [&](int64_t j) {
-    T s = 0;
-    for (int64_t i = j; i < r; ++i) s += S.dp[i * r + j] * tau[i];
-    dlr[j] = s + tau[r - 1] * S.del[j];
-  });
-  // G = LN-L2 gradient at Z (second derivative of LN), target V − K
-  loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g, S.dg, S.dz, dv, S.pg, S.pb, gr, C.stats);
-  // Z = K·W + b
-  ex.mm_nt(Mm::add, r, d, d, S.dz, w, dk);
-  ex.mm_tn(Mm::add, d, d, r, k, S.dz, dw);
-  ex.add_col_sums(r, d, S.dz, db, T(1));
-  if (hd.residual) ex.for_rows(r, d, [&](int64_t i, int64_t j) { dk[i * d + j] -= dv[i * d + j]; });
-}
-
-// Workspace (elements of T) of one (b, h).
-TTT_HD int64_t linear_forward_workspace(int64_t m, int64_t d) {
-  Carver<char> cv;
-  cv.take(d * d + d);
-  carve_linear_cache(cv, m, d);
-  cv.take(m * d);
-  return cv.used;
-}
-TTT_HD int64_t linear_backward_workspace(int64_t m, int64_t d, int64_t group) {
-  Carver<char> cv;
-  int64_t cache = linear_forward_workspace(m, d) - (d * d + d) - m * d;
-  cv.take((group + 1) * (d * d + d) + group * cache);
-  carve_linear_scratch(cv, m, d);
-  return cv.used;
-}
-
-// Forward of one (b, h): out (T, D); the state at every checkpoint_every-th mini-batch start into ckpt
-// (num_checkpoints, D·D + D) unless null.
-template <class T, class Ex>
-TTT_INNER void linear_head_forward(
-    Ex& ex, const Head<T>& hd, const T* w0, const T* b0, T* out, T* ckpt, T* ws) {
-  const int64_t d = hd.dim, m = hd.mini_batch, S = d * d + d, nmb = hd.num_mini_batches();
-  Carver<T> cv{ws};
-  T* state = cv.take(S);
-  LinearCache<T> C = carve_linear_cache(cv, m, d);
-  T* s = cv.take(m * d);
-  copy_n(ex, d * d, w0, state);
-  copy_n(ex, d, b0, state + d * d);
-  for (int64_t c = 0; c < nmb; ++c) {
-    if (ckpt && c % hd.checkpoint_every == 0) copy_n(ex, S, state, ckpt + (c / hd.checkpoint_every) * S);
-    linear_mb_forward(ex, hd, c, state, state + d * d, C, s, out + c * m * d, c + 1 < nmb);
+  template <class T>
+  using Cache = LinearCache<T>;
+  template <class T>
+  using Step = LinearStep<T>;
+  template <class T>
+  using Scratch = LinearScratch<T>;
+  template <class T>
+  TTT_HD static Cache<T> carve_cache(Carver<T>& cv, int64_t m, int64_t d, int64_t) {
+    Cache<T> c;
+    c.xhat = cv.take(m * d);
+    c.rstd = cv.take(m);
+    cv.take_each(m * d, c.e, c.g);
+    cv.take_each(m * m, c.mask, c.eta, c.p);
+    c.xo = cv.take(m * d);
+    c.rstdo = cv.take(m);
+    c.stats = cv.take(kRowStats * m);
+    return c;
   }
-}
+  template <class T>
+  TTT_HD static Step<T> carve_step(Carver<T>& cv, int64_t m, int64_t d, int64_t) {
+    return {cv.take(m * d)};
+  }
+  template <class T>
+  TTT_HD static Scratch<T> carve_scratch(Carver<T>& cv, int64_t m, int64_t d, int64_t I) {
+    Scratch<T> s;
+    s.step = carve_step(cv, m, d, I);
+    cv.take_each(m * d, s.dzb, s.dg, s.h, s.dz, s.pg, s.pb);
+    cv.take_each(m * m, s.dp, s.da);
+    s.del = cv.take(m);
+    return s;
+  }
 
-// Backward of one (b, h) from dout (T, D) and the checkpoints; overwrites every field of gr
-// (gr.dstate = [dW0, db0] of this (b, h)).
-template <class T, class Ex>
-TTT_INNER void linear_head_backward(
-    Ex& ex, const Head<T>& hd, const T* ckpt, const T* dout, const HeadGrads<T>& gr, T* ws) {
-  const int64_t d = hd.dim, m = hd.mini_batch, S = d * d + d, nmb = hd.num_mini_batches();
-  const int64_t k = hd.checkpoint_every, group = k < nmb ? k : nmb;
-  const int64_t cache_size = linear_forward_workspace(m, d) - S - m * d;
-  Carver<T> cv{ws};
-  T* states = cv.take((group + 1) * S);
-  T* caches = cv.take(group * cache_size);
-  LinearScratch<T> scratch = carve_linear_scratch(cv, m, d);
-  fill_n(ex, S, T(0), gr.dstate);
-  fill_n(ex, m, T(0), gr.dtau);
-  fill_n(ex, d, T(0), gr.dgamma);
-  fill_n(ex, d, T(0), gr.dbeta);
-  for (int64_t g = (nmb + k - 1) / k - 1; g >= 0; --g) {
-    const int64_t c0 = g * k, c1 = c0 + k < nmb ? c0 + k : nmb;
-    copy_n(ex, S, ckpt + g * S, states);
-    for (int64_t c = c0; c < c1; ++c) {
-      T* next = states + (c - c0 + 1) * S;
-      Carver<T> cc{caches + (c - c0) * cache_size};
-      copy_n(ex, S, next - S, next);
-      linear_mb_forward(ex,
-                        hd,
-                        c,
-                        next,
-                        next + d * d,
-                        carve_linear_cache(cc, m, d),
-                        scratch.s,
-                        static_cast<T*>(nullptr),
-                        true);
-    }
-    for (int64_t c = c1 - 1; c >= c0; --c) {
-      Carver<T> cc{caches + (c - c0) * cache_size};
-      linear_mb_backward(ex,
-                         hd,
-                         c,
-                         states + (c - c0) * S,
-                         carve_linear_cache(cc, m, d),
-                         dout,
-                         gr.dstate,
-                         gr.dstate + d * d,
-                         gr,
-                         scratch);
+  // Forward of mini-batch c from the state (w (D, D), b (D)): fills `C`, writes the output rows `out`
+  // (r, D) unless null, and moves the state on in place when `update`.
+  template <class T, class Ex>
+  TTT_INNER static void forward(
+      Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out, bool update) {
+    const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
+    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
+    T *w = state, *b = state + d * d;
+    // Z = K·W + b and G = ∂ℓ/∂Z at the starting state (§3.6)
+    ex.mm_nn(Mm::set, r, d, d, k, w, C.xhat);
+    loss_grad_rows(ex, hd, r, b, k, v, C.xhat, C.rstd, C.e, C.g, C.stats);
+    // Z̄ = Q·W + b − (eta ⊙ (tril(Q·Kᵀ) + 1))·G  (§3.7 dual form)
+    ex.mm_nt(Mm::set, r, r, d, q, k, C.mask);
+    build_mask(ex, r, hd.tau, lr, C.mask, C.eta, C.p);
+    ex.mm_nn(Mm::set, r, d, d, q, w, C.xo);
+    ex.mm_nn(Mm::sub, r, d, r, C.p, C.g, C.xo);
+    output_rows(ex, hd, r, b, q, C.xo, C.rstdo, out, C.stats);
+    if (update) {
+      // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
+      T* s = step.s;
+      ex.for_rows(
+          r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
+      ex.mm_tn(Mm::sub, d, d, r, k, s, w);
+      ex.add_col_sums(r, d, s, b, T(-1));
     }
   }
-}
+
+  // Backward of mini-batch c from its starting state st. gr.dstate ([dW, db]): on entry the gradient of the
+  // state it hands on, on exit that of its starting state. Reads its rows of gr.dout, overwrites those of
+  // dxq/dxk/dxv/dlr, accumulates dtau, dgamma, dbeta.
+  template <class T, class Ex>
+  TTT_INNER static void backward(
+      Ex& ex, Head<T> hd, int64_t c, const T* st, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
+    const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
+    const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = gr.dout + t0 * d;
+    T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d;
+    const T* w = st;
+    T *dw = gr.dstate, *db = gr.dstate + d * d, *s = S.step.s;
+    // O = [Q +] LN(Z̄)
+    output_rows_backward(ex, hd, r, C.xo, C.rstdo, dO, dq, S.dzb, S.pg, gr, C.stats);
+    // Carry W' = W − Kᵀ·S, b' = b − Σ_j S_j with S = diag(el)·G, el_j = tau_{r−1}·lr_j (dw, db hold dW', db')
+    ex.mm_nn(Mm::set, r, d, d, k, dw, S.h);
+    ex.for_n(r, [&](int64_t j) {
+      const T el = tau[r - 1] * lr[j];
+      S.del[j] = -carry_row_backward(el, d, S.h + j * d, db, C.g + j * d, S.dg + j * d, s + j * d);
+    });
+    ex.mm_nt(Mm::set_neg, r, d, d, s, dw, dk);
+    // Z̄ = Q·W + b − P·G
+    ex.mm_nt(Mm::add, r, d, d, S.dzb, w, dq);
+    ex.mm_tn(Mm::add, d, d, r, q, S.dzb, dw);
+    ex.add_col_sums(r, d, S.dzb, db, T(1));
+    ex.mm_nt(Mm::set_neg, r, r, d, S.dzb, C.g, S.dp);
+    ex.mm_tn(Mm::sub, r, d, r, C.p, S.dzb, S.dg);
+    // P = eta ⊙ mask: dmask = dP ⊙ eta flows to Q and K, deta = dP ⊙ mask (kept in dp) to tau and lr
+    mask_backward(ex, r, C.eta, C.mask, S.dp, S.da, S.dp);
+    ex.mm_nn(Mm::add, r, d, r, S.da, k, dq);
+    ex.mm_tn(Mm::add, r, d, r, S.da, q, dk);
+    eta_backward(ex, r, tau, lr, S.dp, S.del, gr.dtau, gr.dlr + t0);
+    // G = LN-L2 gradient at Z (second derivative of LN), target V − K
+    loss_grad_rows_backward(ex, hd, r, C.xhat, C.rstd, C.e, C.g, S.dg, S.dz, dv, S.pg, S.pb, gr, C.stats);
+    // Z = K·W + b
+    ex.mm_nt(Mm::add, r, d, d, S.dz, w, dk);
+    ex.mm_tn(Mm::add, d, d, r, k, S.dz, dw);
+    ex.add_col_sums(r, d, S.dz, db, T(1));
+    residual_backward(ex, hd, r, dv, dk);
+  }
+
+  // Primal form: token tk at its mini-batch's starting state st ([W, b]) with the accumulated gradients acc
+  // (same shapes); tmp: primal_scratch elements.
+  static constexpr int64_t primal_scratch(int64_t d, int64_t) { return 4 * d; }
+  template <class T>
+  static void primal_token(const Token<T>& tk, T* const* st, T* const* acc, T* out, T* tmp) {
+    const int64_t d = tk.d;
+    T *w = st[0], *b = st[1], *gw = acc[0], *gb = acc[1];
+    T *z = tmp, *e = tmp + d, *g = tmp + 2 * d, *zb = tmp + 3 * d;
+    for (int64_t j = 0; j < d; ++j) z[j] = b[j];
+    for (int64_t a = 0; a < d; ++a)
+      for (int64_t j = 0; j < d; ++j) z[j] += tk.k[a] * w[a * d + j];
+    inner_grad(tk, z, e, g);
+    for (int64_t a = 0; a < d; ++a)
+      for (int64_t j = 0; j < d; ++j) gw[a * d + j] += tk.lr * tk.k[a] * g[j];
+    for (int64_t j = 0; j < d; ++j) gb[j] += tk.lr * g[j];
+    for (int64_t j = 0; j < d; ++j) zb[j] = b[j] - tk.tau * gb[j];
+    for (int64_t a = 0; a < d; ++a)
+      for (int64_t j = 0; j < d; ++j) zb[j] += tk.q[a] * (w[a * d + j] - tk.tau * gw[a * d + j]);
+    output_row(tk, zb, out);
+    if (tk.last) {
+      for (int64_t i = 0; i < d * d; ++i) w[i] -= tk.tau * gw[i], gw[i] = 0;
+      for (int64_t j = 0; j < d; ++j) b[j] -= tk.tau * gb[j], gb[j] = 0;
+    }
+  }
+};
 
 }  // namespace tttlm::kernels::ttt_dual

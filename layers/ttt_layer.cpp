@@ -94,12 +94,15 @@ Tensor TttLayer::forward(const Tensor& u, const ForwardContext& ctx) const {
   InnerInputs in = inner_inputs(u, ctx);
   ops::TttOptions opt;
   opt.mini_batch = mini_batch;
-  opt.checkpoint_every = inner_snapshot_every;
-  Tensor z = mlp ? ops::ttt_mlp(in.q, in.k, in.v, in.token_eta, in.ttt_lr, w1.value, b1.value, w2->value, b2->value,
-                                ttt_norm_weight.value, ttt_norm_bias.value, opt)
-                 : ops::ttt_linear(in.q, in.k, in.v, in.token_eta, in.ttt_lr, w1.value, b1.value, ttt_norm_weight.value,
-                                   ttt_norm_bias.value, opt);
+  opt.snapshot_every = inner_snapshot_every;
+  Tensor z = ops::ttt({in.q, in.k, in.v, in.token_eta, in.ttt_lr, ttt_norm_weight.value, ttt_norm_bias.value},
+                      inner_model(), opt);
   return output(u, z);
+}
+
+ops::TttInner TttLayer::inner_model() const {
+  if (mlp) return {ops::InnerModel::mlp, {w1.value, b1.value, w2->value, b2->value}};
+  return {ops::InnerModel::linear, {w1.value, b1.value}};
 }
 
 TttLayer::State TttLayer::init_state(int64_t batch) const {
@@ -108,10 +111,7 @@ TttLayer::State TttLayer::init_state(int64_t batch) const {
     s.conv_q = conv_q->init_history(batch);
     s.conv_k = conv_k->init_history(batch);
   }
-  if (mlp)
-    s.inner_mlp = ops::ttt_mlp_decode_init(w1.value, b1.value, w2->value, b2->value, batch);
-  else
-    s.inner_linear = ops::ttt_linear_decode_init(w1.value, b1.value, batch);
+  s.inner = ops::ttt_decode_init(inner_model(), batch);
   return s;
 }
 
@@ -122,10 +122,10 @@ Tensor TttLayer::extend(const Tensor& u, const ForwardContext& ctx, State& s) co
   std::vector<Tensor> z;
   for (int64_t t = 0; t < u.size(1); ++t) {
     auto at = [t](const Tensor& x) { return ops::select(x, 2, t); };  // (B, H, D) and (B, H)
-    Tensor zt = mlp ? ops::ttt_mlp_decode_step(s.inner_mlp, at(in.q), at(in.k), at(in.v), in.token_eta, at(in.ttt_lr),
-                                               ttt_norm_weight.value, ttt_norm_bias.value, opt)
-                    : ops::ttt_linear_decode_step(s.inner_linear, at(in.q), at(in.k), at(in.v), in.token_eta,
-                                                  at(in.ttt_lr), ttt_norm_weight.value, ttt_norm_bias.value, opt);
+    Tensor zt = ops::ttt_decode_step(
+        s.inner,
+        {at(in.q), at(in.k), at(in.v), in.token_eta, at(in.ttt_lr), ttt_norm_weight.value, ttt_norm_bias.value},
+        opt);
     z.push_back(ops::unsqueeze(zt, 2));
   }
   return output(u, ops::concat(z, 2));  // z (B, H, T, D)

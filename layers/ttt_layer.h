@@ -1,9 +1,9 @@
 // The TTT sequence-modelling block (docs/spec/ttt.md §3): projections (θ_Q, θ_K, θ_V views; Q/K shared plus two
 // causal convs in the Mamba backbone), RoPE with positions t mod mini_batch, the learnable inner learning
 // rate (token-index term and per-head gate of the layer input), the inner loop as one fused op
-// (ops::ttt_linear / ops::ttt_mlp, dual form), post LayerNorm, the optional GELU gate, and the output
+// (ops::ttt over the inner model, TTT-Linear or TTT-MLP, dual form), post LayerNorm, the optional GELU gate, and the output
 // projection. Input u is the seq_norm'ed hidden state (B, T, C). Decoding (docs/spec/ttt.md §3.11) carries the inner
-// state from token to token with ops::ttt_linear_decode_step / ttt_mlp_decode_step (CPU only).
+// state from token to token with ops::ttt_decode_step (CPU only).
 #pragma once
 
 #include "autograd/ops/ttt.h"
@@ -28,12 +28,11 @@ class TttLayer : public Module {
   Tensor output(const Tensor& u, const Tensor& z) const;  // z (B, H, T, D) -> (B, T, C)
 
   // Decoding state: the conv_q/conv_k histories (share_qk only) and the inner-loop state of the current
-  // mini-batch (inner_linear or inner_mlp, by `mlp`); its `position` counts the tokens consumed.
+  // mini-batch; its `position` counts the tokens consumed.
   struct State {
     Tensor conv_q, conv_k;  // (B, K-1, C)
-    ops::TttLinearDecodeState inner_linear;
-    ops::TttMlpDecodeState inner_mlp;
-    int64_t position() const { return inner_linear.w.defined() ? inner_linear.position : inner_mlp.position; }
+    ops::TttDecodeState inner;
+    int64_t position() const { return inner.position; }
   };
   State init_state(int64_t batch) const;
   // T new tokens u (B, T, C) -> (B, T, C): the projections, convs and gate for all T at once, then the inner
@@ -64,6 +63,7 @@ class TttLayer : public Module {
 
  private:
   InnerInputs inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset, State* s) const;
+  ops::TttInner inner_model() const;  // the inner model and its initial parameters
 };
 
 }  // namespace tttlm::layers

@@ -1,5 +1,5 @@
 // CPU side of the TTT kernels: the serial executor that runs the per-(b, h) dual-form math of
-// kernels/ttt_dual*.h inside one OpenMP thread (small products from ttt_mm.h, loops vectorised with
+// kernels/ttt_dual*.h inside one OpenMP thread (small products from small_gemm.h, loops vectorised with
 // `omp simd`, always in the same order, so results do not depend on the thread count), the per-thread
 // workspaces, and the fixed-order sums of per-(b, h) parameter gradients.
 #pragma once
@@ -10,12 +10,23 @@
 #include <vector>
 
 #include "core/allocator.h"
-#include "kernels/cpu/ttt_mm.h"
+#include "kernels/cpu/small_gemm.h"
 #include "kernels/ttt_dual.h"
 
 namespace tttlm::kernels::cpu::ttt_detail {
 
 using ttt_dual::Mm;
+using small_gemm::mm_nt_by_columns;
+using small_gemm::mm_strided;
+using small_gemm::Simd;
+using small_gemm::transpose_into;
+
+// The dual form's store modes are small_gemm's, value for value.
+inline small_gemm::Mm gemm_mode(Mm mode) { return static_cast<small_gemm::Mm>(mode); }
+static_assert(static_cast<int>(small_gemm::Mm::set) == static_cast<int>(Mm::set) &&
+              static_cast<int>(small_gemm::Mm::add) == static_cast<int>(Mm::add) &&
+              static_cast<int>(small_gemm::Mm::sub) == static_cast<int>(Mm::sub) &&
+              static_cast<int>(small_gemm::Mm::set_neg) == static_cast<int>(Mm::set_neg));
 
 // Uninitialised memory from the caching CPU allocator, taken before a parallel region (nothing throws
 // inside it); big blocks are reused across calls without page faults.
@@ -64,7 +75,7 @@ struct CpuExec {
   // C (M, N) op= A (M, K) · B (K, N)
   template <class T>
   void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    mm_strided(mode, M, N, K, A, K, 1, B, C);
+    mm_strided(gemm_mode(mode), M, N, K, A, K, 1, B, C);
   }
   // C (M, N) op= A (M, K) · B (N, K)ᵀ (row-times-row dot products would each end in a horizontal sum):
   // as A · (Bᵀ copied once), or by blocks of Cᵀ from Aᵀ when transposing A and the result moves fewer
@@ -78,16 +89,16 @@ struct CpuExec {
     if (bt_.size() < static_cast<size_t>(need) * sizeof(T)) bt_.resize(static_cast<size_t>(need) * sizeof(T));
     T* bt = reinterpret_cast<T*>(bt_.data());
     if (by_columns) {
-      mm_nt_by_columns(mode, M, N, K, A, B, C, bt);
+      mm_nt_by_columns(gemm_mode(mode), M, N, K, A, B, C, bt);
     } else {
       transpose_into(N, K, B, bt);
-      mm_strided(mode, M, N, K, A, K, 1, bt, C);
+      mm_strided(gemm_mode(mode), M, N, K, A, K, 1, bt, C);
     }
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>
   void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    mm_strided(mode, M, N, K, A, 1, M, B, C);
+    mm_strided(gemm_mode(mode), M, N, K, A, 1, M, B, C);
   }
 
   // acc[c] += sign·Σ_i x[i, c], rows in order, 64 columns at a time.
@@ -147,14 +158,14 @@ void for_each_head(int64_t BH, int64_t ws_size, F&& f) {
   }
 }
 
-// The backward driver of both variants: per-(b, h) parameter-gradient scratch (every element written by
-// the head kernel), head_backward(ex, head, its checkpoints, its dout rows, its HeadGrads, workspace) for
+// The backward driver of every inner model: per-(b, h) parameter-gradient scratch (every element written by
+// the head kernel), head_backward(ex, head, its snapshots, its HeadGrads (dout rows in), workspace) for
 // each (b, h), then the sums over the batch of the LayerNorm and token-eta gradients, in order;
 // sum_state(dstate) sums the per-(b, h) inner-state gradients (BH x S) into the variant's parameters.
 template <class T, class F, class G>
 void backward_heads(const TttDims& dims,
                     const TttSequence& seq,
-                    const void* checkpoints,
+                    const void* snapshots,
                     const void* dout,
                     const TttSequenceGrads& grads,
                     int64_t S,
@@ -163,11 +174,12 @@ void backward_heads(const TttDims& dims,
                     G&& sum_state) {
   const int64_t B = dims.batch, H = dims.heads, BH = B * H, d = dims.dim, m = dims.mini_batch;
   const CpuBuffer<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
-  auto C = static_cast<const T*>(checkpoints);
+  auto C = static_cast<const T*>(snapshots);
   auto dO = static_cast<const T*>(dout);
   for_each_head<T>(BH, ws_size, [&](CpuExec& ex, int64_t bh, T* ws) {
     const int64_t rows = bh * dims.seq * d;
-    ttt_dual::HeadGrads<T> gr{static_cast<T*>(grads.dxq) + rows,
+    ttt_dual::HeadGrads<T> gr{dO + rows,
+                              static_cast<T*>(grads.dxq) + rows,
                               static_cast<T*>(grads.dxk) + rows,
                               static_cast<T*>(grads.dxv) + rows,
                               static_cast<T*>(grads.dttt_lr) + bh * dims.seq,
@@ -175,7 +187,7 @@ void backward_heads(const TttDims& dims,
                               dgamma.data() + bh * d,
                               dbeta.data() + bh * d,
                               dstate.data() + bh * S};
-    head_backward(ex, ttt_dual::head_at<T>(dims, seq, bh), C + bh * dims.num_checkpoints() * S, dO + rows, gr, ws);
+    head_backward(ex, ttt_dual::head_at<T>(dims, seq, bh), C + bh * dims.num_snapshots() * S, gr, ws);
   });
   sum_state(static_cast<const T*>(dstate.data()));
   sum_over_batch(dgamma.data(), B, H, d, 0, d, static_cast<T*>(grads.dln_weight));

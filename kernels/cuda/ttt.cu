@@ -1,5 +1,5 @@
-// TTT-Linear and TTT-MLP dual form on CUDA: one thread block per (b, h) runs the same per-(b, h) math as the
-// CPU (kernels/ttt_dual*.h) through a block executor: for_n spreads indices over the block's threads and
+// The TTT dual form on CUDA for every inner model: one thread block per (b, h) runs the same per-(b, h) math
+// as the CPU (kernels/ttt_dual*.h, the generic drivers over the model's traits) through a block executor: for_n spreads indices over the block's threads and
 // ends with __syncthreads(); small products compute one output element per thread. State, caches and
 // scratch live in a global workspace (one slice per block). bf16 tensors are converted to f32 first and
 // the results back. Parameter gradients are summed per (b, h), then over b by a second kernel, in order.
@@ -9,9 +9,10 @@
 
 #include "core/allocator.h"
 #include "kernels/cuda/common.cuh"
+#include <string>
+
 #include "kernels/ttt.h"
-#include "kernels/ttt_dual_linear.h"
-#include "kernels/ttt_dual_mlp.h"
+#include "kernels/ttt_inner.h"
 
 namespace tttlm::kernels::cuda {
 
@@ -64,82 +65,71 @@ struct BlockExec {
     }
     __syncthreads();
   }
-  // C (M, N) op= A (M, K) · B (K, N)
+  // C (M, N) op= A·B with A(i, k) = A[i·a_i + k·a_k], B(k, j) = B[k·b_k + j·b_j]: one output element per
+  // thread, each a sum over k in order.
   template <class T>
-  __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+  __device__ void product(Mm mode,
+                          int64_t M,
+                          int64_t N,
+                          int64_t K,
+                          const T* A,
+                          int64_t a_i,
+                          int64_t a_k,
+                          const T* B,
+                          int64_t b_k,
+                          int64_t b_j,
+                          T* C) {
     for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
       const int64_t i = idx / N, j = idx % N;
       T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[k * N + j];
+      for (int64_t k = 0; k < K; ++k) s += A[i * a_i + k * a_k] * B[k * b_k + j * b_j];
       mm_store(mode, C[idx], s);
     }
     __syncthreads();
+  }
+  // C (M, N) op= A (M, K) · B (K, N)
+  template <class T>
+  __device__ void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+    product(mode, M, N, K, A, K, 1, B, N, 1, C);
   }
   // C (M, N) op= A (M, K) · B (N, K)ᵀ
   template <class T>
   __device__ void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
-      const int64_t i = idx / N, j = idx % N;
-      T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[i * K + k] * B[j * K + k];
-      mm_store(mode, C[idx], s);
-    }
-    __syncthreads();
+    product(mode, M, N, K, A, K, 1, B, 1, K, C);
   }
   // C (M, N) op= A (K, M)ᵀ · B (K, N)
   template <class T>
   __device__ void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
-    for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
-      const int64_t i = idx / N, j = idx % N;
-      T s = 0;
-      for (int64_t k = 0; k < K; ++k) s += A[k * M + i] * B[k * N + j];
-      mm_store(mode, C[idx], s);
-    }
-    __syncthreads();
+    product(mode, M, N, K, A, 1, M, B, N, 1, C);
   }
 };
 
-template <class T>
-__global__ void ttt_linear_forward_kernel(TttDims dims,
-                                          TttSequence seq,
-                                          const T* w0,
-                                          const T* b0,
-                                          T* out,
-                                          T* ckpt,
-                                          int64_t ckpt_stride,
-                                          T* ws,
-                                          int64_t ws_size) {
-  BlockExec ex;
-  const int64_t bh = blockIdx.x, h = bh % dims.heads, d = dims.dim;
-  linear_head_forward(ex,
-                      head_at<T>(dims, seq, bh),
-                      w0 + h * d * d,
-                      b0 + h * d,
-                      out + bh * dims.seq * d,
-                      ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
-                      ws + bh * ws_size);
+// The head's slices of the (H, ...) inner parameters.
+template <class Inner, class T>
+__device__ ParamPtrs<const T> head_params(const TttInnerParams& p, int64_t h, int64_t d, int64_t I) {
+  ParamPtrs<const T> hp;
+  for (int i = 0; i < Inner::kNumParams; ++i)
+    hp.p[i] = static_cast<const T*>(p.p[i]) + h * head_numel(Inner::param(i), d, I);
+  return hp;
 }
 
-template <class T>
-__global__ void ttt_mlp_forward_kernel(TttDims dims,
-                                       TttSequence seq,
-                                       TttMlpParams p,
-                                       T* out,
-                                       T* ckpt,
-                                       int64_t ckpt_stride,
-                                       T* ws,
-                                       int64_t ws_size) {
+template <class Inner, class T>
+__global__ void ttt_forward_kernel(TttDims dims,
+                                   TttSequence seq,
+                                   TttInnerParams p,
+                                   T* out,
+                                   T* ckpt,
+                                   int64_t ckpt_stride,
+                                   T* ws,
+                                   int64_t ws_size) {
   BlockExec ex;
-  const int64_t bh = blockIdx.x, h = bh % dims.heads, d = dims.dim, I = dims.hidden;
-  mlp_head_forward(ex,
-                   head_at<T>(dims, seq, bh),
-                   static_cast<const T*>(p.w1) + h * d * I,
-                   static_cast<const T*>(p.b1) + h * I,
-                   static_cast<const T*>(p.w2) + h * I * d,
-                   static_cast<const T*>(p.b2) + h * d,
-                   out + bh * dims.seq * d,
-                   ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
-                   ws + bh * ws_size);
+  const int64_t bh = blockIdx.x, h = bh % dims.heads;
+  head_forward<Inner>(ex,
+                      head_at<T>(dims, seq, bh),
+                      head_params<Inner, T>(p, h, dims.dim, dims.hidden),
+                      out + bh * dims.seq * dims.dim,
+                      ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
+                      ws + bh * ws_size);
 }
 
 // Per-(b, h) gradient buffers: dstate (B·H, S), dtau (B·H, m), dgamma and dbeta (B·H, D).
@@ -149,10 +139,15 @@ struct PerHead {
 };
 
 template <class T>
-__device__ HeadGrads<T> head_grads_at(
-    const TttDims& dims, const TttSequenceGrads& g, const PerHead<T>& ph, int64_t S, int64_t bh) {
+__device__ HeadGrads<T> head_grads_at(const TttDims& dims,
+                                      const T* dout,
+                                      const TttSequenceGrads& g,
+                                      const PerHead<T>& ph,
+                                      int64_t S,
+                                      int64_t bh) {
   const int64_t rows = bh * dims.seq * dims.dim;
-  return {static_cast<T*>(g.dxq) + rows,
+  return {dout + rows,
+          static_cast<T*>(g.dxq) + rows,
           static_cast<T*>(g.dxk) + rows,
           static_cast<T*>(g.dxv) + rows,
           static_cast<T*>(g.dttt_lr) + bh * dims.seq,
@@ -162,44 +157,23 @@ __device__ HeadGrads<T> head_grads_at(
           ph.dstate + bh * S};
 }
 
-template <class T>
-__global__ void ttt_linear_backward_kernel(TttDims dims,
-                                           TttSequence seq,
-                                           const T* ckpt,
-                                           int64_t ckpt_stride,
-                                           const T* dout,
-                                           TttSequenceGrads g,
-                                           PerHead<T> ph,
-                                           T* ws,
-                                           int64_t ws_size) {
+template <class Inner, class T>
+__global__ void ttt_backward_kernel(TttDims dims,
+                                    TttSequence seq,
+                                    const T* ckpt,
+                                    int64_t ckpt_stride,
+                                    const T* dout,
+                                    TttSequenceGrads g,
+                                    PerHead<T> ph,
+                                    T* ws,
+                                    int64_t ws_size) {
   BlockExec ex;
   const int64_t bh = blockIdx.x;
-  linear_head_backward(ex,
+  head_backward<Inner>(ex,
                        head_at<T>(dims, seq, bh),
                        ckpt + bh * ckpt_stride,
-                       dout + bh * dims.seq * dims.dim,
-                       head_grads_at(dims, g, ph, dims.dim * dims.dim + dims.dim, bh),
+                       head_grads_at(dims, dout, g, ph, state_size<Inner>(dims.dim, dims.hidden), bh),
                        ws + bh * ws_size);
-}
-
-template <class T>
-__global__ void ttt_mlp_backward_kernel(TttDims dims,
-                                        TttSequence seq,
-                                        const T* ckpt,
-                                        int64_t ckpt_stride,
-                                        const T* dout,
-                                        TttSequenceGrads g,
-                                        PerHead<T> ph,
-                                        T* ws,
-                                        int64_t ws_size) {
-  BlockExec ex;
-  const int64_t bh = blockIdx.x;
-  mlp_head_backward(ex,
-                    head_at<T>(dims, seq, bh),
-                    ckpt + bh * ckpt_stride,
-                    dout + bh * dims.seq * dims.dim,
-                    head_grads_at(dims, g, ph, 2 * dims.dim * dims.hidden + dims.hidden + dims.dim, bh),
-                    ws + bh * ws_size);
 }
 
 // out (H, len)[h, i] = Σ_b per_bh[(b·H + h)·n + offset + i], b in order (groups = H; B·H when groups = 1
@@ -304,7 +278,7 @@ void sum_groups(
   TTT_CUDA_CHECK_LAUNCH();
 }
 
-// The shared half of both backward launchers: staged inputs and outputs, per-(b, h) buffers, the kernel
+// The shared half of the backward launcher: staged inputs and outputs, per-(b, h) buffers, the kernel
 // (launch(ws, ws_size, ...)), then the sums of the sequence-level parameter gradients.
 template <class S, class C, class Launch>
 void run_backward(const TttDims& d,
@@ -337,137 +311,82 @@ void run_backward(const TttDims& d,
 
 }  // namespace
 
-void ttt_linear_forward(Dtype dtype,
-                        const TttDims& dims,
-                        const TttSequence& seq,
-                        const TttLinearParams& params,
-                        void* out,
-                        void* checkpoints) {
-  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_linear", [&] {
-    using C = typename Acc<scalar_t>::type;
-    const int64_t BH = dims.batch * dims.heads, d = dims.dim;
-    if (BH == 0) return;
-    Workspace<scalar_t, C> w;
-    TttSequence cs = stage_sequence(w, dims, seq);
-    const C* w0 = w.in(params.w, dims.heads * d * d);
-    const C* b0 = w.in(params.b, dims.heads * d);
-    C* o = w.out(out, BH * dims.seq * d);
-    const int64_t ws_size = linear_forward_workspace(dims.mini_batch, d);
-    C* ws = w.alloc(BH * ws_size);
-    TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_linear_forward_kernel<C>)(
-        dims,
-        cs,
-        w0,
-        b0,
-        o,
-        static_cast<C*>(checkpoints),
-        dims.num_checkpoints() * dims.linear_state_size(),
-        ws,
-        ws_size);
-    TTT_CUDA_CHECK_LAUNCH();
-    w.flush();
-  });
-}
-
-void ttt_mlp_forward(Dtype dtype,
-                     const TttDims& dims,
-                     const TttSequence& seq,
-                     const TttMlpParams& params,
-                     void* out,
-                     void* checkpoints) {
-  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_mlp", [&] {
-    using C = typename Acc<scalar_t>::type;
-    const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden, H = dims.heads;
-    if (BH == 0) return;
-    Workspace<scalar_t, C> w;
-    TttSequence cs = stage_sequence(w, dims, seq);
-    TttMlpParams cp{w.in(params.w1, H * d * I),
-                    w.in(params.b1, H * I),
-                    w.in(params.w2, H * I * d),
-                    w.in(params.b2, H * d)};
-    C* o = w.out(out, BH * dims.seq * d);
-    const int64_t ws_size = mlp_forward_workspace(dims.mini_batch, d, I);
-    C* ws = w.alloc(BH * ws_size);
-    TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_mlp_forward_kernel<C>)(dims,
-                                                               cs,
-                                                               cp,
-                                                               o,
-                                                               static_cast<C*>(checkpoints),
-                                                               dims.num_checkpoints() * dims.mlp_state_size(),
-                                                               ws,
-                                                               ws_size);
-    TTT_CUDA_CHECK_LAUNCH();
-    w.flush();
-  });
-}
-
-void ttt_linear_backward(Dtype dtype,
-                         const TttDims& dims,
-                         const TttSequence& seq,
-                         const void* checkpoints,
-                         const void* dout,
-                         const TttSequenceGrads& grads,
-                         const TttLinearGrads& param_grads) {
-  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_linear_backward", [&] {
-    using C = typename Acc<scalar_t>::type;
-    const int64_t d = dims.dim, S = dims.linear_state_size(), nmb = dims.num_mini_batches();
-    const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
-    const int64_t ws_size = linear_backward_workspace(dims.mini_batch, d, group);
-    Workspace<scalar_t, C> w;
-    PerHead<C> ph;
-    auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
-      TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_linear_backward_kernel<C>)(
-              dims,
-              cs,
-              static_cast<const C*>(checkpoints),
-              dims.num_checkpoints() * S,
-              cdout,
-              cg,
-              ph,
-              ws,
-              ws_size);
-      TTT_CUDA_CHECK_LAUNCH();
-    };
-    run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 0, d * d, param_grads.dw);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * d, d, param_grads.db);
-    w.flush();
-  });
-}
-
-void ttt_mlp_backward(Dtype dtype,
-                      const TttDims& dims,
-                      const TttSequence& seq,
-                      const void* checkpoints,
-                      const void* dout,
-                      const TttSequenceGrads& grads,
-                      const TttMlpGrads& param_grads) {
-  TTT_CUDA_DISPATCH_FLOAT(dtype, "ttt_mlp_backward", [&] {
-    using C = typename Acc<scalar_t>::type;
-    const int64_t d = dims.dim, I = dims.hidden, S = dims.mlp_state_size(), nmb = dims.num_mini_batches();
-    const int64_t group = dims.checkpoint_every < nmb ? dims.checkpoint_every : nmb;
-    const int64_t ws_size = mlp_backward_workspace(dims.mini_batch, d, I, group);
-    Workspace<scalar_t, C> w;
-    PerHead<C> ph;
-    auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
-      TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_mlp_backward_kernel<C>)(
+void ttt_forward(Dtype dtype,
+                 const TttDims& dims,
+                 const TttSequence& seq,
+                 const TttInnerParams& params,
+                 void* out,
+                 void* snapshots) {
+  with_inner_model(dims.inner, [&](auto inner) {
+    using Inner = decltype(inner);
+    TTT_CUDA_DISPATCH_FLOAT(dtype, Inner::kOp, [&] {
+      using C = typename Acc<scalar_t>::type;
+      const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden;
+      if (BH == 0) return;
+      Workspace<scalar_t, C> w;
+      TttSequence cs = stage_sequence(w, dims, seq);
+      TttInnerParams cp;
+      for (int i = 0; i < Inner::kNumParams; ++i)
+        cp.p[i] = w.in(params.p[i], dims.heads * head_numel(Inner::param(i), d, I));
+      C* o = w.out(out, BH * dims.seq * d);
+      const int64_t ws_size = forward_workspace<Inner>(dims.mini_batch, d, I);
+      C* ws = w.alloc(BH * ws_size);
+      TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_forward_kernel<Inner, C>)(
           dims,
           cs,
-          static_cast<const C*>(checkpoints),
-          dims.num_checkpoints() * S,
-          cdout,
-          cg,
-          ph,
+          cp,
+          o,
+          static_cast<C*>(snapshots),
+          dims.num_snapshots() * state_size<Inner>(d, I),
           ws,
           ws_size);
       TTT_CUDA_CHECK_LAUNCH();
-    };
-    run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 0, d * I, param_grads.dw1);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * I, I, param_grads.db1);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, d * I + I, I * d, param_grads.dw2);
-    sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, 2 * d * I + I, d, param_grads.db2);
-    w.flush();
+      w.flush();
+    });
+  });
+}
+
+void ttt_backward(Dtype dtype,
+                  const TttDims& dims,
+                  const TttSequence& seq,
+                  const void* snapshots,
+                  const void* dout,
+                  const TttSequenceGrads& grads,
+                  const TttInnerGrads& param_grads) {
+  with_inner_model(dims.inner, [&](auto inner) {
+    using Inner = decltype(inner);
+    const std::string op = std::string(Inner::kOp) + "_backward";
+    TTT_CUDA_DISPATCH_FLOAT(dtype, op.c_str(), [&] {
+      using C = typename Acc<scalar_t>::type;
+      const int64_t d = dims.dim, I = dims.hidden, S = state_size<Inner>(d, I), nmb = dims.num_mini_batches();
+      const int64_t group = dims.snapshot_every < nmb ? dims.snapshot_every : nmb;
+      const int64_t ws_size = backward_workspace<Inner>(dims.mini_batch, d, I, group);
+      Workspace<scalar_t, C> w;
+      PerHead<C> ph;
+      auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
+        TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_backward_kernel<Inner, C>)(
+            dims,
+            cs,
+            static_cast<const C*>(snapshots),
+            dims.num_snapshots() * S,
+            cdout,
+            cg,
+            ph,
+            ws,
+            ws_size);
+        TTT_CUDA_CHECK_LAUNCH();
+      };
+      run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
+      for (int i = 0; i < Inner::kNumParams; ++i)
+        sum_groups<scalar_t>(ph.dstate,
+                             dims.batch,
+                             dims.heads,
+                             S,
+                             state_offset<Inner>(i, d, I),
+                             head_numel(Inner::param(i), d, I),
+                             param_grads.p[i]);
+      w.flush();
+    });
   });
 }
 

@@ -17,94 +17,79 @@ Tol ttt_tol(Dtype d) {
   return d == Dtype::bf16 ? Tol{5e-2, 3e-2, 1e-2} : d == Dtype::f64 ? Tol{1e-10, 1e-10} : Tol{2e-4, 2e-4, 1e-6};
 }
 
-void ttt_parity(const TttCase& c, const ops::TttOptions& o, bool mlp, Dtype dtype) {
-  INFO("T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " checkpoint_every "
-            << o.checkpoint_every << " dtype " << dtype_name(dtype));
-  require_parity([&](auto& in) { return call_ttt(in, o, mlp); },
-                 ttt_args(make_ttt_inputs(c, dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32), mlp),
+void ttt_parity(const TttCase& c, const ops::TttOptions& o, ops::InnerModel model, Dtype dtype) {
+  INFO((model == ops::InnerModel::mlp ? "ttt_mlp" : "ttt_linear") << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " snapshot_every "
+            << o.snapshot_every << " dtype " << dtype_name(dtype));
+  require_parity([&](auto& in) { return call_ttt(in, o, model); },
+                 ttt_args(make_ttt_inputs(c, dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32), model),
                  dtype,
                  ttt_tol(dtype));
 }
 
+// One test parameter per inner model: the parity sizes (B 2, H 3, T 37, D 8, mini_batch 16) with its hidden
+// width, and the 125M head size. I is unused by TTT-Linear.
+struct InnerCase {
+  ops::InnerModel model;
+  int64_t hidden;                   // I of the parity case
+  int64_t big_T, big_D, big_I;      // the 125M head size
+};
+std::vector<InnerCase> inner_cases() {
+  return {{ops::InnerModel::linear, 8, 80, 64, 8}, {ops::InnerModel::mlp, 32, 48, 64, 256}};
+}
+
 }  // namespace
 
-TEST_CASE("cuda parity: ttt_linear forward and backward", "[cuda][ttt]") {
+TEST_CASE("cuda parity: ttt forward and backward", "[cuda][ttt]") {
+  const InnerCase ic = GENERATE(from_range(inner_cases()));
   auto dtype = GENERATE(Dtype::f32, Dtype::bf16, Dtype::f64);
   TttCase c;
   c.B = 2;
   c.H = 3;
   c.T = 37;
   c.D = 8;
+  c.I = ic.hidden;
   c.mini_batch = 16;
   ops::TttOptions o;
   o.mini_batch = 16;
-  o.checkpoint_every = 2;
-  ttt_parity(c, o, false, dtype);
+  o.snapshot_every = 2;
+  ttt_parity(c, o, ic.model, dtype);
   o.layer_norm = false;
   o.residual = false;
-  ttt_parity(c, o, false, dtype);
+  ttt_parity(c, o, ic.model, dtype);
 }
 
-TEST_CASE("cuda parity: ttt_linear at the 125M head size", "[cuda][ttt]") {
+TEST_CASE("cuda parity: ttt at the 125M head size", "[cuda][ttt]") {
+  const InnerCase ic = GENERATE(from_range(inner_cases()));
   TttCase c;
   c.B = 1;
   c.H = 2;
-  c.T = 80;
-  c.D = 64;
+  c.T = ic.big_T;
+  c.D = ic.big_D;
+  c.I = ic.big_I;
   c.mini_batch = 16;
   ops::TttOptions o;
-  ttt_parity(c, o, false, Dtype::f32);
+  ttt_parity(c, o, ic.model, Dtype::f32);
 }
 
-TEST_CASE("cuda parity: ttt_mlp forward and backward", "[cuda][ttt]") {
-  auto dtype = GENERATE(Dtype::f32, Dtype::bf16, Dtype::f64);
-  TttCase c;
-  c.B = 2;
-  c.H = 3;
-  c.T = 37;
-  c.D = 8;
-  c.I = 32;
-  c.mini_batch = 16;
-  ops::TttOptions o;
-  o.mini_batch = 16;
-  o.checkpoint_every = 2;
-  ttt_parity(c, o, true, dtype);
-  o.layer_norm = false;
-  o.residual = false;
-  ttt_parity(c, o, true, dtype);
-}
-
-TEST_CASE("cuda parity: ttt_mlp at the 125M head size", "[cuda][ttt]") {
-  TttCase c;
-  c.B = 1;
-  c.H = 2;
-  c.T = 48;
-  c.D = 64;
-  c.I = 256;
-  c.mini_batch = 16;
-  ops::TttOptions o;
-  ttt_parity(c, o, true, Dtype::f32);
-}
-
-TEST_CASE("cuda ttt backward is bitwise identical for every checkpoint_every", "[cuda][ttt]") {
-  auto mlp = GENERATE(false, true);
+TEST_CASE("cuda ttt backward is bitwise identical for every snapshot_every", "[cuda][ttt]") {
+  const InnerCase ic = GENERATE(from_range(inner_cases()));
   TttCase c;
   c.T = 40;
   c.D = 8;
   c.I = 16;
   c.mini_batch = 4;
   std::vector<Tensor> args;
-  for (const Tensor& a : ttt_args(make_ttt_inputs(c, Dtype::f32), mlp))
+  for (const Tensor& a : ttt_args(make_ttt_inputs(c, Dtype::f32), ic.model))
     args.push_back(ops::to(a, cuda_device()));
   ops::TttOptions o;
   o.mini_batch = 4;
-  o.checkpoint_every = 1;
-  const std::vector<Tensor> want = ttt_grads(args, o, mlp);
+  o.snapshot_every = 1;
+  const std::vector<Tensor> want = ttt_grads(args, o, ic.model);
   for (int64_t k : {3, 1000}) {
-    o.checkpoint_every = k;
-    const std::vector<Tensor> got = ttt_grads(args, o, mlp);
+    o.snapshot_every = k;
+    const std::vector<Tensor> got = ttt_grads(args, o, ic.model);
     for (size_t i = 0; i < got.size(); ++i) {
-      INFO("mlp " << mlp << ", checkpoint_every " << k << ", argument " << i);
+      INFO("model " << static_cast<int>(ic.model) << ", snapshot_every " << k << ", argument " << i);
       REQUIRE(ops::to(got[i], cpu_device()).to_vector<float>() ==
               ops::to(want[i], cpu_device()).to_vector<float>());
     }

@@ -6,11 +6,9 @@ set(exempt
   activation                   # dispatches to the named activations (gelu, silu, ...), each tested
   causal_attention_reference   # the test oracles that the fused ops are compared against
   cross_entropy_reference
-  ttt_linear_primal            # the primal forms: the references of the ttt_linear / ttt_mlp tests
-  ttt_mlp_primal
+  ttt_primal                   # the primal form: the reference of the ttt tests (tests/ops/test_ttt.cpp)
   selective_scan_step          # decoding steps (no gradient): tests/layers/test_decoding.cpp checks each
-  ttt_linear_decode_step       #   against the full forward
-  ttt_mlp_decode_step
+  ttt_decode_step              #   against the full forward
   random_normal                # initialisation draws, no gradient (tests/ops/test_random.cpp)
   random_trunc_normal
   random_uniform

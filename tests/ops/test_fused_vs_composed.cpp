@@ -104,8 +104,8 @@ TEST_CASE("ttt_linear fused == the dual form composed of primitive ops, forward 
   Fn fused = [&](const std::vector<Tensor>& x) {
     ops::TttOptions o;
     o.mini_batch = mb;
-    o.checkpoint_every = 2;
-    return ops::ttt_linear(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], o);
+    o.snapshot_every = 2;
+    return ops::ttt({x[0], x[1], x[2], x[3], x[4], x[7], x[8]}, {ops::InnerModel::linear, {x[5], x[6]}}, o);
   };
   Fn composed = [&](const std::vector<Tensor>& x) {
     Tensor gamma = ops::unsqueeze(x[7], 1), beta = ops::unsqueeze(x[8], 1);  // (H, 1, D)
@@ -167,7 +167,7 @@ TEST_CASE("ttt_mlp fused == the dual form composed of primitive ops, forward and
   Fn fused = [&](const std::vector<Tensor>& x) {
     ops::TttOptions o;
     o.mini_batch = mb;
-    return ops::ttt_mlp(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], o);
+    return ops::ttt({x[0], x[1], x[2], x[3], x[4], x[9], x[10]}, {ops::InnerModel::mlp, {x[5], x[6], x[7], x[8]}}, o);
   };
   Fn composed = [&](const std::vector<Tensor>& x) {
     Tensor gamma = ops::unsqueeze(x[9], 1), beta = ops::unsqueeze(x[10], 1);

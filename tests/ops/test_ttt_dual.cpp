@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "helpers.h"
-#include "kernels/ttt_dual_linear.h"
-#include "kernels/ttt_dual_mlp.h"
+#include "kernels/ttt_inner.h"
 #include "ttt_reference.h"
 
 using namespace tttlm;
@@ -86,7 +85,8 @@ struct OrderedExec {
 };
 
 // Runs forward and backward of every (b, h) with `ex`; returns out, then every gradient, concatenated.
-std::vector<double> run_heads(bool mlp, OrderedExec ex, const TttInputs& in, const kernels::TttDims& dims) {
+template <class Inner>
+std::vector<double> run_heads(OrderedExec ex, const TttInputs& in, const kernels::TttDims& dims) {
   namespace td = kernels::ttt_dual;
   kernels::TttSequence seq{in.xq.data_ptr(),
                            in.xk.data_ptr(),
@@ -97,37 +97,23 @@ std::vector<double> run_heads(bool mlp, OrderedExec ex, const TttInputs& in, con
                            in.ln_bias.data_ptr()};
   const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden, T = dims.seq,
                 m = dims.mini_batch;
-  const int64_t S = mlp ? dims.mlp_state_size() : dims.linear_state_size(), nck = dims.num_checkpoints();
-  const int64_t group = std::min(dims.checkpoint_every, dims.num_mini_batches());
+  const int64_t S = td::state_size<Inner>(d, I), nck = dims.num_snapshots();
+  const int64_t group = std::min(dims.snapshot_every, dims.num_mini_batches());
+  const std::vector<Tensor> params = inner_params(in, Inner::kModel);
   std::vector<double> out(BH * T * d), ckpt(BH * nck * S),
       dout = randn({BH * T * d}, 9, Dtype::f64).to_vector<double>();
   std::vector<double> dq(BH * T * d), dk(BH * T * d), dv(BH * T * d), dlr(BH * T), dtau(BH * m), dg(BH * d),
       db(BH * d), dstate(BH * S);
-  std::vector<double> ws(
-      mlp ? std::max(td::mlp_forward_workspace(m, d, I), td::mlp_backward_workspace(m, d, I, group))
-          : std::max(td::linear_forward_workspace(m, d), td::linear_backward_workspace(m, d, group)));
+  std::vector<double> ws(std::max(td::forward_workspace<Inner>(m, d, I), td::backward_workspace<Inner>(m, d, I, group)));
   for (int64_t bh = 0; bh < BH; ++bh) {
     const int64_t h = bh % dims.heads;
     auto hd = td::head_at<double>(dims, seq, bh);
-    if (mlp)
-      td::mlp_head_forward(ex,
-                           hd,
-                           in.w1.data<double>() + h * d * I,
-                           in.b1.data<double>() + h * I,
-                           in.w2.data<double>() + h * I * d,
-                           in.b2.data<double>() + h * d,
-                           &out[bh * T * d],
-                           &ckpt[bh * nck * S],
-                           ws.data());
-    else
-      td::linear_head_forward(ex,
-                              hd,
-                              in.w0.data<double>() + h * d * d,
-                              in.b0.data<double>() + h * d,
-                              &out[bh * T * d],
-                              &ckpt[bh * nck * S],
-                              ws.data());
-    td::HeadGrads<double> gr{&dq[bh * T * d],
+    td::ParamPtrs<const double> p;
+    for (int i = 0; i < Inner::kNumParams; ++i)
+      p.p[i] = params[i].data<double>() + h * td::head_numel(Inner::param(i), d, I);
+    td::head_forward<Inner>(ex, hd, p, &out[bh * T * d], &ckpt[bh * nck * S], ws.data());
+    td::HeadGrads<double> gr{dout.data() + bh * T * d,
+                             &dq[bh * T * d],
                              &dk[bh * T * d],
                              &dv[bh * T * d],
                              &dlr[bh * T],
@@ -135,10 +121,7 @@ std::vector<double> run_heads(bool mlp, OrderedExec ex, const TttInputs& in, con
                              &dg[bh * d],
                              &db[bh * d],
                              &dstate[bh * S]};
-    if (mlp)
-      td::mlp_head_backward(ex, hd, &ckpt[bh * nck * S], dout.data() + bh * T * d, gr, ws.data());
-    else
-      td::linear_head_backward(ex, hd, &ckpt[bh * nck * S], dout.data() + bh * T * d, gr, ws.data());
+    td::head_backward<Inner>(ex, hd, &ckpt[bh * nck * S], gr, ws.data());
   }
   std::vector<double> all = out;
   for (auto* v : {&dq, &dk, &dv, &dlr, &dtau, &dg, &db, &dstate}) all.insert(all.end(), v->begin(), v->end());
@@ -148,7 +131,8 @@ std::vector<double> run_heads(bool mlp, OrderedExec ex, const TttInputs& in, con
 }  // namespace
 
 TEST_CASE("ttt dual-form math gives the same bits whatever the index order within a phase", "[ops][ttt]") {
-  auto mlp = GENERATE(false, true);
+  auto model = GENERATE(kernels::InnerModel::linear, kernels::InnerModel::mlp);
+  const bool mlp = model == kernels::InnerModel::mlp;
   auto flags = GENERATE(std::pair{true, true}, std::pair{false, false});
   TttCase c;
   c.T = 21;
@@ -161,20 +145,24 @@ TEST_CASE("ttt dual-form math gives the same bits whatever the index order withi
   dims.heads = c.H;
   dims.seq = c.T;
   dims.dim = c.D;
+  dims.inner = model;
   dims.hidden = mlp ? c.I : 0;
   dims.mini_batch = c.mini_batch;
-  dims.checkpoint_every = 2;
+  dims.snapshot_every = 2;
   dims.layer_norm = flags.first;
   dims.residual = flags.second;
-  const std::vector<double> fwd = run_heads(mlp, OrderedExec{false}, in, dims);
-  const std::vector<double> rev = run_heads(mlp, OrderedExec{true}, in, dims);
+  auto run = [&](bool reverse) {
+    return kernels::with_inner_model(
+        model, [&](auto inner) { return run_heads<decltype(inner)>(OrderedExec{reverse}, in, dims); });
+  };
+  const std::vector<double> fwd = run(false), rev = run(true);
   REQUIRE(fwd == rev);
   // And the serial run is the op: the outputs agree with the CPU executor to rounding.
   ops::TttOptions o;
   o.mini_batch = c.mini_batch;
   o.layer_norm = flags.first;
   o.residual = flags.second;
-  const std::vector<double> want = call_ttt(ttt_args(in, mlp), o, mlp).to_vector<double>();
+  const std::vector<double> want = call_ttt(ttt_args(in, model), o, model).to_vector<double>();
   for (size_t i = 0; i < want.size(); ++i) REQUIRE(fwd[i] == Approx(want[i]).margin(1e-12));
 }
 

@@ -191,37 +191,45 @@ inline Vec primal(const TttInputs& in, const Options& o, bool mlp) {
 
 }  // namespace ref
 
-inline Tensor ref_ttt(const TttInputs& in, const ops::TttOptions& o, bool mlp) {
-  return Tensor::from_vector(ref::primal(in, {o.mini_batch, o.layer_norm, o.residual}, mlp), in.xq.shape());
+inline Tensor ref_ttt(const TttInputs& in, const ops::TttOptions& o, ops::InnerModel model) {
+  return Tensor::from_vector(ref::primal(in, {o.mini_batch, o.layer_norm, o.residual}, model == ops::InnerModel::mlp),
+                             in.xq.shape());
 }
 
-// The op's arguments in order: xq, xk, xv, token_eta, ttt_lr, inner parameters, ln_weight, ln_bias.
-inline std::vector<Tensor> ttt_args(const TttInputs& in, bool mlp) {
-  if (mlp)
-    return {
-        in.xq, in.xk, in.xv, in.token_eta, in.ttt_lr, in.w1, in.b1, in.w2, in.b2, in.ln_weight, in.ln_bias};
-  return {in.xq, in.xk, in.xv, in.token_eta, in.ttt_lr, in.w0, in.b0, in.ln_weight, in.ln_bias};
+// The inner model's initial parameters among the inputs, in its traits' order.
+inline std::vector<Tensor> inner_params(const TttInputs& in, ops::InnerModel model) {
+  if (model == ops::InnerModel::mlp) return {in.w1, in.b1, in.w2, in.b2};
+  return {in.w0, in.b0};
 }
 
+// The op's operands in order: xq, xk, xv, token_eta, ttt_lr, inner parameters, ln_weight, ln_bias.
+inline std::vector<Tensor> ttt_args(const TttInputs& in, ops::InnerModel model) {
+  std::vector<Tensor> a = {in.xq, in.xk, in.xv, in.token_eta, in.ttt_lr};
+  for (const Tensor& p : inner_params(in, model)) a.push_back(p);
+  a.push_back(in.ln_weight);
+  a.push_back(in.ln_bias);
+  return a;
+}
+
+// ops::ttt (or ops::ttt_primal) on the operands of ttt_args.
 inline Tensor call_ttt(const std::vector<Tensor>& a,
                        const ops::TttOptions& o,
-                       bool mlp,
+                       ops::InnerModel model,
                        bool primal = false) {
-  if (mlp)
-    return primal ? ops::ttt_mlp_primal(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], o)
-                  : ops::ttt_mlp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], o);
-  return primal ? ops::ttt_linear_primal(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], o)
-                : ops::ttt_linear(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], o);
+  const size_t n = a.size();
+  const ops::TttSequenceInputs seq{a[0], a[1], a[2], a[3], a[4], a[n - 2], a[n - 1]};
+  const ops::TttInner inner{model, std::vector<Tensor>(a.begin() + 5, a.end() - 2)};
+  return primal ? ops::ttt_primal(seq, inner, o) : ops::ttt(seq, inner, o);
 }
 
 // Gradients of sum(op(args) ⊙ R), R = randn(seed), w.r.t. every argument.
 inline std::vector<Tensor> ttt_grads(const std::vector<Tensor>& args,
                                      const ops::TttOptions& o,
-                                     bool mlp,
+                                     ops::InnerModel model,
                                      uint64_t seed = 77) {
   std::vector<Tensor> leaves;
   for (const Tensor& a : args) leaves.push_back(req(ops::clone(a)));
-  Tensor y = call_ttt(leaves, o, mlp);
+  Tensor y = call_ttt(leaves, o, model);
   autograd::backward({y}, {ops::to(randn(y.shape(), seed, y.dtype()), y.device())});
   std::vector<Tensor> g;
   for (const Tensor& l : leaves) g.push_back(l.grad());
@@ -230,11 +238,13 @@ inline std::vector<Tensor> ttt_grads(const std::vector<Tensor>& args,
 
 // The fused backward against central differences of the primal forward at the first, middle and last
 // element of every argument (f64).
-inline void require_primal_spot_check(const std::vector<Tensor>& args, const ops::TttOptions& o, bool mlp) {
-  std::vector<Tensor> g = ttt_grads(args, o, mlp);
+inline void require_primal_spot_check(const std::vector<Tensor>& args,
+                                      const ops::TttOptions& o,
+                                      ops::InnerModel model) {
+  std::vector<Tensor> g = ttt_grads(args, o, model);
   const std::vector<double> R = randn(args[0].shape(), 77, Dtype::f64).to_vector<double>();
   auto loss = [&](const std::vector<Tensor>& a) {
-    std::vector<double> y = call_ttt(a, o, mlp, true).to_vector<double>();
+    std::vector<double> y = call_ttt(a, o, model, true).to_vector<double>();
     double s = 0;
     for (size_t i = 0; i < y.size(); ++i) s += y[i] * R[i];
     return s;
@@ -257,12 +267,14 @@ inline void require_primal_spot_check(const std::vector<Tensor>& args, const ops
 
 // The op in f32 against f64 (the args): the output and every gradient, within a tolerance relative to each
 // tensor's largest magnitude (f32 rounding grows through the mini-batches).
-inline void require_f32_matches_f64(const std::vector<Tensor>& args, const ops::TttOptions& o, bool mlp) {
+inline void require_f32_matches_f64(const std::vector<Tensor>& args,
+                                    const ops::TttOptions& o,
+                                    ops::InnerModel model) {
   std::vector<Tensor> f32;
   for (const Tensor& a : args) f32.push_back(ops::cast(a, Dtype::f32));
-  std::vector<Tensor> want = ttt_grads(args, o, mlp), got = ttt_grads(f32, o, mlp);
-  want.insert(want.begin(), call_ttt(args, o, mlp));
-  got.insert(got.begin(), call_ttt(f32, o, mlp));
+  std::vector<Tensor> want = ttt_grads(args, o, model), got = ttt_grads(f32, o, model);
+  want.insert(want.begin(), call_ttt(args, o, model));
+  got.insert(got.begin(), call_ttt(f32, o, model));
   for (size_t i = 0; i < got.size(); ++i) {
     REQUIRE(got[i].dtype() == Dtype::f32);
     double scale = 0;

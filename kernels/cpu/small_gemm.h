@@ -1,5 +1,5 @@
-// Small dense products for the TTT dual form on the CPU (mini-batch x D x D and the like, all in L1/L2):
-// register-blocked tiles of MR rows x NV vectors written with GCC vector extensions at the native width
+// Small dense products on the CPU, all operands in L1/L2 (the TTT dual form's mini-batch x D x D and the
+// like, kernels/cpu/ttt_common.h): register-blocked tiles of MR rows x NV vectors written with GCC vector extensions at the native width
 // (AVX-512, AVX or SSE as compiled), so one code path serves every x86-64. Each output element is one
 // sum over k in order, then stored by mode: results never depend on the thread count.
 #pragma once
@@ -8,11 +8,10 @@
 #include <cstring>
 #include <utility>
 
-#include "kernels/ttt_dual.h"
+namespace tttlm::kernels::cpu::small_gemm {
 
-namespace tttlm::kernels::cpu::ttt_detail {
-
-using ttt_dual::Mm;
+// How a product is stored: C = A·B, C += A·B, C -= A·B, C = -A·B.
+enum class Mm : uint8_t { set, add, sub, set_neg };
 
 #if defined(__AVX512F__)
 inline constexpr int kVecBytes = 64;
@@ -220,4 +219,4 @@ inline void mm_nt_by_columns(Mm mode, int64_t M, int64_t N, int64_t K, const T* 
   }
 }
 
-}  // namespace tttlm::kernels::cpu::ttt_detail
+}  // namespace tttlm::kernels::cpu::small_gemm
