@@ -230,7 +230,8 @@ ParsedArgs parse_args(const Command& c, const std::vector<std::string>& args) {
     if (o->kind == ValueKind::flag) {
       if (inline_value) throw UsageError("[" + c.name + "] --" + o->name + " takes no value; found \"" + a + "\"");
     } else if (!inline_value) {
-      if (i + 1 >= args.size()) throw UsageError("[" + c.name + "] --" + o->name + " needs a value (" + o->metavar + ")");
+      if (i + 1 >= args.size())
+        throw UsageError("[" + c.name + "] --" + o->name + " needs a value (" + o->metavar + ")");
       value = args[++i];
     }
     auto& slot = p.values_[o->name];

@@ -26,33 +26,45 @@ class UsageError : public InvalidArgument {
 };
 
 enum class ValueKind {
-  flag,      // no value
-  integer,   // int64 in [min, max]
-  u64,       // any integer in [0, 2^64)
-  number,    // a finite double in [lo, hi] (or [lo, hi) when hi_exclusive)
-  text,      // any string
-  choice,    // one of `choices`
-  device,    // cpu, cuda or cuda:N
+  flag,     // no value
+  integer,  // int64 in [min, max]
+  u64,      // any integer in [0, 2^64)
+  number,   // a finite double in [lo, hi] (or [lo, hi) when hi_exclusive)
+  text,     // any string
+  choice,   // one of `choices`
+  device,   // cpu, cuda or cuda:N
 };
 
 struct Option {
-  std::string name;            // "batch-size" for --batch-size
-  char short_name = 0;         // 'h' for -h; 0 for none
+  std::string name;     // "batch-size" for --batch-size
+  char short_name = 0;  // 'h' for -h; 0 for none
   ValueKind kind = ValueKind::flag;
-  std::string metavar;         // "N" in "--batches N"
-  std::string help;            // one line, without the accepted values (generated from the kind and range)
-  std::string default_value;   // the value when absent, shown by --help; "" = none
+  std::string metavar;        // "N" in "--batches N"
+  std::string help;           // one line, without the accepted values (generated from the kind and range)
+  std::string default_value;  // the value when absent, shown by --help; "" = none
   bool required = false;
-  bool repeated = false;       // may be given more than once (--set); ParsedArgs::all() returns every value
+  bool repeated = false;  // may be given more than once (--set); ParsedArgs::all() returns every value
   int64_t min = std::numeric_limits<int64_t>::min(), max = std::numeric_limits<int64_t>::max();
   double lo = 0, hi = 0;
   bool hi_exclusive = false;
   std::vector<std::string> choices;
 
-  Option& def(std::string v) { default_value = std::move(v); return *this; }
-  Option& req() { required = true; return *this; }
-  Option& many() { repeated = true; return *this; }
-  Option& alias(char c) { short_name = c; return *this; }
+  Option& def(std::string v) {
+    default_value = std::move(v);
+    return *this;
+  }
+  Option& req() {
+    required = true;
+    return *this;
+  }
+  Option& many() {
+    repeated = true;
+    return *this;
+  }
+  Option& alias(char c) {
+    short_name = c;
+    return *this;
+  }
 };
 
 struct Positional {
@@ -66,10 +78,10 @@ class ParsedArgs;
 
 struct Command {
   std::string name;
-  std::string summary;                // one line, listed by `tttlm --help`
-  std::vector<std::string> details;   // further lines shown by `tttlm NAME --help`
+  std::string summary;               // one line, listed by `tttlm --help`
+  std::vector<std::string> details;  // further lines shown by `tttlm NAME --help`
   std::vector<Positional> positionals;
-  std::vector<Option> options;        // --help is added by the constructor
+  std::vector<Option> options;  // --help is added by the constructor
   std::function<int(const ParsedArgs&)> run;
 
   Command(std::string name, std::string summary);
@@ -78,7 +90,8 @@ struct Command {
   Option& integer(std::string name, std::string metavar, std::string help, int64_t min,
                   int64_t max = std::numeric_limits<int64_t>::max());
   Option& u64(std::string name, std::string metavar, std::string help);
-  Option& number(std::string name, std::string metavar, std::string help, double lo, double hi, bool hi_exclusive = false);
+  Option& number(std::string name, std::string metavar, std::string help, double lo, double hi,
+                 bool hi_exclusive = false);
   Option& text(std::string name, std::string metavar, std::string help);
   Option& choice(std::string name, std::string help, std::vector<std::string> choices);
   Option& device(std::string name, std::string help);
@@ -97,7 +110,7 @@ Device parse_device(const std::string& value, const std::string& what);
 class ParsedArgs {
  public:
   const Command& command() const { return *command_; }  // the Command parsed against; must outlive this
-  bool has(const std::string& name) const;  // given on the command line
+  bool has(const std::string& name) const;              // given on the command line
   bool flag(const std::string& name) const;
   // The value given, else the declared default. Asking for an undeclared option, or for an absent option
   // without a default (check has() first), is a bug in the command and throws std::logic_error.

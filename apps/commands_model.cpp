@@ -43,16 +43,18 @@ int run_info(const ParsedArgs& a) {
     return 0;
   }
   auto gib = [](double b) { return b / (1024.0 * 1024 * 1024); };
-  std::printf("model            %s (%s)\n", layers::model_kind_names()[static_cast<int>(c.model.kind)].c_str(), c.source.c_str());
-  std::printf("parameters       %lld (%lld in the embedding, tied with the LM head)\n", static_cast<long long>(info.parameters),
-              static_cast<long long>(info.embedding_parameters));
+  std::printf("model            %s (%s)\n", layers::model_kind_names()[static_cast<int>(c.model.kind)].c_str(),
+              c.source.c_str());
+  std::printf("parameters       %lld (%lld in the embedding, tied with the LM head)\n",
+              static_cast<long long>(info.parameters), static_cast<long long>(info.embedding_parameters));
   std::printf("FLOPs per token  %.4g training (3 x forward %.4g), at seq_len %lld\n", info.flops_per_token,
               info.forward_flops_per_token, static_cast<long long>(seq));
   if (info.inner_loop_flops_per_token > 0)
     std::printf("  TTT inner loop %.4g forward (included; see docs/flops.md)\n", info.inner_loop_flops_per_token);
-  std::printf("memory estimate  %.2f GiB for batch %lld x %lld: weights %.2f, gradients %.2f, AdamW %.2f, activations %.2f\n",
-              gib(info.total_bytes()), static_cast<long long>(batch), static_cast<long long>(seq), gib(info.weights_bytes),
-              gib(info.gradient_bytes), gib(info.optimizer_bytes), gib(info.activation_bytes));
+  std::printf(
+      "memory estimate  %.2f GiB for batch %lld x %lld: weights %.2f, gradients %.2f, AdamW %.2f, activations %.2f\n",
+      gib(info.total_bytes()), static_cast<long long>(batch), static_cast<long long>(seq), gib(info.weights_bytes),
+      gib(info.gradient_bytes), gib(info.optimizer_bytes), gib(info.activation_bytes));
   return 0;
 }
 
@@ -135,7 +137,8 @@ Command export_command() {
 
 Command import_command() {
   Command c("import", "read a Hugging Face export (TTT, Llama or Mamba) into a tttlm model directory");
-  c.arg("DIR", "a directory with config.json and model.safetensors (TTTForCausalLM, LlamaForCausalLM, MambaForCausalLM)");
+  c.arg("DIR",
+        "a directory with config.json and model.safetensors (TTTForCausalLM, LlamaForCausalLM, MambaForCausalLM)");
   c.choice("format", "the format to read", {"hf"}).def("hf");
   c.text("out", "DIR", "the model directory to write (new or empty unless --overwrite)").req();
   c.flag("overwrite", "write into a directory that holds files, replacing them");

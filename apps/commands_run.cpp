@@ -95,14 +95,18 @@ int run_eval(const ParsedArgs& a) {
   const int64_t batches = a.has("batches") ? a.integer("batches") : data.num_batches();
   train::EvalResult r = train::evaluate(*m.model, data, batches, device);
   if (a.flag("json")) {
-    std::printf("%s\n", nlohmann::json{{"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens},
-                                       {"loss_per_position", r.per_position}}.dump().c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json{
+            {"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens}, {"loss_per_position", r.per_position}}
+            .dump()
+            .c_str());
     return 0;
   }
-  std::printf("%s on %s: loss %.4f, perplexity %.2f over %lld tokens (%lld batches of %lld x %lld)\n",
-              ckpt.c_str(), split.c_str(), r.loss, r.perplexity,
-              static_cast<long long>(r.tokens), static_cast<long long>(std::min(batches, data.num_batches())),
-              static_cast<long long>(bs), static_cast<long long>(rc.data.seq_len));
+  std::printf("%s on %s: loss %.4f, perplexity %.2f over %lld tokens (%lld batches of %lld x %lld)\n", ckpt.c_str(),
+              split.c_str(), r.loss, r.perplexity, static_cast<long long>(r.tokens),
+              static_cast<long long>(std::min(batches, data.num_batches())), static_cast<long long>(bs),
+              static_cast<long long>(rc.data.seq_len));
   if (a.flag("per-position")) {
     std::printf("loss by position (mean over the positions of each block):\n");
     const size_t n = r.per_position.size(), blocks = std::min<size_t>(16, n);
@@ -129,7 +133,8 @@ int run_generate(const ParsedArgs& a) {
     const std::string cfg = train::run_config_path(ck);
     if (!cfg.empty()) tok_path = train::load_run_config(cfg).data.tokenizer;
   }
-  TTT_CHECK(!tok_path.empty(), "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
+  TTT_CHECK(!tok_path.empty(),
+            "[generate] no tokenizer: pass --tokenizer MODEL (or set data.tokenizer in the run's config)");
   data::Tokenizer tok = data::Tokenizer::load(tok_path);
   const std::string prompt = a.has("prompt") ? a.text("prompt") : "";
   std::printf("%s\n", train::generate_text(*m.model, tok, prompt, a.integer("max-tokens"), sampling).c_str());
@@ -146,7 +151,8 @@ int run_tokenize(const ParsedArgs& a) {
                                      [](const std::string& f) { return fs::path(f).extension() == ".jsonl"; });
   const bool jsonl = a.flag("jsonl") || all_jsonl;
   const int modes = jsonl + a.has("doc-separator") + a.has("lines-per-doc");
-  if (modes > 1) throw UsageError("[tokenize] choose one of --jsonl (or *.jsonl inputs), --doc-separator and --lines-per-doc");
+  if (modes > 1)
+    throw UsageError("[tokenize] choose one of --jsonl (or *.jsonl inputs), --doc-separator and --lines-per-doc");
   if (jsonl) docs.kind = data::DocKind::jsonl;
   if (a.has("text-field") && !jsonl) throw UsageError("[tokenize] --text-field applies to JSONL input only");
   docs.text_field = a.text("text-field");
@@ -180,7 +186,8 @@ int run_tokenize(const ParsedArgs& a) {
     std::printf("training a %d-token SentencePiece BPE on %zu files...\n", bo.vocab_size, a.positionals().size());
     std::vector<std::string> bpe_inputs = a.positionals();
     const std::string text = (fs::path(out) / "tokenizer_input.txt").string();
-    if (docs.kind != data::DocKind::files) {  // sentencepiece reads lines of text, not JSON or separators: extract (<= 1 GB)
+    if (docs.kind !=
+        data::DocKind::files) {  // sentencepiece reads lines of text, not JSON or separators: extract (<= 1 GB)
       data::write_documents_text(docs, text, 1ull << 30);
       bpe_inputs = {text};
     }
@@ -208,10 +215,11 @@ int run_tokenize(const ParsedArgs& a) {
   if (!quiet && tty) std::printf("\n");
   for (const auto& f : r.removed)
     std::printf("removed %s: an output of an earlier tokenize that this run does not write\n", f.c_str());
-  std::printf("%llu train tokens, %llu validation tokens (%llu of %llu documents held out); tokenizer %s; files in %s\n",
-              static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens),
-              static_cast<unsigned long long>(r.val_docs), static_cast<unsigned long long>(r.num_docs), model.c_str(),
-              out.c_str());
+  std::printf(
+      "%llu train tokens, %llu validation tokens (%llu of %llu documents held out); tokenizer %s; files in %s\n",
+      static_cast<unsigned long long>(r.train_tokens), static_cast<unsigned long long>(r.val_tokens),
+      static_cast<unsigned long long>(r.val_docs), static_cast<unsigned long long>(r.num_docs), model.c_str(),
+      out.c_str());
   return 0;
 }
 
@@ -252,7 +260,8 @@ Command generate_command() {
   c.integer("max-tokens", "N", "tokens to generate", 1).def("64");
   c.number("temperature", "T", "sampling temperature (0: greedy)", 0.0, 1e6).def("0.8");
   c.integer("top-k", "K", "sample among the K most likely tokens only (0: all)", 0).def("0");
-  c.number("top-p", "P", "sample among the most likely tokens whose probabilities sum to P (1: all)", 1e-9, 1.0).def("1");
+  c.number("top-p", "P", "sample among the most likely tokens whose probabilities sum to P (1: all)", 1e-9, 1.0)
+      .def("1");
   c.u64("seed", "S", "sampling seed").def("0");
   c.text("tokenizer", "MODEL", "a SentencePiece model (default: data.tokenizer of the run's config)");
   c.device("device", "where the model runs").def("cpu");
@@ -267,7 +276,8 @@ Command tokenize_command() {
   c.text("out", "DIR", "the output folder").req();
   c.choice("format", "the token file format", {"npy", "bin", "both"}).def("both");
   c.text("tokenizer", "MODEL", "a SentencePiece model (default: train a BPE on FILES into DIR/tokenizer.model)");
-  c.integer("vocab-size", "N", "vocabulary size of the BPE trained when no --tokenizer is given", 1, INT32_MAX).def("4096");
+  c.integer("vocab-size", "N", "vocabulary size of the BPE trained when no --tokenizer is given", 1, INT32_MAX)
+      .def("4096");
   c.number("val-fraction", "F", "the fraction of documents held out for validation", 0.0, 1.0, true).def("0.05");
   c.u64("seed", "S", "the seed of the validation split").def("2357");
   c.integer("threads", "N", "tokenizer threads (0: all cores)", 0, 65536).def("0");

@@ -12,8 +12,10 @@ constexpr size_t kColumn = 26;  // help texts start here
 // "  LEFT      help": the help on the same line when LEFT fits, else on the next line.
 std::string row(const std::string& left, const std::string& help) {
   std::string out = "  " + left;
-  if (out.size() + 2 > kColumn) out += "\n" + std::string(kColumn, ' ');
-  else out += std::string(kColumn - out.size(), ' ');
+  if (out.size() + 2 > kColumn)
+    out += "\n" + std::string(kColumn, ' ');
+  else
+    out += std::string(kColumn - out.size(), ' ');
   return out + help + "\n";
 }
 
@@ -74,8 +76,8 @@ std::string command_list_text(const std::vector<Command>& commands) {
 }
 
 std::string version_text() {
-  return "tttlm 0.1 (commit " + train::build_git_commit() + ", " + (cuda_build_enabled() ? "CUDA backend" : "CPU only") +
-         ")\n";
+  return "tttlm 0.1 (commit " + train::build_git_commit() + ", " +
+         (cuda_build_enabled() ? "CUDA backend" : "CPU only") + ")\n";
 }
 
 }  // namespace tttlm::apps

@@ -29,8 +29,8 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   if (!impl || grads.empty() || !grads[0].defined()) return {};
   Tensor t(impl);
   Tensor g = grads[0];
-  TTT_CHECK(g.shape() == t.shape(), "[backward] gradient of shape ", shape_str(g.shape()),
-            " for leaf ", impl->autograd.name, " of shape ", shape_str(t.shape()));
+  TTT_CHECK(g.shape() == t.shape(), "[backward] gradient of shape ", shape_str(g.shape()), " for leaf ",
+            impl->autograd.name, " of shape ", shape_str(t.shape()));
   NoGradGuard no_grad;
   if (!t.grad().defined()) {
     t.set_grad(ops::clone(g));
@@ -63,8 +63,7 @@ Edge edge_of(const Tensor& t) {
   return {acc, 0};
 }
 
-void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs,
-            const std::vector<Tensor>& outputs) {
+void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
   node->sequence_nr = g_sequence++;
   node->next.clear();
   for (const auto& t : inputs) node->next.push_back(edge_of(t));
@@ -80,8 +79,8 @@ void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs
 }
 
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) {
-  TTT_CHECK(grads.empty() || grads.size() == roots.size(), "[backward] ", grads.size(),
-            " gradients given for ", roots.size(), " roots");
+  TTT_CHECK(grads.empty() || grads.size() == roots.size(), "[backward] ", grads.size(), " gradients given for ",
+            roots.size(), " roots");
   // Seed buffers.
   std::unordered_map<Node*, std::vector<Tensor>> buffers;
   std::unordered_map<Node*, std::shared_ptr<Node>> keep;
@@ -92,8 +91,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
               ") does not require grad: nothing it depends on is a parameter or input with requires_grad");
     Tensor g = grads.empty() ? Tensor() : grads[i];
     if (!g.defined()) {
-      TTT_CHECK(r.numel() == 1, "[backward] an implicit gradient of ones needs a one-element root, got ",
-                r.describe());
+      TTT_CHECK(r.numel() == 1, "[backward] an implicit gradient of ones needs a one-element root, got ", r.describe());
       g = Tensor::full(r.shape(), 1.0, r.dtype(), r.device());
     }
     TTT_CHECK(g.shape() == r.shape(), "[backward] gradient ", g.describe(), " for root ", r.describe());
@@ -141,8 +139,8 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
         impl->autograd.grad_ready_hook(Tensor(impl));
     }
     std::vector<Edge> next = std::move(node->next);
-    TTT_CHECK(out.size() <= next.size() || next.empty(), "[backward] node ", node->name(), " returned ",
-              out.size(), " gradients for ", next.size(), " inputs");
+    TTT_CHECK(out.size() <= next.size() || next.empty(), "[backward] node ", node->name(), " returned ", out.size(),
+              " gradients for ", next.size(), " inputs");
     for (size_t i = 0; i < next.size(); ++i) {
       const Edge& e = next[i];
       if (!e.valid()) continue;

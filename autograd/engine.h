@@ -54,8 +54,7 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 
 // Sets node->next from `inputs` (undefined or non-requiring inputs give empty edges), records the outputs'
 // metadata, and makes each output's grad_fn this node. Call only when any_requires_grad(inputs).
-void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs,
-            const std::vector<Tensor>& outputs);
+void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
 
 // The edge that gradients of `t` flow into (creating a leaf's AccumulateGrad node on first use).
 Edge edge_of(const Tensor& t);

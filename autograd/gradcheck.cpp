@@ -11,8 +11,7 @@
 
 namespace tttlm::autograd {
 
-GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs_in,
-                          const GradcheckOptions& opt) {
+GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs_in, const GradcheckOptions& opt) {
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < inputs_in.size(); ++i) {
     const Tensor& t = inputs_in[i];
@@ -20,8 +19,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
       inputs.push_back(t);
       continue;
     }
-    TTT_CHECK(t.device().is_cpu() && (t.dtype() == Dtype::f64 || !t.requires_grad()),
-              "[gradcheck] input ", i, " must be an f64 CPU tensor, got ", t.describe());
+    TTT_CHECK(t.device().is_cpu() && (t.dtype() == Dtype::f64 || !t.requires_grad()), "[gradcheck] input ", i,
+              " must be an f64 CPU tensor, got ", t.describe());
     Tensor c;
     {
       NoGradGuard ng;
@@ -46,8 +45,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
     Tensor x = inputs[i];
     if (!x.defined() || !x.requires_grad()) continue;
     Tensor g = x.grad();
-    std::vector<double> analytic =
-        g.defined() ? g.to_vector<double>() : std::vector<double>(x.numel(), 0.0);
+    std::vector<double> analytic = g.defined() ? g.to_vector<double>() : std::vector<double>(x.numel(), 0.0);
     double* p = x.data<double>();
     for (int64_t k = 0; k < x.numel(); ++k) {
       double orig = p[k];

@@ -57,15 +57,17 @@ int main(int argc, char** argv) {
   autograd::NoGradGuard ng;
   std::vector<Row> rows;
   for (int64_t mk : {1, 2})
-    for (auto [k, n] : std::vector<std::pair<int64_t, int64_t>>{{768, 768}, {768, 2048}, {2048, 768}, {2048, 2048},
-                                                                 {768, 3072}, {2048, 5504}, {5504, 2048}})
+    for (auto [k, n] : std::vector<std::pair<int64_t, int64_t>>{
+             {768, 768}, {768, 2048}, {2048, 768}, {2048, 2048}, {768, 3072}, {2048, 5504}, {5504, 2048}})
       rows.push_back({"lm", 1, 2048 * mk, n, k});
   rows.push_back({"ttt 16x64x64", 96, 16, 64, 64});
   rows.push_back({"ttt 64x64x64", 96, 64, 64, 64});
   rows.push_back({"ttt 16x16x64", 96, 16, 16, 64});
 
   std::printf("threads: %d, peak: %.0f GFLOP/s\n\n", omp_get_max_threads(), peak);
-  std::printf("| shape (batch x M x N x K) | tttlm matmul GFLOP/s | dnnl_sgemm GFLOP/s | OpenBLAS sgemm GFLOP/s | tttlm / best raw | tttlm / peak |\n");
+  std::printf(
+      "| shape (batch x M x N x K) | tttlm matmul GFLOP/s | dnnl_sgemm GFLOP/s | OpenBLAS sgemm GFLOP/s | tttlm / best "
+      "raw | tttlm / peak |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const Row& r : rows) {
     Tensor a = rand_tensor(r.batch > 1 ? Shape{r.batch, r.m, r.k} : Shape{r.m, r.k}, 1);
@@ -86,21 +88,26 @@ int main(int argc, char** argv) {
         for (int64_t i = 0; i < r.batch; ++i) one(i);
       }
     };
-    double t_dnnl = time_best([&] {
-      raw([&](int64_t i) {
-        dnnl_sgemm('N', 'N', r.m, r.n, r.k, 1.f, A + i * r.m * r.k, r.k, B + i * r.k * r.n, r.n, 0.f, C + i * r.m * r.n, r.n);
-      });
-    }, reps);
-    double t_blas = time_best([&] {
-      raw([&](int64_t i) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r.m, r.n, r.k, 1.f, A + i * r.m * r.k, r.k, B + i * r.k * r.n,
-                    r.n, 0.f, C + i * r.m * r.n, r.n);
-      });
-    }, reps);
+    double t_dnnl = time_best(
+        [&] {
+          raw([&](int64_t i) {
+            dnnl_sgemm('N', 'N', r.m, r.n, r.k, 1.f, A + i * r.m * r.k, r.k, B + i * r.k * r.n, r.n, 0.f,
+                       C + i * r.m * r.n, r.n);
+          });
+        },
+        reps);
+    double t_blas = time_best(
+        [&] {
+          raw([&](int64_t i) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r.m, r.n, r.k, 1.f, A + i * r.m * r.k, r.k,
+                        B + i * r.k * r.n, r.n, 0.f, C + i * r.m * r.n, r.n);
+          });
+        },
+        reps);
     double g_api = flops / t_api / 1e9, g_dnnl = flops / t_dnnl / 1e9, g_blas = flops / t_blas / 1e9;
-    std::printf("| %s %lld x %lld x %lld x %lld | %.1f | %.1f | %.1f | %.2f | %.2f |\n", r.name.c_str(), (long long)r.batch,
-                (long long)r.m, (long long)r.n, (long long)r.k, g_api, g_dnnl, g_blas, g_api / std::max(g_dnnl, g_blas),
-                g_api / peak);
+    std::printf("| %s %lld x %lld x %lld x %lld | %.1f | %.1f | %.1f | %.2f | %.2f |\n", r.name.c_str(),
+                (long long)r.batch, (long long)r.m, (long long)r.n, (long long)r.k, g_api, g_dnnl, g_blas,
+                g_api / std::max(g_dnnl, g_blas), g_api / peak);
   }
   return 0;
 }

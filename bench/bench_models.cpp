@@ -67,9 +67,11 @@ double peak_rss_gib() {
 
 int bench_ttt(int64_t B, int64_t T, int reps) {
   const int64_t H = 12, D = 64, mb = 16;
-  std::printf("TTT inner loop, B=%lld H=%lld T=%lld D=%lld mini_batch=%lld (the 125M layer), best of %d\n\n", (long long)B,
-              (long long)H, (long long)T, (long long)D, (long long)mb, reps);
-  std::printf("| variant | dual fwd ms | dual fwd+bwd ms | primal fwd ms | dual fwd speedup over primal |\n|---|---|---|---|---|\n");
+  std::printf("TTT inner loop, B=%lld H=%lld T=%lld D=%lld mini_batch=%lld (the 125M layer), best of %d\n\n",
+              (long long)B, (long long)H, (long long)T, (long long)D, (long long)mb, reps);
+  std::printf(
+      "| variant | dual fwd ms | dual fwd+bwd ms | primal fwd ms | dual fwd speedup over primal "
+      "|\n|---|---|---|---|---|\n");
   for (bool mlp : {false, true}) {
     const int64_t I = mlp ? 4 * D : D;
     Tensor q = rnd({B, H, T, D}, 1, 1.0), k = rnd({B, H, T, D}, 2, 1.0), v = rnd({B, H, T, D}, 3, 1.0);
@@ -82,8 +84,8 @@ int bench_ttt(int64_t B, int64_t T, int reps) {
     Tensor lnw = Tensor::full({H, D}, 1.0, Dtype::f32), lnb = Tensor::zeros({H, D}, Dtype::f32);
     std::vector<Tensor> params = {q, k, v, w1, b1, w2, b2, lnw, lnb};
     const ops::TttSequenceInputs seq{q, k, v, token_eta, lr, lnw, lnb};
-    const ops::TttInner inner = mlp ? ops::TttInner{ops::InnerModel::mlp, {w1, b1, w2, b2}}
-                                    : ops::TttInner{ops::InnerModel::linear, {w1, b1}};
+    const ops::TttInner inner =
+        mlp ? ops::TttInner{ops::InnerModel::mlp, {w1, b1, w2, b2}} : ops::TttInner{ops::InnerModel::linear, {w1, b1}};
     auto dual = [&] { return ops::ttt(seq, inner); };
     double fwd, fwdbwd, primal;
     {
@@ -97,8 +99,8 @@ int bench_ttt(int64_t B, int64_t T, int reps) {
       for (auto& p : params) p.set_grad(Tensor());
     });
     for (auto& p : params) p.set_requires_grad(false);
-    std::printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", mlp ? "TTT-MLP" : "TTT-Linear", fwd * 1e3, fwdbwd * 1e3, primal * 1e3,
-                primal / fwd);
+    std::printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", mlp ? "TTT-MLP" : "TTT-Linear", fwd * 1e3, fwdbwd * 1e3,
+                primal * 1e3, primal / fwd);
   }
   return 0;
 }
@@ -209,11 +211,12 @@ int bench_decode(const std::string& config, int64_t T, int64_t N, int reps) {
     Tensor logits;
     prefill = std::min(prefill, seconds([&] { logits = decoder.prefill(Tensor::from_vector(prompt, {1, T})); }));
     steps = std::min(steps, seconds([&] {
-      for (int64_t i = 0; i < N; ++i) {
-        fast.push_back(argmax(ops::select(logits, 0, 0), c.vocab_size));
-        if (i + 1 < N) logits = decoder.step(Tensor::from_vector(std::vector<int32_t>{fast.back()}, {1}));
-      }
-    }));
+                       for (int64_t i = 0; i < N; ++i) {
+                         fast.push_back(argmax(ops::select(logits, 0, 0), c.vocab_size));
+                         if (i + 1 < N)
+                           logits = decoder.step(Tensor::from_vector(std::vector<int32_t>{fast.back()}, {1}));
+                       }
+                     }));
     full = std::min(full, seconds([&] { slow = generate_full_recompute(model, prompt, N); }));
   }
   const double per_step = static_cast<double>(N - 1) / steps, recompute = static_cast<double>(N) / full;
@@ -241,16 +244,26 @@ int main(int argc, char** argv) {
   bool write = false;
   std::string precision;
   for (int i = 2; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) B = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) T = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--new") && i + 1 < argc) fresh = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
-    else if (!std::strcmp(argv[i], "--peak") && i + 1 < argc) peak = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
-    else if (!std::strcmp(argv[i], "--write")) write = true;
-    else config = argv[i];
+    if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
+      B = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc)
+      T = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--prompt") && i + 1 < argc)
+      prompt = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--new") && i + 1 < argc)
+      fresh = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
+      device = argv[++i];
+    else if (!std::strcmp(argv[i], "--peak") && i + 1 < argc)
+      peak = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc)
+      precision = argv[++i];
+    else if (!std::strcmp(argv[i], "--write"))
+      write = true;
+    else
+      config = argv[i];
   }
   try {
     if (mode == "ttt") return bench_ttt(B, T, reps);

@@ -67,7 +67,8 @@ void ConfigReader::read_enum(const char* key, E& out, const std::vector<std::str
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   std::string near = suggest_nearest(s, names);
-  fail(key, "expected one of " + list + ", got \"" + s + "\"" + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+  fail(key,
+       "expected one of " + list + ", got \"" + s + "\"" + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
 }
 
 }  // namespace tttlm

@@ -73,11 +73,10 @@ void* cuda_alloc(size_t nbytes, int device) {
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
     if (prev != device) cudaSetDevice(prev);
-    throw RuntimeError(detail::concat("[cuda_alloc] out of memory on cuda:", device, ": asked for ", nbytes,
-                                      " bytes (", size, " rounded); ", free_b, " of ", total_b,
-                                      " bytes free; tttlm holds ", c.stats.allocated, " bytes in use and ",
-                                      c.stats.reserved - c.stats.allocated, " cached (",
-                                      cudaGetErrorString(err), ")"));
+    throw RuntimeError(detail::concat("[cuda_alloc] out of memory on cuda:", device, ": asked for ", nbytes, " bytes (",
+                                      size, " rounded); ", free_b, " of ", total_b, " bytes free; tttlm holds ",
+                                      c.stats.allocated, " bytes in use and ", c.stats.reserved - c.stats.allocated,
+                                      " cached (", cudaGetErrorString(err), ")"));
   }
   if (prev != device) TTT_CUDA_CHECK(cudaSetDevice(prev));
   c.live[p] = size;

@@ -34,24 +34,36 @@ struct bf16_t {
 
 inline size_t dtype_size(Dtype d) {
   switch (d) {
-    case Dtype::f32: return 4;
-    case Dtype::bf16: return 2;
-    case Dtype::f64: return 8;
-    case Dtype::i32: return 4;
-    case Dtype::i64: return 8;
-    case Dtype::u16: return 2;
+    case Dtype::f32:
+      return 4;
+    case Dtype::bf16:
+      return 2;
+    case Dtype::f64:
+      return 8;
+    case Dtype::i32:
+      return 4;
+    case Dtype::i64:
+      return 8;
+    case Dtype::u16:
+      return 2;
   }
   return 0;
 }
 
 inline const char* dtype_name(Dtype d) {
   switch (d) {
-    case Dtype::f32: return "f32";
-    case Dtype::bf16: return "bf16";
-    case Dtype::f64: return "f64";
-    case Dtype::i32: return "i32";
-    case Dtype::i64: return "i64";
-    case Dtype::u16: return "u16";
+    case Dtype::f32:
+      return "f32";
+    case Dtype::bf16:
+      return "bf16";
+    case Dtype::f64:
+      return "f64";
+    case Dtype::i32:
+      return "i32";
+    case Dtype::i64:
+      return "i64";
+    case Dtype::u16:
+      return "u16";
   }
   return "?";
 }

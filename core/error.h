@@ -35,13 +35,13 @@ std::string concat(Parts&&... parts) {
 }  // namespace tttlm
 
 // Throws tttlm::InvalidArgument with the concatenated parts when cond is false.
-#define TTT_CHECK(cond, ...)                                                 \
-  do {                                                                       \
+#define TTT_CHECK(cond, ...)                                                           \
+  do {                                                                                 \
     if (!(cond)) throw ::tttlm::InvalidArgument(::tttlm::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 // Throws tttlm::RuntimeError (I/O, library failures) when cond is false.
-#define TTT_CHECK_RT(cond, ...)                                              \
-  do {                                                                       \
+#define TTT_CHECK_RT(cond, ...)                                                     \
+  do {                                                                              \
     if (!(cond)) throw ::tttlm::RuntimeError(::tttlm::detail::concat(__VA_ARGS__)); \
   } while (0)

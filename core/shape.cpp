@@ -8,8 +8,8 @@ namespace tttlm {
 
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op) {
   int64_t d = dim < 0 ? dim + ndim : dim;
-  TTT_CHECK(d >= 0 && d < std::max<int64_t>(ndim, 1) && (ndim > 0 || d == 0), "[", op, "] dimension ",
-            dim, " is out of range for a tensor of rank ", ndim);
+  TTT_CHECK(d >= 0 && d < std::max<int64_t>(ndim, 1) && (ndim > 0 || d == 0), "[", op, "] dimension ", dim,
+            " is out of range for a tensor of rank ", ndim);
   return d;
 }
 

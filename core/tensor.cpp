@@ -70,12 +70,24 @@ void fill_host<bf16_t>(void* p, int64_t n, double v) {
 }
 void fill_any(void* p, int64_t n, Dtype d, double v) {
   switch (d) {
-    case Dtype::f32: fill_host<float>(p, n, v); break;
-    case Dtype::bf16: fill_host<bf16_t>(p, n, v); break;
-    case Dtype::f64: fill_host<double>(p, n, v); break;
-    case Dtype::i32: fill_host<int32_t>(p, n, v); break;
-    case Dtype::i64: fill_host<int64_t>(p, n, v); break;
-    case Dtype::u16: fill_host<uint16_t>(p, n, v); break;
+    case Dtype::f32:
+      fill_host<float>(p, n, v);
+      break;
+    case Dtype::bf16:
+      fill_host<bf16_t>(p, n, v);
+      break;
+    case Dtype::f64:
+      fill_host<double>(p, n, v);
+      break;
+    case Dtype::i32:
+      fill_host<int32_t>(p, n, v);
+      break;
+    case Dtype::i64:
+      fill_host<int64_t>(p, n, v);
+      break;
+    case Dtype::u16:
+      fill_host<uint16_t>(p, n, v);
+      break;
   }
 }
 template <class T>
@@ -84,12 +96,18 @@ double load_as_double(const void* p, int64_t i) {
 }
 double load_any(const void* p, int64_t i, Dtype d) {
   switch (d) {
-    case Dtype::f32: return load_as_double<float>(p, i);
-    case Dtype::bf16: return bf16_t::to_float(static_cast<const uint16_t*>(p)[i]);
-    case Dtype::f64: return load_as_double<double>(p, i);
-    case Dtype::i32: return load_as_double<int32_t>(p, i);
-    case Dtype::i64: return load_as_double<int64_t>(p, i);
-    case Dtype::u16: return load_as_double<uint16_t>(p, i);
+    case Dtype::f32:
+      return load_as_double<float>(p, i);
+    case Dtype::bf16:
+      return bf16_t::to_float(static_cast<const uint16_t*>(p)[i]);
+    case Dtype::f64:
+      return load_as_double<double>(p, i);
+    case Dtype::i32:
+      return load_as_double<int32_t>(p, i);
+    case Dtype::i64:
+      return load_as_double<int64_t>(p, i);
+    case Dtype::u16:
+      return load_as_double<uint16_t>(p, i);
   }
   return 0;
 }
@@ -110,12 +128,11 @@ void* Tensor::data_ptr() const {
 
 double Tensor::at(const std::vector<int64_t>& index) const {
   TTT_CHECK(device().is_cpu(), "[at] needs a CPU tensor, got ", describe());
-  TTT_CHECK(static_cast<int64_t>(index.size()) == ndim(), "[at] index of rank ", index.size(), " for ",
-            describe());
+  TTT_CHECK(static_cast<int64_t>(index.size()) == ndim(), "[at] index of rank ", index.size(), " for ", describe());
   int64_t off = 0;
   for (int64_t i = 0; i < ndim(); ++i) {
-    TTT_CHECK(index[i] >= 0 && index[i] < shape()[i], "[at] index ", index[i], " out of range in dimension ",
-              i, " of ", describe());
+    TTT_CHECK(index[i] >= 0 && index[i] < shape()[i], "[at] index ", index[i], " out of range in dimension ", i, " of ",
+              describe());
     off += index[i] * strides()[i];
   }
   return load_any(data_ptr(), off, dtype());
@@ -157,13 +174,13 @@ template std::vector<int32_t> Tensor::to_vector<int32_t>() const;
 template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 
 Tensor Tensor::copy_to(Device device) const {
-  TTT_CHECK(is_contiguous(), "[copy_to] needs a contiguous tensor, got ", describe(),
-            " with strides ", shape_str(strides()), "; use ops::contiguous first");
+  TTT_CHECK(is_contiguous(), "[copy_to] needs a contiguous tensor, got ", describe(), " with strides ",
+            shape_str(strides()), "; use ops::contiguous first");
   Tensor out = empty(shape(), dtype(), device);
   if (device.is_cpu() && this->device().is_cpu()) {
     std::memcpy(out.data_ptr(), data_ptr(), nbytes());
   } else {
-    CopyKind k = device.is_cpu()            ? CopyKind::device_to_host
+    CopyKind k = device.is_cpu()           ? CopyKind::device_to_host
                  : this->device().is_cpu() ? CopyKind::host_to_device
                                            : CopyKind::device_to_device;
     cuda_memcpy(out.data_ptr(), data_ptr(), nbytes(), k);
@@ -183,8 +200,10 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::set_requires_grad(bool value) {
-  TTT_CHECK(!value || dtype_is_float(dtype()), "[set_requires_grad] only floating tensors can require "
-            "gradients, got ", describe());
+  TTT_CHECK(!value || dtype_is_float(dtype()),
+            "[set_requires_grad] only floating tensors can require "
+            "gradients, got ",
+            describe());
   impl().autograd.requires_grad = value;
   return *this;
 }

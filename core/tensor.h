@@ -48,11 +48,11 @@ class Tensor;
 // Autograd state of one tensor; filled in by autograd/, opaque to core.
 struct AutogradMeta {
   bool requires_grad = false;
-  std::shared_ptr<autograd::Node> grad_fn;  // null for leaves
-  uint32_t output_nr = 0;                   // which output of grad_fn this tensor is
-  std::shared_ptr<TensorImpl> grad;         // accumulated gradient of a leaf
-  std::string name;                         // parameter name, for messages
-  std::weak_ptr<autograd::Node> grad_accumulator;  // the leaf's AccumulateGrad node while a graph uses it
+  std::shared_ptr<autograd::Node> grad_fn;             // null for leaves
+  uint32_t output_nr = 0;                              // which output of grad_fn this tensor is
+  std::shared_ptr<TensorImpl> grad;                    // accumulated gradient of a leaf
+  std::string name;                                    // parameter name, for messages
+  std::weak_ptr<autograd::Node> grad_accumulator;      // the leaf's AccumulateGrad node while a graph uses it
   std::function<void(const Tensor&)> grad_ready_hook;  // called once a backward pass finished this leaf's grad
 };
 
@@ -148,8 +148,8 @@ Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
 
 template <class T>
 T* Tensor::data() const {
-  TTT_CHECK(DtypeOf<T>::value == dtype(), "[tensor] data<", dtype_name(DtypeOf<T>::value),
-            ">() called on a ", describe());
+  TTT_CHECK(DtypeOf<T>::value == dtype(), "[tensor] data<", dtype_name(DtypeOf<T>::value), ">() called on a ",
+            describe());
   return static_cast<T*>(data_ptr());
 }
 

@@ -51,8 +51,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   Strides st(shape.size(), 0);
   for (size_t i = 0; i < x.shape().size(); ++i) {
     int64_t have = x.shape()[i], want = shape[lead + i];
-    TTT_CHECK(have == want || have == 1, "[expand] cannot expand ", shape_str(x.shape()), " to ",
-              shape_str(shape), " (dimension ", lead + i, ")");
+    TTT_CHECK(have == want || have == 1, "[expand] cannot expand ", shape_str(x.shape()), " to ", shape_str(shape),
+              " (dimension ", lead + i, ")");
     st[lead + i] = have == want ? x.strides()[i] : 0;
   }
   return make_view(x, shape, st, x.offset());
@@ -70,26 +70,24 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op) {
     }
   }
   if (infer >= 0) {
-    TTT_CHECK(known > 0 && numel % known == 0, "[", op, "] cannot infer -1 in ", shape_str(shape), " for ",
-              numel, " elements");
+    TTT_CHECK(known > 0 && numel % known == 0, "[", op, "] cannot infer -1 in ", shape_str(shape), " for ", numel,
+              " elements");
     s[infer] = numel / known;
   }
-  TTT_CHECK(shape_numel(s) == numel, "[", op, "] shape ", shape_str(shape), " does not hold ", numel,
-            " elements");
+  TTT_CHECK(shape_numel(s) == numel, "[", op, "] shape ", shape_str(shape), " does not hold ", numel, " elements");
   return s;
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  TTT_CHECK(x.is_contiguous(), "[reshape] a view needs a contiguous tensor, got ", x.describe(),
-            " with strides ", shape_str(x.strides()));
+  TTT_CHECK(x.is_contiguous(), "[reshape] a view needs a contiguous tensor, got ", x.describe(), " with strides ",
+            shape_str(x.strides()));
   Shape s = infer_shape(shape, x.numel(), "reshape");
   return make_view(x, s, contiguous_strides(s), x.offset());
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
   int64_t d = dim < 0 ? dim + x.ndim() + 1 : dim;
-  TTT_CHECK(d >= 0 && d <= x.ndim(), "[unsqueeze] dimension ", dim, " out of range for ",
-            shape_str(x.shape()));
+  TTT_CHECK(d >= 0 && d <= x.ndim(), "[unsqueeze] dimension ", dim, " out of range for ", shape_str(x.shape()));
   Shape s = x.shape();
   Strides st = x.strides();
   int64_t stride = d < x.ndim() ? x.strides()[d] * x.shape()[d] : 1;
@@ -110,8 +108,8 @@ Tensor squeeze(const Tensor& x, int64_t dim) {
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   int64_t d = normalize_dim(dim, x.ndim(), "select");
-  TTT_CHECK(index >= 0 && index < x.shape()[d], "[select] index ", index, " out of range for dimension ",
-            d, " of ", shape_str(x.shape()));
+  TTT_CHECK(index >= 0 && index < x.shape()[d], "[select] index ", index, " out of range for dimension ", d, " of ",
+            shape_str(x.shape()));
   Shape s = x.shape();
   Strides st = x.strides();
   int64_t off = x.offset() + index * st[d];

@@ -145,8 +145,7 @@ std::string site_text(const Thread& t) {
 
 std::string thread_name(const Block& b, const Thread& t) {
   return "thread (" + std::to_string(t.idx.x) + "," + std::to_string(t.idx.y) + "," + std::to_string(t.idx.z) +
-         ") of block (" + std::to_string(b.idx.x) + "," + std::to_string(b.idx.y) + "," + std::to_string(b.idx.z) +
-         ")";
+         ") of block (" + std::to_string(b.idx.x) + "," + std::to_string(b.idx.y) + "," + std::to_string(b.idx.z) + ")";
 }
 
 void yield_to_scheduler(Thread* self) {
@@ -195,8 +194,7 @@ bool release_warps(Block& b) {
       }
       const Thread& o = b.threads[first + l];
       if (o.state == State::done) {
-        b.fault = thread_name(b, t) + ": " + t.site + " waits for lane " + std::to_string(l) +
-                  ", which has exited";
+        b.fault = thread_name(b, t) + ": " + t.site + " waits for lane " + std::to_string(l) + ", which has exited";
         return false;
       }
       if (o.state != State::at_warp || o.mask != t.mask) complete = false;
@@ -266,8 +264,8 @@ void run_block(Block& b, const std::function<void()>& body, uint64_t seed) {
       if (!barrier) {
         barrier = &t;
       } else if (t.site != barrier->site && std::strcmp(t.site, barrier->site) != 0) {
-        b.fault = "threads wait at different barriers: " + thread_name(b, *barrier) + " at " +
-                  site_text(*barrier) + ", " + thread_name(b, t) + " at " + site_text(t);
+        b.fault = "threads wait at different barriers: " + thread_name(b, *barrier) + " at " + site_text(*barrier) +
+                  ", " + thread_name(b, t) + " at " + site_text(t);
         break;
       }
     }
@@ -398,12 +396,10 @@ cudaError_t run_grid(const LaunchConfig& c, const std::function<void()>& thread_
     if (it != attributes().max_dynamic.end()) limit = it->second;
   }
   if (c.shared_bytes > limit) {
-    record_error(cudaErrorInvalidValue, std::string("kernel ") + c.name + ": " +
-                                                   std::to_string(c.shared_bytes) +
-                                                   " bytes of dynamic shared memory, limit " + std::to_string(limit) +
-                                                   (limit == kDefaultSharedPerBlock
-                                                        ? " (raise it with cudaFuncSetAttribute)"
-                                                        : " (set by cudaFuncSetAttribute)"));
+    record_error(cudaErrorInvalidValue, std::string("kernel ") + c.name + ": " + std::to_string(c.shared_bytes) +
+                                            " bytes of dynamic shared memory, limit " + std::to_string(limit) +
+                                            (limit == kDefaultSharedPerBlock ? " (raise it with cudaFuncSetAttribute)"
+                                                                             : " (set by cudaFuncSetAttribute)"));
     return cudaErrorInvalidValue;
   }
 

@@ -112,12 +112,15 @@ cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t d) {
   delete D(d);
   return CUBLAS_STATUS_SUCCESS;
 }
-cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t a,
-                                              const void* buf, size_t n) {
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t a, const void* buf,
+                                              size_t n) {
   switch (a) {
-    case CUBLASLT_MATMUL_DESC_TRANSA: return set(D(d)->trans_a, buf, n);
-    case CUBLASLT_MATMUL_DESC_TRANSB: return set(D(d)->trans_b, buf, n);
-    default: return CUBLAS_STATUS_NOT_SUPPORTED;
+    case CUBLASLT_MATMUL_DESC_TRANSA:
+      return set(D(d)->trans_a, buf, n);
+    case CUBLASLT_MATMUL_DESC_TRANSB:
+      return set(D(d)->trans_b, buf, n);
+    default:
+      return CUBLAS_STATUS_NOT_SUPPORTED;
   }
 }
 
@@ -134,10 +137,14 @@ cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t l) {
 cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t a,
                                                 const void* buf, size_t n) {
   switch (a) {
-    case CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT: return set(L(l)->batch, buf, n);
-    case CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET: return set(L(l)->stride, buf, n);
-    case CUBLASLT_MATRIX_LAYOUT_ORDER: return set(L(l)->order, buf, n);
-    default: return CUBLAS_STATUS_NOT_SUPPORTED;
+    case CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT:
+      return set(L(l)->batch, buf, n);
+    case CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET:
+      return set(L(l)->stride, buf, n);
+    case CUBLASLT_MATRIX_LAYOUT_ORDER:
+      return set(L(l)->order, buf, n);
+    default:
+      return CUBLAS_STATUS_NOT_SUPPORTED;
   }
 }
 
@@ -152,12 +159,18 @@ cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t p) {
 cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t p,
                                                     cublasLtMatmulPreferenceAttributes_t a, const void* buf, size_t n) {
   switch (a) {
-    case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES: return set(P(p)->max_workspace, buf, n);
-    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES: return set(P(p)->align[0], buf, n);
-    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES: return set(P(p)->align[1], buf, n);
-    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES: return set(P(p)->align[2], buf, n);
-    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES: return set(P(p)->align[3], buf, n);
-    default: return CUBLAS_STATUS_NOT_SUPPORTED;
+    case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES:
+      return set(P(p)->max_workspace, buf, n);
+    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES:
+      return set(P(p)->align[0], buf, n);
+    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES:
+      return set(P(p)->align[1], buf, n);
+    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES:
+      return set(P(p)->align[2], buf, n);
+    case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES:
+      return set(P(p)->align[3], buf, n);
+    default:
+      return CUBLAS_STATUS_NOT_SUPPORTED;
   }
 }
 
@@ -204,11 +217,10 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
     if (k == 0 && i < 2) continue;
     std::string why = describe_range(ptrs[i], footprint(*all[i]));
     if (!why.empty())
-      return failure(cudaErrorIllegalAddress, std::string("operand ") + names[i] + " (" +
-                                                  std::to_string(all[i]->rows) + " x " + std::to_string(all[i]->cols) +
-                                                  ", ld " + std::to_string(all[i]->ld) + ", batch " +
-                                                  std::to_string(all[i]->batch) + " of stride " +
-                                                  std::to_string(all[i]->stride) + ") " + why);
+      return failure(cudaErrorIllegalAddress,
+                     std::string("operand ") + names[i] + " (" + std::to_string(all[i]->rows) + " x " +
+                         std::to_string(all[i]->cols) + ", ld " + std::to_string(all[i]->ld) + ", batch " +
+                         std::to_string(all[i]->batch) + " of stride " + std::to_string(all[i]->stride) + ") " + why);
     const uint64_t need = algo->data[1 + i];
     const uint64_t addr = reinterpret_cast<uintptr_t>(ptrs[i]);
     const uint64_t step = static_cast<uint64_t>(all[i]->stride) * elem_size(all[i]->type);

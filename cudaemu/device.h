@@ -100,22 +100,34 @@ T atomic_add(T* p, T v) {
 template <class A, class B>
 inline std::common_type_t<A, B> max(A a, B b) {
   using C = std::common_type_t<A, B>;
-  if constexpr (std::is_floating_point_v<C>) return std::fmax(C(a), C(b));
-  else return C(a) < C(b) ? C(b) : C(a);
+  if constexpr (std::is_floating_point_v<C>)
+    return std::fmax(C(a), C(b));
+  else
+    return C(a) < C(b) ? C(b) : C(a);
 }
 template <class A, class B>
 inline std::common_type_t<A, B> min(A a, B b) {
   using C = std::common_type_t<A, B>;
-  if constexpr (std::is_floating_point_v<C>) return std::fmin(C(a), C(b));
-  else return C(b) < C(a) ? C(b) : C(a);
+  if constexpr (std::is_floating_point_v<C>)
+    return std::fmin(C(a), C(b));
+  else
+    return C(b) < C(a) ? C(b) : C(a);
 }
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
-inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }
-inline int __float_as_int(float v) { int i; std::memcpy(&i, &v, 4); return i; }
+inline float __int_as_float(int v) {
+  float f;
+  std::memcpy(&f, &v, 4);
+  return f;
+}
+inline int __float_as_int(float v) {
+  int i;
+  std::memcpy(&i, &v, 4);
+  return i;
+}
 
 // The typed overload that cuda_runtime.h declares only for nvcc.
 template <class T>
@@ -154,11 +166,11 @@ Launcher<F> make_launcher(dim3 grid, dim3 block, size_t shared_bytes, const void
 
 }  // namespace tttlm::cudaemu
 
-#define TTT_LAUNCH(grid, block, shared_bytes, stream, ...)                                               \
-  ::tttlm::cudaemu::make_launcher((grid), (block), (shared_bytes), nullptr, #__VA_ARGS__,                 \
-                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                                       \
+#define TTT_LAUNCH(grid, block, shared_bytes, stream, ...)                                \
+  ::tttlm::cudaemu::make_launcher((grid), (block), (shared_bytes), nullptr, #__VA_ARGS__, \
+                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                     \
                                   [&](auto&&... ttt_a) { __VA_ARGS__(static_cast<decltype(ttt_a)>(ttt_a)...); })
-#define TTT_LAUNCH_FN(grid, block, shared_bytes, stream, fn)                                             \
+#define TTT_LAUNCH_FN(grid, block, shared_bytes, stream, fn)                                               \
   ::tttlm::cudaemu::make_launcher((grid), (block), (shared_bytes), reinterpret_cast<const void*>(fn), #fn, \
-                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                                       \
+                                  __FILE__ ":" TTT_EMU_STR(__LINE__),                                      \
                                   [&](auto&&... ttt_a) { (fn)(static_cast<decltype(ttt_a)>(ttt_a)...); })

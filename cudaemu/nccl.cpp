@@ -21,22 +21,48 @@ namespace {
 
 bool mpi_type(ncclDataType_t t, MPI_Datatype* out, size_t* bytes) {
   switch (t) {
-    case ncclInt8: *out = MPI_INT8_T; *bytes = 1; return true;
-    case ncclUint8: *out = MPI_UINT8_T; *bytes = 1; return true;
-    case ncclInt32: *out = MPI_INT32_T; *bytes = 4; return true;
-    case ncclUint32: *out = MPI_UINT32_T; *bytes = 4; return true;
-    case ncclInt64: *out = MPI_INT64_T; *bytes = 8; return true;
-    case ncclUint64: *out = MPI_UINT64_T; *bytes = 8; return true;
-    case ncclFloat32: *out = MPI_FLOAT; *bytes = 4; return true;
-    case ncclFloat64: *out = MPI_DOUBLE; *bytes = 8; return true;
-    default: return false;  // half and bfloat16 have no MPI type
+    case ncclInt8:
+      *out = MPI_INT8_T;
+      *bytes = 1;
+      return true;
+    case ncclUint8:
+      *out = MPI_UINT8_T;
+      *bytes = 1;
+      return true;
+    case ncclInt32:
+      *out = MPI_INT32_T;
+      *bytes = 4;
+      return true;
+    case ncclUint32:
+      *out = MPI_UINT32_T;
+      *bytes = 4;
+      return true;
+    case ncclInt64:
+      *out = MPI_INT64_T;
+      *bytes = 8;
+      return true;
+    case ncclUint64:
+      *out = MPI_UINT64_T;
+      *bytes = 8;
+      return true;
+    case ncclFloat32:
+      *out = MPI_FLOAT;
+      *bytes = 4;
+      return true;
+    case ncclFloat64:
+      *out = MPI_DOUBLE;
+      *bytes = 8;
+      return true;
+    default:
+      return false;  // half and bfloat16 have no MPI type
   }
 }
 
 bool device(const void* p, size_t n, const char* what) {
   std::string why = tttlm::cudaemu::describe_range(p, n);
   if (why.empty()) return true;
-  tttlm::cudaemu::record_error(cudaErrorInvalidValue, std::string(what) + ": buffer of " + std::to_string(n) + " bytes " + why);
+  tttlm::cudaemu::record_error(cudaErrorInvalidValue,
+                               std::string(what) + ": buffer of " + std::to_string(n) + " bytes " + why);
   return false;
 }
 
@@ -84,11 +110,16 @@ ncclResult_t ncclCommGetAsyncError(ncclComm_t comm, ncclResult_t* err) {
 
 const char* ncclGetErrorString(ncclResult_t r) {
   switch (r) {
-    case ncclSuccess: return "no error";
-    case ncclSystemError: return "unhandled system error (emulated NCCL over MPI)";
-    case ncclInvalidArgument: return "invalid argument (emulated NCCL over MPI)";
-    case ncclInvalidUsage: return "invalid usage (emulated NCCL over MPI)";
-    default: return "unhandled error (emulated NCCL over MPI)";
+    case ncclSuccess:
+      return "no error";
+    case ncclSystemError:
+      return "unhandled system error (emulated NCCL over MPI)";
+    case ncclInvalidArgument:
+      return "invalid argument (emulated NCCL over MPI)";
+    case ncclInvalidUsage:
+      return "invalid usage (emulated NCCL over MPI)";
+    default:
+      return "unhandled error (emulated NCCL over MPI)";
   }
 }
 
@@ -99,8 +130,11 @@ ncclResult_t ncclAllReduce(const void* send, void* recv, size_t count, ncclDataT
   if (!comm || !mpi_type(type, &t, &bytes) || count > size_t(INT32_MAX)) return ncclInvalidArgument;
   if (!device(send, count * bytes, "ncclAllReduce") || !device(recv, count * bytes, "ncclAllReduce"))
     return ncclInvalidArgument;
-  MPI_Op mop = op == ncclSum || op == ncclAvg ? MPI_SUM : op == ncclProd ? MPI_PROD : op == ncclMax ? MPI_MAX
-             : op == ncclMin ? MPI_MIN : MPI_OP_NULL;
+  MPI_Op mop = op == ncclSum || op == ncclAvg ? MPI_SUM
+               : op == ncclProd               ? MPI_PROD
+               : op == ncclMax                ? MPI_MAX
+               : op == ncclMin                ? MPI_MIN
+                                              : MPI_OP_NULL;
   if (mop == MPI_OP_NULL) return ncclInvalidArgument;
   int rc = MPI_Allreduce(send == recv ? MPI_IN_PLACE : send, recv, static_cast<int>(count), t, mop, comm->comm);
   if (rc != MPI_SUCCESS) return ncclSystemError;
@@ -115,8 +149,8 @@ ncclResult_t ncclAllReduce(const void* send, void* recv, size_t count, ncclDataT
   return ncclSuccess;
 }
 
-ncclResult_t ncclBroadcast(const void* send, void* recv, size_t count, ncclDataType_t type, int root,
-                           ncclComm_t comm, cudaStream_t) {
+ncclResult_t ncclBroadcast(const void* send, void* recv, size_t count, ncclDataType_t type, int root, ncclComm_t comm,
+                           cudaStream_t) {
   MPI_Datatype t;
   size_t bytes;
   if (!comm || !mpi_type(type, &t, &bytes) || count > size_t(INT32_MAX) || root < 0 || root >= comm->size)

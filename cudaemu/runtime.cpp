@@ -48,7 +48,8 @@ cudaError_t check_device(int device, const char* call) {
 // cudaMalloc then fails beyond it like a full GPU).
 size_t host_memory_bytes() {
   static const size_t bytes = [] {
-    if (const char* s = std::getenv("TTTLM_CUDA_EMU_MEMORY_BYTES"); s && *s) return static_cast<size_t>(std::strtoull(s, nullptr, 10));
+    if (const char* s = std::getenv("TTTLM_CUDA_EMU_MEMORY_BYTES"); s && *s)
+      return static_cast<size_t>(std::strtoull(s, nullptr, 10));
     return static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
   }();
   return bytes;
@@ -89,20 +90,34 @@ cudaError_t check_stream(cudaStream_t s, const char* call) {
 
 const char* code_text(cudaError_t e) {
   switch (e) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInitializationError: return "initialization error";
-    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
-    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
-    case cudaErrorInvalidDevice: return "invalid device ordinal";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
-    case cudaErrorNotReady: return "device not ready";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
-    case cudaErrorMisalignedAddress: return "misaligned address";
-    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
-    default: return "unknown error";
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInitializationError:
+      return "initialization error";
+    case cudaErrorInsufficientDriver:
+      return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorNoDevice:
+      return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
+    case cudaErrorInvalidConfiguration:
+      return "invalid configuration argument";
+    case cudaErrorInvalidResourceHandle:
+      return "invalid resource handle";
+    case cudaErrorNotReady:
+      return "device not ready";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
+    case cudaErrorMisalignedAddress:
+      return "misaligned address";
+    case cudaErrorIllegalAddress:
+      return "an illegal memory access was encountered";
+    default:
+      return "unknown error";
   }
 }
 
@@ -157,16 +172,30 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
   if (cudaError_t e = check_device(device, "cudaDeviceGetAttribute")) return e;
   switch (attr) {
-    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = static_cast<int>(kOptinSharedPerBlock); break;
-    case cudaDevAttrMaxSharedMemoryPerBlock: *value = static_cast<int>(kDefaultSharedPerBlock); break;
-    case cudaDevAttrMaxThreadsPerBlock: *value = kMaxThreadsPerBlock; break;
-    case cudaDevAttrWarpSize: *value = kWarpSize; break;
-    case cudaDevAttrMultiProcessorCount: *value = 132; break;
-    case cudaDevAttrComputeCapabilityMajor: *value = 9; break;
-    case cudaDevAttrComputeCapabilityMinor: *value = 0; break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin:
+      *value = static_cast<int>(kOptinSharedPerBlock);
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+      *value = static_cast<int>(kDefaultSharedPerBlock);
+      break;
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = kMaxThreadsPerBlock;
+      break;
+    case cudaDevAttrWarpSize:
+      *value = kWarpSize;
+      break;
+    case cudaDevAttrMultiProcessorCount:
+      *value = 132;
+      break;
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = 9;
+      break;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = 0;
+      break;
     default:
-      return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute " + std::to_string(int(attr)) +
-                                             " is not emulated");
+      return fail(cudaErrorInvalidValue,
+                  "cudaDeviceGetAttribute: attribute " + std::to_string(int(attr)) + " is not emulated");
   }
   return cudaSuccess;
 }
@@ -182,8 +211,9 @@ cudaError_t cudaMalloc(void** p, size_t size) {
   *p = nullptr;
   if (cudaError_t e = check_device(current_device, "cudaMalloc")) return e;
   if (device_bytes_in_use(current_device) + size > host_memory_bytes())
-    return fail(cudaErrorMemoryAllocation, "cudaMalloc of " + std::to_string(size) + " bytes: the emulated device has " +
-                                               std::to_string(host_memory_bytes()) + " bytes (TTTLM_CUDA_EMU_MEMORY_BYTES)");
+    return fail(cudaErrorMemoryAllocation,
+                "cudaMalloc of " + std::to_string(size) + " bytes: the emulated device has " +
+                    std::to_string(host_memory_bytes()) + " bytes (TTTLM_CUDA_EMU_MEMORY_BYTES)");
   *p = device_alloc(size, current_device);
   if (!*p) return fail(cudaErrorMemoryAllocation, "cudaMalloc of " + std::to_string(size) + " bytes");
   return cudaSuccess;
@@ -231,7 +261,9 @@ cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t s) {
 
 cudaError_t cudaMemset(void* p, int value, size_t n) { return cudaMemsetAsync(p, value, n, nullptr); }
 
-cudaError_t cudaDeviceSynchronize() { return peek_last_error() == cudaErrorLaunchFailure ? take_last_error() : cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() {
+  return peek_last_error() == cudaErrorLaunchFailure ? take_last_error() : cudaSuccess;
+}
 cudaError_t cudaStreamSynchronize(cudaStream_t s) { return check_stream(s, "cudaStreamSynchronize"); }
 
 cudaError_t cudaStreamCreate(cudaStream_t* s) { return cudaStreamCreateWithFlags(s, 0); }
@@ -269,17 +301,28 @@ cudaError_t cudaPeekAtLastError() { return peek_last_error(); }
 
 const char* cudaGetErrorName(cudaError_t e) {
   switch (e) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
-    case cudaErrorMisalignedAddress: return "cudaErrorMisalignedAddress";
-    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
-    default: return "cudaErrorUnknown";
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInsufficientDriver:
+      return "cudaErrorInsufficientDriver";
+    case cudaErrorNoDevice:
+      return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidConfiguration:
+      return "cudaErrorInvalidConfiguration";
+    case cudaErrorLaunchFailure:
+      return "cudaErrorLaunchFailure";
+    case cudaErrorMisalignedAddress:
+      return "cudaErrorMisalignedAddress";
+    case cudaErrorIllegalAddress:
+      return "cudaErrorIllegalAddress";
+    default:
+      return "cudaErrorUnknown";
   }
 }
 

@@ -21,16 +21,11 @@ Batch build_batch(const WindowDataset& dataset, const std::vector<uint64_t>& ind
   return b;
 }
 
-BatchLoader::BatchLoader(std::shared_ptr<const WindowDataset> dataset,
-                         Sampler sampler,
-                         const LoaderOptions& options)
+BatchLoader::BatchLoader(std::shared_ptr<const WindowDataset> dataset, Sampler sampler, const LoaderOptions& options)
     : dataset_(std::move(dataset)), sampler_(std::move(sampler)), options_(options) {
   TTT_CHECK(dataset_ != nullptr, "[loader] expected a dataset; got null");
-  TTT_CHECK(sampler_.options().num_samples == dataset_->num_samples(),
-            "[loader] the sampler covers ",
-            sampler_.options().num_samples,
-            " samples but the dataset has ",
-            dataset_->num_samples());
+  TTT_CHECK(sampler_.options().num_samples == dataset_->num_samples(), "[loader] the sampler covers ",
+            sampler_.options().num_samples, " samples but the dataset has ", dataset_->num_samples());
   TTT_CHECK(options_.prefetch >= 0, "[loader] prefetch must be >= 0; got ", options_.prefetch);
   consumed_state_ = sampler_.state();
   if (options_.prefetch > 0) thread_ = std::thread([this] { run(); });

@@ -39,9 +39,7 @@ struct LoaderOptions {
 class BatchLoader {
  public:
   // Takes the sampler as it is (set its state first to resume). B = sampler.local_batch().
-  BatchLoader(std::shared_ptr<const WindowDataset> dataset,
-              Sampler sampler,
-              const LoaderOptions& options = {});
+  BatchLoader(std::shared_ptr<const WindowDataset> dataset, Sampler sampler, const LoaderOptions& options = {});
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;

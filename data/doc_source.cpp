@@ -36,9 +36,7 @@ std::string shown(std::string_view s) {
   return s.size() > 80 ? out + "..." : out;
 }
 
-uint64_t count_newlines(std::string_view s) {
-  return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n'));
-}
+uint64_t count_newlines(std::string_view s) { return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')); }
 
 // Reads one file in kReadBytes chunks and hands out the pieces between occurrences of a delimiter.
 class PieceReader {
@@ -153,9 +151,15 @@ class PiecesSource final : public DocumentSource {
       doc.line = line_;
       bool got = false;
       switch (spec_.kind) {
-        case DocKind::jsonl: got = next_jsonl(doc); break;
-        case DocKind::separator: got = next_separated(doc); break;
-        default: got = next_block(doc); break;
+        case DocKind::jsonl:
+          got = next_jsonl(doc);
+          break;
+        case DocKind::separator:
+          got = next_separated(doc);
+          break;
+        default:
+          got = next_block(doc);
+          break;
       }
       doc.input_end = base_ + reader_->consumed();
       if (got) return true;
@@ -191,15 +195,8 @@ class PiecesSource final : public DocumentSource {
       throw InvalidArgument(where + "invalid JSON at byte " + std::to_string(e.byte) +
                             " of the line (expected one JSON object per line); found \"" + shown(line) + "\"");
     }
-    TTT_CHECK(j.is_object(),
-              where,
-              "expected a JSON object with a string field \"",
-              spec_.text_field,
-              "\"; found a JSON ",
-              j.type_name(),
-              " \"",
-              shown(line),
-              "\"");
+    TTT_CHECK(j.is_object(), where, "expected a JSON object with a string field \"", spec_.text_field,
+              "\"; found a JSON ", j.type_name(), " \"", shown(line), "\"");
     auto it = j.find(spec_.text_field);
     if (it == j.end()) {
       std::string keys;
@@ -208,11 +205,7 @@ class PiecesSource final : public DocumentSource {
                             (keys.empty() ? std::string("no fields") : "the fields " + keys) +
                             "; choose the field with --text-field)");
     }
-    TTT_CHECK(it->is_string(),
-              where,
-              "field \"",
-              spec_.text_field,
-              "\" must be a string; found a JSON ",
+    TTT_CHECK(it->is_string(), where, "field \"", spec_.text_field, "\" must be a string; found a JSON ",
               it->type_name());
     return it->get<std::string>();
   }
@@ -250,10 +243,14 @@ class PiecesSource final : public DocumentSource {
 
 const char* doc_kind_name(DocKind kind) {
   switch (kind) {
-    case DocKind::files: return "files";
-    case DocKind::jsonl: return "jsonl";
-    case DocKind::separator: return "separator";
-    case DocKind::line_blocks: return "line_blocks";
+    case DocKind::files:
+      return "files";
+    case DocKind::jsonl:
+      return "jsonl";
+    case DocKind::separator:
+      return "separator";
+    case DocKind::line_blocks:
+      return "line_blocks";
   }
   return "?";
 }
@@ -263,8 +260,7 @@ std::unique_ptr<DocumentSource> open_documents(const DocumentSpec& spec) {
   TTT_CHECK(spec.kind != DocKind::separator || !spec.separator.empty(),
             "[tokenize] splitting by separator needs a non-empty separator string");
   TTT_CHECK(spec.kind != DocKind::line_blocks || spec.lines_per_doc >= 1,
-            "[tokenize] splitting into line blocks needs lines_per_doc >= 1; got ",
-            spec.lines_per_doc);
+            "[tokenize] splitting into line blocks needs lines_per_doc >= 1; got ", spec.lines_per_doc);
   TTT_CHECK(spec.kind != DocKind::jsonl || !spec.text_field.empty(), "[tokenize] the JSONL text field name is empty");
   uint64_t total = 0;
   for (const auto& f : spec.inputs) {

@@ -15,9 +15,7 @@
 namespace tttlm::data {
 
 namespace {
-std::string os_error() {
-  return std::strerror(errno);
-}
+std::string os_error() { return std::strerror(errno); }
 }  // namespace
 
 MmapFile::MmapFile(const std::string& path) : path_(path) {
@@ -50,9 +48,7 @@ MmapFile::MmapFile(const std::string& path) : path_(path) {
   ::close(fd);  // the mapping keeps the file alive
 }
 
-MmapFile::~MmapFile() {
-  release();
-}
+MmapFile::~MmapFile() { release(); }
 
 MmapFile::MmapFile(MmapFile&& other) noexcept
     : path_(std::move(other.path_)),
@@ -102,12 +98,10 @@ void MmapFile::check_unchanged() const {
   if (static_cast<uint64_t>(st.st_size) != size_)
     fail("size", std::to_string(size_) + " bytes", std::to_string(st.st_size) + " bytes");
   if (static_cast<uint64_t>(st.st_dev) != dev_ || static_cast<uint64_t>(st.st_ino) != ino_)
-    fail("device:inode",
-         std::to_string(dev_) + ":" + std::to_string(ino_),
+    fail("device:inode", std::to_string(dev_) + ":" + std::to_string(ino_),
          std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + " (another file)");
   if (static_cast<int64_t>(st.st_mtim.tv_sec) != mtime_sec_ || static_cast<int64_t>(st.st_mtim.tv_nsec) != mtime_nsec_)
-    fail("mtime",
-         std::to_string(mtime_sec_) + "." + std::to_string(mtime_nsec_) + " s",
+    fail("mtime", std::to_string(mtime_sec_) + "." + std::to_string(mtime_nsec_) + " s",
          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " s (rewritten in place)");
 }
 
@@ -131,32 +125,15 @@ void OutputFile::write(const void* data, size_t n) {
   TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
   if (n == 0) return;
   size_t done = std::fwrite(data, 1, n, file_);
-  TTT_CHECK_RT(done == n,
-               "[write] short write to ",
-               tmp_path_,
-               " at byte offset ",
-               written_ + done,
-               ": wrote ",
-               done,
-               " of ",
-               n,
-               " bytes: ",
-               os_error());
+  TTT_CHECK_RT(done == n, "[write] short write to ", tmp_path_, " at byte offset ", written_ + done, ": wrote ", done,
+               " of ", n, " bytes: ", os_error());
   written_ += n;
 }
 
 void OutputFile::write_at(uint64_t offset, const void* data, size_t n) {
   TTT_CHECK_RT(file_ != nullptr, "[write] ", path_, " was already committed");
-  TTT_CHECK_RT(offset <= written_ && n <= written_ - offset,
-               "[write] internal: rewrite of bytes [",
-               offset,
-               ", ",
-               offset + n,
-               ") of ",
-               tmp_path_,
-               " passes the ",
-               written_,
-               " bytes written");
+  TTT_CHECK_RT(offset <= written_ && n <= written_ - offset, "[write] internal: rewrite of bytes [", offset, ", ",
+               offset + n, ") of ", tmp_path_, " passes the ", written_, " bytes written");
   bool ok = ::fseeko(file_, static_cast<off_t>(offset), SEEK_SET) == 0 && std::fwrite(data, 1, n, file_) == n;
   ok = ::fseeko(file_, 0, SEEK_END) == 0 && ok;
   TTT_CHECK_RT(ok, "[write] cannot rewrite ", n, " bytes at byte offset ", offset, " of ", tmp_path_, ": ", os_error());
@@ -168,20 +145,10 @@ void OutputFile::commit() {
   std::string err = flushed ? "" : os_error();
   bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
-  TTT_CHECK_RT(flushed && closed,
-               "[write] cannot finish ",
-               tmp_path_,
-               " (",
-               written_,
-               " bytes): ",
-               flushed ? os_error() : err);
-  TTT_CHECK_RT(std::rename(tmp_path_.c_str(), path_.c_str()) == 0,
-               "[write] cannot rename ",
-               tmp_path_,
-               " to ",
-               path_,
-               ": ",
-               os_error());
+  TTT_CHECK_RT(flushed && closed, "[write] cannot finish ", tmp_path_, " (", written_,
+               " bytes): ", flushed ? os_error() : err);
+  TTT_CHECK_RT(std::rename(tmp_path_.c_str(), path_.c_str()) == 0, "[write] cannot rename ", tmp_path_, " to ", path_,
+               ": ", os_error());
   committed_ = true;
 }
 

@@ -57,8 +57,7 @@ const char* descr_of(Dtype d) {
 // Parser over the header text; `base` is the text's byte offset in the file, for messages.
 class DictParser {
  public:
-  DictParser(const std::string& text, size_t base, const std::string& path)
-      : s_(text), base_(base), path_(path) {}
+  DictParser(const std::string& text, size_t base, const std::string& path) : s_(text), base_(base), path_(path) {}
 
   [[noreturn]] void fail(const std::string& what) const { fail_at(pos_, what); }
   [[noreturn]] void fail_at(size_t pos, const std::string& what) const {
@@ -67,8 +66,8 @@ class DictParser {
     std::string dict = s_.substr(0, end == std::string::npos ? 0 : end + 1);
     throw InvalidArgument("[npy] " + path_ + ": byte offset " + std::to_string(base_ + pos) + ": " + what +
                           "; found \"" + escape(reinterpret_cast<const uint8_t*>(near.data()), near.size()) +
-                          "\" in header \"" +
-                          escape(reinterpret_cast<const uint8_t*>(dict.data()), dict.size()) + "\"");
+                          "\" in header \"" + escape(reinterpret_cast<const uint8_t*>(dict.data()), dict.size()) +
+                          "\"");
   }
   size_t offset() const { return base_ + pos_; }
   size_t pos() const { return pos_; }
@@ -145,9 +144,8 @@ Dtype parse_descr(const std::string& descr, const DictParser& p, size_t at) {
   for (const auto& e : kDtypes)
     if (descr == e.descr) return e.dtype;
   if (!descr.empty() && descr[0] == '>')
-    p.fail_at(at,
-              "big-endian dtype '" + descr + "' is not supported (expected little-endian " + kAccepted +
-                  "; convert with arr.astype(arr.dtype.newbyteorder('<')))");
+    p.fail_at(at, "big-endian dtype '" + descr + "' is not supported (expected little-endian " + kAccepted +
+                      "; convert with arr.astype(arr.dtype.newbyteorder('<')))");
   p.fail_at(at, "unsupported dtype '" + descr + "'; expected " + kAccepted);
 }
 
@@ -166,78 +164,36 @@ std::string NpyHeader::shape_str() const {
 }
 
 NpyHeader parse_npy_header(const uint8_t* bytes, size_t size, const std::string& path) {
-  TTT_CHECK(size >= 10,
-            "[npy] ",
-            path,
-            ": truncated: a .npy file starts with a 10-byte preamble; found only ",
-            size,
+  TTT_CHECK(size >= 10, "[npy] ", path, ": truncated: a .npy file starts with a 10-byte preamble; found only ", size,
             " bytes");
-  TTT_CHECK(std::memcmp(bytes, kMagic, kMagicLen) == 0,
-            "[npy] ",
-            path,
-            ": byte offset 0: expected the magic \"\\x93NUMPY\"; found \"",
-            escape(bytes, kMagicLen),
-            "\"");
+  TTT_CHECK(std::memcmp(bytes, kMagic, kMagicLen) == 0, "[npy] ", path,
+            ": byte offset 0: expected the magic \"\\x93NUMPY\"; found \"", escape(bytes, kMagicLen), "\"");
   NpyHeader h;
   h.major = bytes[6];
   h.minor = bytes[7];
-  TTT_CHECK((h.major == 1 || h.major == 2 || h.major == 3) && h.minor == 0,
-            "[npy] ",
-            path,
-            ": byte offset 6: expected format version 1.0, 2.0 or 3.0; found ",
-            h.major,
-            ".",
-            h.minor);
+  TTT_CHECK((h.major == 1 || h.major == 2 || h.major == 3) && h.minor == 0, "[npy] ", path,
+            ": byte offset 6: expected format version 1.0, 2.0 or 3.0; found ", h.major, ".", h.minor);
   size_t prefix = h.major == 1 ? 10 : 12;
-  TTT_CHECK(size >= prefix,
-            "[npy] ",
-            path,
-            ": truncated: a version ",
-            h.major,
-            ".0 preamble has ",
-            prefix,
-            " bytes; found only ",
-            size);
+  TTT_CHECK(size >= prefix, "[npy] ", path, ": truncated: a version ", h.major, ".0 preamble has ", prefix,
+            " bytes; found only ", size);
   uint64_t header_len = read_le(bytes + 8, h.major == 1 ? 2 : 4);
   // Only structured dtypes with many fields need long headers, and they are rejected anyway; the cap keeps
   // a corrupt length from making read_npy_header allocate gigabytes.
-  TTT_CHECK(header_len <= kMaxHeaderLen,
-            "[npy] ",
-            path,
-            ": byte offset 8: expected HEADER_LEN <= ",
-            kMaxHeaderLen,
-            "; found ",
-            header_len);
+  TTT_CHECK(header_len <= kMaxHeaderLen, "[npy] ", path, ": byte offset 8: expected HEADER_LEN <= ", kMaxHeaderLen,
+            "; found ", header_len);
   h.data_offset = prefix + header_len;
-  TTT_CHECK(h.data_offset <= size,
-            "[npy] ",
-            path,
-            ": truncated header: HEADER_LEN at byte offset 8 says the header ",
-            "ends at byte offset ",
-            h.data_offset,
-            "; found only ",
-            size,
-            " bytes");
+  TTT_CHECK(h.data_offset <= size, "[npy] ", path, ": truncated header: HEADER_LEN at byte offset 8 says the header ",
+            "ends at byte offset ", h.data_offset, "; found only ", size, " bytes");
   std::string text(reinterpret_cast<const char*>(bytes + prefix), header_len);
   DictParser p(text, prefix, path);
-  TTT_CHECK(header_len > 0 && text.back() == '\n',
-            "[npy] ",
-            path,
-            ": byte offset ",
-            h.data_offset - 1,
+  TTT_CHECK(header_len > 0 && text.back() == '\n', "[npy] ", path, ": byte offset ", h.data_offset - 1,
             ": expected the header to end with '\\n'; found \"",
-            escape(bytes + h.data_offset - (header_len ? 1 : 0), header_len ? 1 : 0),
-            "\"");
+            escape(bytes + h.data_offset - (header_len ? 1 : 0), header_len ? 1 : 0), "\"");
   if (h.major < 3) {
     // v1/v2 headers are latin-1, v3 UTF-8; a well-formed header is ASCII in every version.
     for (size_t i = 0; i < text.size(); ++i)
-      TTT_CHECK(static_cast<uint8_t>(text[i]) < 0x80,
-                "[npy] ",
-                path,
-                ": byte offset ",
-                prefix + i,
-                ": expected ASCII in the header; found byte 0x",
-                std::hex,
+      TTT_CHECK(static_cast<uint8_t>(text[i]) < 0x80, "[npy] ", path, ": byte offset ", prefix + i,
+                ": expected ASCII in the header; found byte 0x", std::hex,
                 static_cast<int>(static_cast<uint8_t>(text[i])));
   }
 
@@ -251,8 +207,7 @@ NpyHeader parse_npy_header(const uint8_t* bytes, size_t size, const std::string&
     if (key == "descr") {
       p.skip_ws();
       size_t at = p.pos();
-      if (p.accept('['))
-        p.fail_at(at, "structured dtypes are not supported; expected " + std::string(kAccepted));
+      if (p.accept('[')) p.fail_at(at, "structured dtypes are not supported; expected " + std::string(kAccepted));
       h.descr = p.string_literal();
       h.dtype = parse_descr(h.descr, p, at);
       seen_descr = true;
@@ -283,7 +238,8 @@ NpyHeader parse_npy_header(const uint8_t* bytes, size_t size, const std::string&
   uint64_t n = 1;
   bool zero = false;
   for (uint64_t d : h.shape) {
-    if (d == 0) zero = true;
+    if (d == 0)
+      zero = true;
     else if (!zero && __builtin_mul_overflow(n, d, &n))
       p.fail_at(0, "field 'shape': " + h.shape_str() + " has more than 2^64 - 1 elements");
   }
@@ -332,68 +288,34 @@ void check_npy_file_size(const NpyHeader& h, uint64_t file_size, const std::stri
   if (zero) n = 0, overflow = false;
   overflow = overflow || __builtin_mul_overflow(n, static_cast<uint64_t>(dtype_size(h.dtype)), &bytes) ||
              __builtin_add_overflow(h.data_offset, bytes, &want);
-  TTT_CHECK(!overflow,
-            "[npy] ",
-            path,
-            ": field 'shape': ",
-            h.shape_str(),
-            " of '",
-            h.descr,
-            "' from byte offset ",
-            h.data_offset,
-            " needs more bytes than a 64-bit file size can hold; found a file of ",
-            file_size,
-            " bytes");
-  TTT_CHECK(file_size >= want,
-            "[npy] ",
-            path,
-            ": truncated data: shape ",
-            h.shape_str(),
-            " of '",
-            h.descr,
-            "' needs a file of ",
-            want,
-            " bytes (",
-            h.data_bytes(),
-            " data bytes from byte offset ",
-            h.data_offset,
-            "); found ",
-            file_size,
-            " bytes");
+  TTT_CHECK(!overflow, "[npy] ", path, ": field 'shape': ", h.shape_str(), " of '", h.descr, "' from byte offset ",
+            h.data_offset, " needs more bytes than a 64-bit file size can hold; found a file of ", file_size, " bytes");
+  TTT_CHECK(file_size >= want, "[npy] ", path, ": truncated data: shape ", h.shape_str(), " of '", h.descr,
+            "' needs a file of ", want, " bytes (", h.data_bytes(), " data bytes from byte offset ", h.data_offset,
+            "); found ", file_size, " bytes");
 }
 
 Tensor read_npy(const std::string& path) {
   NpyHeader h = read_npy_header(path);
-  TTT_CHECK(!h.fortran_order || h.shape.size() <= 1,
-            "[npy] ",
-            path,
-            ": Fortran-ordered arrays of rank > 1 are not ",
-            "supported; found shape ",
-            h.shape_str(),
-            " (save np.ascontiguousarray(a) instead)");
+  TTT_CHECK(!h.fortran_order || h.shape.size() <= 1, "[npy] ", path, ": Fortran-ordered arrays of rank > 1 are not ",
+            "supported; found shape ", h.shape_str(), " (save np.ascontiguousarray(a) instead)");
   Shape shape;
   uint64_t nonzero = 1;  // a tensor's strides multiply its dimensions even when a zero one leaves it empty
   bool too_big = false;
   for (uint64_t d : h.shape) {
-    TTT_CHECK(
-        d <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": dimension ", d, " does not fit int64");
+    TTT_CHECK(d <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": dimension ", d, " does not fit int64");
     if (d != 0) too_big = too_big || __builtin_mul_overflow(nonzero, d, &nonzero);
     shape.push_back(static_cast<int64_t>(d));
   }
-  TTT_CHECK(!too_big && nonzero <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": field 'shape': ",
-            h.shape_str(), ": the product of the non-zero dimensions does not fit int64 (numpy refuses such an ",
+  TTT_CHECK(!too_big && nonzero <= static_cast<uint64_t>(INT64_MAX), "[npy] ", path, ": field 'shape': ", h.shape_str(),
+            ": the product of the non-zero dimensions does not fit int64 (numpy refuses such an ",
             "array too, empty or not)");
   Tensor t = Tensor::empty(shape, h.dtype);
   std::ifstream in(path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(h.data_offset));
   in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(h.data_bytes()));
-  TTT_CHECK_RT(in.good() || h.data_bytes() == 0,
-               "[npy] cannot read ",
-               h.data_bytes(),
-               " data bytes of ",
-               path,
-               " from byte offset ",
-               h.data_offset);
+  TTT_CHECK_RT(in.good() || h.data_bytes() == 0, "[npy] cannot read ", h.data_bytes(), " data bytes of ", path,
+               " from byte offset ", h.data_offset);
   return t;
 }
 
@@ -432,13 +354,8 @@ void write_npy(const std::string& path, const void* data, Dtype dtype, const Sha
 
 void write_npy(const std::string& path, const Tensor& t) {
   TTT_CHECK(t.device().is_cpu(), "[npy] cannot write ", path, ": expected a CPU tensor; got ", t.describe());
-  TTT_CHECK(t.is_contiguous(),
-            "[npy] cannot write ",
-            path,
-            ": expected a contiguous tensor; got ",
-            t.describe(),
-            " with strides ",
-            shape_str(t.strides()));
+  TTT_CHECK(t.is_contiguous(), "[npy] cannot write ", path, ": expected a contiguous tensor; got ", t.describe(),
+            " with strides ", shape_str(t.strides()));
   write_npy(path, t.data_ptr(), t.dtype(), t.shape());
 }
 

@@ -20,15 +20,11 @@ std::string bin_shard_name(const std::string& prefix, const std::string& tag, ui
   return prefix + "_" + tag + "_" + num + ".bin";
 }
 
-SplitWriter::SplitWriter(const fs::path& dir,
-                         const std::string& npy_name,
-                         const std::string& bin_tag,
-                         Dtype npy_dtype,
+SplitWriter::SplitWriter(const fs::path& dir, const std::string& npy_name, const std::string& bin_tag, Dtype npy_dtype,
                          const SplitWriterOptions& options)
     : dir_(dir), bin_tag_(bin_tag), npy_dtype_(npy_dtype), opt_(options) {
   TTT_CHECK(opt_.shard_tokens >= 1 && opt_.shard_tokens <= static_cast<uint64_t>(INT32_MAX),
-            "[tokenize] shard_tokens must be in [1, 2^31-1] (the .bin header count is int32); got ",
-            opt_.shard_tokens);
+            "[tokenize] shard_tokens must be in [1, 2^31-1] (the .bin header count is int32); got ", opt_.shard_tokens);
   if (opt_.write_npy) {
     npy_path_ = (dir_ / (npy_name + ".npy")).string();
     npy_ = std::make_unique<OutputFile>(npy_path_);
@@ -45,13 +41,7 @@ void SplitWriter::append(const std::vector<int32_t>& ids, const std::string& sou
   if (narrow) {
     u16_.resize(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
-      TTT_CHECK(ids[i] >= 0 && ids[i] <= 65535,
-                "[tokenize] id ",
-                ids[i],
-                " at token ",
-                i,
-                " of document ",
-                source,
+      TTT_CHECK(ids[i] >= 0 && ids[i] <= 65535, "[tokenize] id ", ids[i], " at token ", i, " of document ", source,
                 " does not fit uint16 (the .bin format and '<u2' .npy files hold ids in [0, 65535])");
       u16_[i] = static_cast<uint16_t>(ids[i]);
     }
@@ -81,14 +71,8 @@ std::vector<std::string> SplitWriter::finish() {
   std::vector<std::string> files;
   if (npy_) {
     std::string header = npy_header_bytes(npy_dtype_, {static_cast<int64_t>(written_)});
-    TTT_CHECK_RT(header.size() == npy_header_size_,
-                 "[tokenize] internal: the .npy header for ",
-                 written_,
-                 " tokens has ",
-                 header.size(),
-                 " bytes, not the ",
-                 npy_header_size_,
-                 " reserved");
+    TTT_CHECK_RT(header.size() == npy_header_size_, "[tokenize] internal: the .npy header for ", written_,
+                 " tokens has ", header.size(), " bytes, not the ", npy_header_size_, " reserved");
     npy_->write_at(0, header.data(), header.size());
     npy_->commit();
     npy_.reset();
@@ -116,8 +100,7 @@ void SplitWriter::close_shard() {
   ++shard_index_;
 }
 
-std::vector<std::string> remove_stale_outputs(const fs::path& dir,
-                                              const std::vector<std::string>& written,
+std::vector<std::string> remove_stale_outputs(const fs::path& dir, const std::vector<std::string>& written,
                                               const std::string& bin_prefix) {
   std::set<std::string> keep;
   for (const auto& w : written) keep.insert(fs::path(w).filename().string());
@@ -139,11 +122,8 @@ std::vector<std::string> remove_stale_outputs(const fs::path& dir,
     if (!keep.count(name) && is_output(name) && e.is_regular_file(ec)) removed.push_back(e.path().string());
   }
   for (const auto& path : removed) {
-    TTT_CHECK_RT(fs::remove(path, ec) && !ec,
-                 "[tokenize] cannot remove the stale output ",
-                 path,
-                 " of an earlier run: ",
-                 ec.message());
+    TTT_CHECK_RT(fs::remove(path, ec) && !ec, "[tokenize] cannot remove the stale output ", path,
+                 " of an earlier run: ", ec.message());
     fs::remove(path + ".tokcheck.json", ec);
   }
   std::sort(removed.begin(), removed.end());

@@ -25,11 +25,8 @@ struct SplitWriterOptions {
 class SplitWriter {
  public:
   // npy: dir/<npy_name>.npy of dtype npy_dtype (u16 or i32). bin: dir/<prefix>_<bin_tag>_NNNNNN.bin.
-  SplitWriter(const std::filesystem::path& dir,
-              const std::string& npy_name,
-              const std::string& bin_tag,
-              Dtype npy_dtype,
-              const SplitWriterOptions& options);
+  SplitWriter(const std::filesystem::path& dir, const std::string& npy_name, const std::string& bin_tag,
+              Dtype npy_dtype, const SplitWriterOptions& options);
   // Appends one document's ids; `source` names the document in errors (an id that does not fit uint16
   // when the output holds uint16).
   void append(const std::vector<int32_t>& ids, const std::string& source);
@@ -62,8 +59,7 @@ std::string bin_shard_name(const std::string& prefix, const std::string& tag, ui
 // "<prefix>_train_NNNNNN.bin" / "<prefix>_val_NNNNNN.bin", together with their ".tokcheck.json" caches.
 // Otherwise a re-tokenize that writes no validation split (or fewer shards, or only one format) would
 // leave files from another tokenizer that training then reads. Returns the removed paths, sorted.
-std::vector<std::string> remove_stale_outputs(const std::filesystem::path& dir,
-                                              const std::vector<std::string>& written,
+std::vector<std::string> remove_stale_outputs(const std::filesystem::path& dir, const std::vector<std::string>& written,
                                               const std::string& bin_prefix);
 
 }  // namespace tttlm::data

@@ -121,9 +121,7 @@ void scan(const TokenSource& tokens, uint64_t first, uint64_t count, int64_t voc
 
 }  // namespace
 
-std::string token_check_cache_path(const std::string& file) {
-  return file + ".tokcheck.json";
-}
+std::string token_check_cache_path(const std::string& file) { return file + ".tokcheck.json"; }
 
 std::string token_check_fallback_path(const std::string& file, const std::string& fallback_dir) {
   std::string abs = fs::absolute(file).lexically_normal().string(), name;

@@ -25,8 +25,8 @@ struct TokenCheckOptions {
 };
 
 struct TokenCheckStats {
-  uint64_t files_read = 0;     // files whose ids were read
-  uint64_t files_cached = 0;   // files skipped thanks to a matching cache
+  uint64_t files_read = 0;    // files whose ids were read
+  uint64_t files_cached = 0;  // files skipped thanks to a matching cache
   uint64_t caches_written = 0;
 };
 

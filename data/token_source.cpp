@@ -31,13 +31,8 @@ void widen_u16(const uint8_t* src, uint64_t n, int32_t* out) {
 }
 
 void check_range(const TokenSource& src, uint64_t offset, uint64_t n) {
-  TTT_CHECK(offset <= src.size() && n <= src.size() - offset,
-            "[tokens] read of ",
-            n,
-            " tokens at offset ",
-            offset,
-            " passes the end of ",
-            src.describe());
+  TTT_CHECK(offset <= src.size() && n <= src.size() - offset, "[tokens] read of ", n, " tokens at offset ", offset,
+            " passes the end of ", src.describe());
 }
 
 }  // namespace
@@ -45,16 +40,10 @@ void check_range(const TokenSource& src, uint64_t offset, uint64_t n) {
 // ---- .npy ----
 
 NpyTokenFile::NpyTokenFile(const std::string& path) : file_(path) {
-  header_ =
-      parse_npy_header(file_.data(), static_cast<size_t>(std::min<uint64_t>(file_.size(), SIZE_MAX)), path);
-  TTT_CHECK(header_.shape.size() == 1 && (header_.dtype == Dtype::u16 || header_.dtype == Dtype::i32),
-            "[tokens] ",
-            path,
-            ": expected a 1-D array of '<u2' or '<i4' token ids; found shape ",
-            header_.shape_str(),
-            " of '",
-            header_.descr,
-            "'");
+  header_ = parse_npy_header(file_.data(), static_cast<size_t>(std::min<uint64_t>(file_.size(), SIZE_MAX)), path);
+  TTT_CHECK(header_.shape.size() == 1 && (header_.dtype == Dtype::u16 || header_.dtype == Dtype::i32), "[tokens] ",
+            path, ": expected a 1-D array of '<u2' or '<i4' token ids; found shape ", header_.shape_str(), " of '",
+            header_.descr, "'");
   size_ = header_.shape[0];
   check_npy_file_size(header_, file_.size(), path);
 }
@@ -82,10 +71,8 @@ std::string NpyTokenFile::locate(uint64_t offset) const {
 // ---- .bin shards ----
 
 std::string bin_header_bytes(uint64_t ntok) {
-  TTT_CHECK(ntok <= static_cast<uint64_t>(INT32_MAX),
-            "[bin] a shard holds at most 2^31-1 tokens (its header ",
-            "count is int32); asked for ",
-            ntok);
+  TTT_CHECK(ntok <= static_cast<uint64_t>(INT32_MAX), "[bin] a shard holds at most 2^31-1 tokens (its header ",
+            "count is int32); asked for ", ntok);
   std::string h(kBinHeaderBytes, '\0');
   int32_t words[3] = {kBinMagic, kBinVersion, static_cast<int32_t>(ntok)};
   std::memcpy(h.data(), words, sizeof words);
@@ -97,50 +84,20 @@ BinShards::BinShards(const std::vector<std::string>& paths) {
   starts_.push_back(0);
   for (const auto& path : paths) {
     MmapFile f(path);
-    TTT_CHECK(f.size() >= kBinHeaderBytes,
-              "[bin] ",
-              path,
-              ": truncated: a shard starts with a ",
-              kBinHeaderBytes,
-              "-byte header; found a file of ",
-              f.size(),
-              " bytes");
+    TTT_CHECK(f.size() >= kBinHeaderBytes, "[bin] ", path, ": truncated: a shard starts with a ", kBinHeaderBytes,
+              "-byte header; found a file of ", f.size(), " bytes");
     int32_t magic = load_i32(f.data()), version = load_i32(f.data() + 4), ntok = load_i32(f.data() + 8);
-    TTT_CHECK(
-        magic == kBinMagic,
-        "[bin] ",
-        path,
-        ": byte offset 0: expected magic ",
-        kBinMagic,
-        "; found ",
-        magic,
-        magic == 20240801 ? " (llm.c's Llama-3 variant with uint32 tokens, which tttlm does not read)" : "");
-    TTT_CHECK(version == kBinVersion,
-              "[bin] ",
-              path,
-              ": byte offset 4: expected version ",
-              kBinVersion,
-              "; found ",
+    TTT_CHECK(magic == kBinMagic, "[bin] ", path, ": byte offset 0: expected magic ", kBinMagic, "; found ", magic,
+              magic == 20240801 ? " (llm.c's Llama-3 variant with uint32 tokens, which tttlm does not read)" : "");
+    TTT_CHECK(version == kBinVersion, "[bin] ", path, ": byte offset 4: expected version ", kBinVersion, "; found ",
               version);
     TTT_CHECK(ntok >= 0, "[bin] ", path, ": byte offset 8: expected a token count >= 0; found ", ntok);
     uint64_t want = kBinHeaderBytes + 2 * static_cast<uint64_t>(ntok);
-    TTT_CHECK(f.size() == want,
-              "[bin] ",
-              path,
-              ": expected file size 1024 + 2*",
-              ntok,
-              " = ",
-              want,
-              " bytes for the token count at byte offset 8; found ",
-              f.size(),
-              " bytes");
+    TTT_CHECK(f.size() == want, "[bin] ", path, ": expected file size 1024 + 2*", ntok, " = ", want,
+              " bytes for the token count at byte offset 8; found ", f.size(), " bytes");
     uint64_t total = 0;
-    TTT_CHECK(!__builtin_add_overflow(starts_.back(), static_cast<uint64_t>(ntok), &total),
-              "[bin] ",
-              path,
-              ": byte offset 8: the token count ",
-              ntok,
-              " makes the shards hold more than 2^64 - 1 tokens together");
+    TTT_CHECK(!__builtin_add_overflow(starts_.back(), static_cast<uint64_t>(ntok), &total), "[bin] ", path,
+              ": byte offset 8: the token count ", ntok, " makes the shards hold more than 2^64 - 1 tokens together");
     starts_.push_back(total);
     files_.push_back(std::move(f));
   }
@@ -168,9 +125,8 @@ void BinShards::read(uint64_t offset, uint64_t n, int32_t* out) const {
 
 std::string BinShards::describe() const {
   std::string first = files_.front().path();
-  return "bin " + first +
-         (files_.size() > 1 ? " and " + std::to_string(files_.size() - 1) + " more shards" : "") + " (" +
-         std::to_string(size()) + " tokens)";
+  return "bin " + first + (files_.size() > 1 ? " and " + std::to_string(files_.size() - 1) + " more shards" : "") +
+         " (" + std::to_string(size()) + " tokens)";
 }
 
 std::vector<TokenFileSpan> BinShards::file_spans() const {
@@ -189,9 +145,7 @@ std::string BinShards::locate(uint64_t offset) const {
 // ---- discovery ----
 
 std::string find_npy_split(const std::string& path, const std::string& split) {
-  TTT_CHECK(split == "train" || split == "validation" || split == "test",
-            "[tokens] unknown split '",
-            split,
+  TTT_CHECK(split == "train" || split == "validation" || split == "test", "[tokens] unknown split '", split,
             "'; expected train, validation or test");
   std::error_code ec;
   if (fs::is_regular_file(path, ec) && fs::path(path).extension() == ".npy") return path;
@@ -213,15 +167,14 @@ std::string find_npy_split(const std::string& path, const std::string& split) {
     if (found.size() > 1) {
       std::string list;
       for (const auto& f : found) list += "\n  " + f.string();
-      throw InvalidArgument("[tokens] " + std::to_string(found.size()) + " candidates for " + name +
-                            " under " + path + "; name the directory that holds the one to use:" + list);
+      throw InvalidArgument("[tokens] " + std::to_string(found.size()) + " candidates for " + name + " under " + path +
+                            "; name the directory that holds the one to use:" + list);
     }
     level = std::move(next);
   }
-  throw InvalidArgument(
-      "[tokens] no " + name + " in " + path + " nor one or two directory levels below it (the " +
-      "official layout is DATASET/tokenizer_name-meta-llama/Llama-2-7b-hf-val_ratio-0.0005-..." + "/" + name +
-      ")");
+  throw InvalidArgument("[tokens] no " + name + " in " + path + " nor one or two directory levels below it (the " +
+                        "official layout is DATASET/tokenizer_name-meta-llama/Llama-2-7b-hf-val_ratio-0.0005-..." +
+                        "/" + name + ")");
 }
 
 std::vector<std::string> list_bin_shards(const std::string& pattern_or_dir) {
@@ -236,11 +189,7 @@ std::vector<std::string> list_bin_shards(const std::string& pattern_or_dir) {
     if (rc == 0)
       for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
     ::globfree(&g);
-    TTT_CHECK(rc == 0 || rc == GLOB_NOMATCH,
-              "[bin] cannot expand the pattern ",
-              pattern_or_dir,
-              " (glob error ",
-              rc,
+    TTT_CHECK(rc == 0 || rc == GLOB_NOMATCH, "[bin] cannot expand the pattern ", pattern_or_dir, " (glob error ", rc,
               ")");
   }
   TTT_CHECK(!paths.empty(), "[bin] no .bin shards match ", pattern_or_dir);
@@ -254,13 +203,9 @@ TokenFormat token_format_from_name(const std::string& name) {
   throw InvalidArgument("[tokens] unknown token format '" + name + "'; expected npy or bin");
 }
 
-std::shared_ptr<TokenSource> open_split(TokenFormat format,
-                                        const std::string& path,
-                                        const std::string& split) {
+std::shared_ptr<TokenSource> open_split(TokenFormat format, const std::string& path, const std::string& split) {
   if (format == TokenFormat::npy) return std::make_shared<NpyTokenFile>(find_npy_split(path, split));
-  TTT_CHECK(split == "train" || split == "validation" || split == "test",
-            "[tokens] unknown split '",
-            split,
+  TTT_CHECK(split == "train" || split == "validation" || split == "test", "[tokens] unknown split '", split,
             "'; expected train, validation or test");
   std::error_code ec;
   std::string pattern = path;

@@ -1,8 +1,8 @@
 // Token streams: one logical 1-D sequence of token ids read from memory-mapped files, never loaded whole.
 // Two formats (docs/spec/data_formats.md §3): the official TTT folder (train.npy / validation.npy /
-// test.npy, 1-D '<u2' or '<i4') and llm.c .bin shards (a 1024-byte header of 256 int32 [20240520, 1, ntok, 0...], then ntok
-// uint16 ids; file size exactly 1024 + 2*ntok), several shards concatenated in sorted path order.
-// Offsets and sizes are 64-bit (the Pile's train.npy holds 3.8e11 tokens).
+// test.npy, 1-D '<u2' or '<i4') and llm.c .bin shards (a 1024-byte header of 256 int32 [20240520, 1, ntok, 0...], then
+// ntok uint16 ids; file size exactly 1024 + 2*ntok), several shards concatenated in sorted path order. Offsets and
+// sizes are 64-bit (the Pile's train.npy holds 3.8e11 tokens).
 #pragma once
 
 #include <cstdint>
@@ -95,9 +95,7 @@ TokenFormat token_format_from_name(const std::string& name);
 // Opens one split. npy: find_npy_split(path, split). bin: a directory means the shards
 // "<path>/*_<tag>_*.bin" with tag "train", "val" (for split "validation", llm.c's name) or "test";
 // anything else is used as a glob pattern as it is.
-std::shared_ptr<TokenSource> open_split(TokenFormat format,
-                                        const std::string& path,
-                                        const std::string& split);
+std::shared_ptr<TokenSource> open_split(TokenFormat format, const std::string& path, const std::string& split);
 
 // check_token_ids (the vocabulary check at start-up) is in data/token_check.h.
 

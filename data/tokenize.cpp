@@ -31,11 +31,8 @@ uint64_t mulhi64(uint64_t a, uint64_t b) {
 
 // Encodes batch[k] into ids[k] as [BOS] ids [EOS] with up to n_threads threads (a shared counter over
 // the batch; each result has its own slot, so the output does not depend on scheduling).
-void encode_batch(const Tokenizer& tokenizer,
-                  const std::vector<Document>& batch,
-                  size_t count,
-                  std::vector<std::vector<int32_t>>& ids,
-                  size_t n_threads) {
+void encode_batch(const Tokenizer& tokenizer, const std::vector<Document>& batch, size_t count,
+                  std::vector<std::vector<int32_t>>& ids, size_t n_threads) {
   const int32_t bos = tokenizer.bos_id(), eos = tokenizer.eos_id();
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -73,24 +70,14 @@ void encode_batch(const Tokenizer& tokenizer,
 ValidationSplit::ValidationSplit(uint64_t num_docs, double fraction, uint64_t seed) : n_(num_docs), seed_(seed) {
   TTT_CHECK(fraction >= 0.0 && fraction < 1.0, "[tokenize] val_fraction must be in [0, 1); got ", fraction);
   n_val_ = static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(num_docs)));
-  TTT_CHECK(n_val_ == 0 || n_val_ < num_docs,
-            "[tokenize] val_fraction ",
-            fraction,
-            " of ",
-            num_docs,
-            " documents holds out ",
-            n_val_,
+  TTT_CHECK(n_val_ == 0 || n_val_ < num_docs, "[tokenize] val_fraction ", fraction, " of ", num_docs,
+            " documents holds out ", n_val_,
             " and leaves no training document; give more documents or a smaller fraction");
 }
 
 bool ValidationSplit::held_out(uint64_t index) {
-  TTT_CHECK_RT(index == next_ && index < n_,
-               "[tokenize] internal: validation split asked for document ",
-               index,
-               " of ",
-               n_,
-               "; expected document ",
-               next_);
+  TTT_CHECK_RT(index == next_ && index < n_, "[tokenize] internal: validation split asked for document ", index, " of ",
+               n_, "; expected document ", next_);
   ++next_;
   if (chosen_ == n_val_) return false;
   auto r = philox::philox4x32(index, kSplitPurpose, seed_);
@@ -109,33 +96,20 @@ std::vector<uint64_t> pick_validation_docs(uint64_t num_docs, double fraction, u
   return out;
 }
 
-TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
-                                  const DocumentSpec& docs,
-                                  const std::string& out_dir,
+TokenizeResult tokenize_documents(const Tokenizer& tokenizer, const DocumentSpec& docs, const std::string& out_dir,
                                   const TokenizeOptions& options) {
   TTT_CHECK(!docs.inputs.empty(), "[tokenize] expected at least one input file; got none");
-  TTT_CHECK(options.write_npy || options.write_bin,
-            "[tokenize] no output format selected (write_npy and write_bin ",
+  TTT_CHECK(options.write_npy || options.write_bin, "[tokenize] no output format selected (write_npy and write_bin ",
             "are both off)");
   TTT_CHECK(options.shard_tokens >= 1 && options.shard_tokens <= static_cast<uint64_t>(INT32_MAX),
             "[tokenize] shard_tokens must be in [1, 2^31-1] (the .bin header count is int32); got ",
             options.shard_tokens);
   TTT_CHECK(options.batch_docs >= 1, "[tokenize] batch_docs must be >= 1; got 0");
   const int32_t bos = tokenizer.bos_id(), eos = tokenizer.eos_id(), vocab = tokenizer.vocab_size();
-  TTT_CHECK(bos >= 0 && eos >= 0,
-            "[tokenize] the tokenizer ",
-            tokenizer.path(),
-            " must define BOS and EOS; it has ",
-            "bos_id ",
-            bos,
-            ", eos_id ",
-            eos);
-  TTT_CHECK(!options.write_bin || vocab <= 65536,
-            "[tokenize] the .bin format holds uint16 ids, but ",
-            tokenizer.path(),
-            " has ",
-            vocab,
-            " ids; write npy only");
+  TTT_CHECK(bos >= 0 && eos >= 0, "[tokenize] the tokenizer ", tokenizer.path(), " must define BOS and EOS; it has ",
+            "bos_id ", bos, ", eos_id ", eos);
+  TTT_CHECK(!options.write_bin || vocab <= 65536, "[tokenize] the .bin format holds uint16 ids, but ", tokenizer.path(),
+            " has ", vocab, " ids; write npy only");
   TokenizeResult result;
   auto source = open_documents(docs);  // checks the inputs before the counting pass
   result.num_docs = count_documents(docs);
@@ -145,8 +119,7 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
   fs::path dir(out_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  TTT_CHECK_RT(
-      fs::is_directory(dir), "[tokenize] cannot create the output directory ", out_dir, ": ", ec.message());
+  TTT_CHECK_RT(fs::is_directory(dir), "[tokenize] cannot create the output directory ", out_dir, ": ", ec.message());
   SplitWriterOptions wo{options.write_npy, options.write_bin, options.shard_tokens, options.bin_prefix};
   const Dtype npy_dtype = vocab < 65536 ? Dtype::u16 : Dtype::i32;
   SplitWriter train(dir, "train", "train", npy_dtype, wo);
@@ -175,11 +148,8 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
     ids.resize(count);
     encode_batch(tokenizer, batch, count, ids, n_threads);
     for (size_t k = 0; k < count; ++k, ++index) {
-      TTT_CHECK(index < result.num_docs,
-                "[tokenize] the inputs changed while reading: counted ",
-                result.num_docs,
-                " documents, then found more at ",
-                source->describe(batch[k]));
+      TTT_CHECK(index < result.num_docs, "[tokenize] the inputs changed while reading: counted ", result.num_docs,
+                " documents, then found more at ", source->describe(batch[k]));
       bool held = split.held_out(index);
       (held ? *val : train).append(ids[k], source->describe(batch[k]));
       last_end = batch[k].input_end;
@@ -189,11 +159,8 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
   // Trailing input that holds no document (blank lines, a final separator) still counts as read.
   if (options.progress && last_end != source->total_bytes())
     options.progress(source->total_bytes(), source->total_bytes());
-  TTT_CHECK(index == result.num_docs,
-            "[tokenize] the inputs changed while reading: counted ",
-            result.num_docs,
-            " documents, then read ",
-            index);
+  TTT_CHECK(index == result.num_docs, "[tokenize] the inputs changed while reading: counted ", result.num_docs,
+            " documents, then read ", index);
   result.train_tokens = train.tokens();
   result.files = train.finish();
   if (val) {
@@ -212,10 +179,8 @@ TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
   return result;
 }
 
-TokenizeResult tokenize_files(const Tokenizer& tokenizer,
-                              const std::vector<std::string>& files,
-                              const std::string& out_dir,
-                              const TokenizeOptions& options) {
+TokenizeResult tokenize_files(const Tokenizer& tokenizer, const std::vector<std::string>& files,
+                              const std::string& out_dir, const TokenizeOptions& options) {
   DocumentSpec spec;
   spec.inputs = files;
   return tokenize_documents(tokenizer, spec, out_dir, options);

@@ -32,10 +32,10 @@ struct TokenizeOptions {
   int num_threads = 0;          // 0: std::thread::hardware_concurrency()
   bool write_npy = true;
   bool write_bin = true;
-  bool npy_test_copy = true;  // also write test.npy (a copy of validation.npy); the official loader opens it
+  bool npy_test_copy = true;            // also write test.npy (a copy of validation.npy); the official loader opens it
   uint64_t shard_tokens = 100'000'000;  // llm.c's default shard size
   std::string bin_prefix = "tttlm";
-  uint64_t batch_docs = 65536;        // documents read and encoded together, >= 1
+  uint64_t batch_docs = 65536;         // documents read and encoded together, >= 1
   uint64_t batch_bytes = 64ull << 20;  // a batch closes once its text reaches this many bytes
   // Called after each document is written, in input order, from the calling thread, with (input bytes
   // consumed so far, total input bytes); once more with (total, total) when input after the last document
@@ -79,15 +79,11 @@ std::vector<uint64_t> pick_validation_docs(uint64_t num_docs, double fraction, u
 // other format's files), listing them in `removed`.
 // Throws InvalidArgument for an unreadable input, a malformed JSONL line, a tokenizer without BOS/EOS,
 // no output format, or an id that does not fit the output dtype.
-TokenizeResult tokenize_documents(const Tokenizer& tokenizer,
-                                  const DocumentSpec& docs,
-                                  const std::string& out_dir,
+TokenizeResult tokenize_documents(const Tokenizer& tokenizer, const DocumentSpec& docs, const std::string& out_dir,
                                   const TokenizeOptions& options = {});
 
 // tokenize_documents with one document per file.
-TokenizeResult tokenize_files(const Tokenizer& tokenizer,
-                              const std::vector<std::string>& files,
-                              const std::string& out_dir,
-                              const TokenizeOptions& options = {});
+TokenizeResult tokenize_files(const Tokenizer& tokenizer, const std::vector<std::string>& files,
+                              const std::string& out_dir, const TokenizeOptions& options = {});
 
 }  // namespace tttlm::data

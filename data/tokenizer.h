@@ -59,8 +59,7 @@ struct BpeTrainOptions {
 //     --allow_whitespace_only_pieces=true --remove_extra_whitespaces=false
 //     --normalization_rule_name=identity --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1
 // Throws InvalidArgument naming the inputs and the library's message when training fails.
-std::string train_bpe(const std::vector<std::string>& inputs,
-                      const std::string& model_prefix,
+std::string train_bpe(const std::vector<std::string>& inputs, const std::string& model_prefix,
                       const BpeTrainOptions& options = {});
 
 }  // namespace tttlm::data

@@ -13,25 +13,14 @@ WindowDataset::WindowDataset(std::shared_ptr<const TokenSource> tokens, const Wi
   TTT_CHECK(options_.seq_len >= 1, "[window] seq_len must be >= 1; got ", options_.seq_len);
   uint64_t n = tokens_->size();
   uint64_t len = static_cast<uint64_t>(options_.seq_len);
-  TTT_CHECK(n >= len + 1,
-            "[window] ",
-            tokens_->describe(),
-            " is too short for one window of seq_len + 1 = ",
-            len + 1,
+  TTT_CHECK(n >= len + 1, "[window] ", tokens_->describe(), " is too short for one window of seq_len + 1 = ", len + 1,
             " tokens");
   num_samples_ = (n - 1) / len;
 }
 
 void WindowDataset::get(uint64_t i, int32_t* inputs, int32_t* targets, float* loss_mask) const {
-  TTT_CHECK(i < num_samples_,
-            "[window] sample ",
-            i,
-            " is out of range: the dataset has ",
-            num_samples_,
-            " samples of seq_len ",
-            options_.seq_len,
-            " over ",
-            tokens_->describe());
+  TTT_CHECK(i < num_samples_, "[window] sample ", i, " is out of range: the dataset has ", num_samples_,
+            " samples of seq_len ", options_.seq_len, " over ", tokens_->describe());
   const uint64_t len = static_cast<uint64_t>(options_.seq_len);
   tokens_->read(i * len, len, inputs);
   std::memcpy(targets, inputs + 1, (len - 1) * sizeof(int32_t));

@@ -42,12 +42,5 @@ struct AttentionArgs {
 TTT_KERNEL(causal_attention_forward, (Dtype dtype, const AttentionArgs& args, void* out, void* lse));
 // Gradients of the forward above given dout (B, H, T, D) and forward's out and lse. delta (B, H, T) is
 // scratch (it receives rowsum(dout ⊙ out)). dq, dk, dv (B, H, T, D) are overwritten.
-TTT_KERNEL(causal_attention_backward, (Dtype dtype,
-                                       const AttentionArgs& args,
-                                       const void* out,
-                                       const void* dout,
-                                       const void* lse,
-                                       void* delta,
-                                       void* dq,
-                                       void* dk,
-                                       void* dv));
+TTT_KERNEL(causal_attention_backward, (Dtype dtype, const AttentionArgs& args, const void* out, const void* dout,
+                                       const void* lse, void* delta, void* dq, void* dk, void* dv));

@@ -12,8 +12,8 @@
 #include "kernels/declare.h"
 
 // x (B, T, C), weight (K, C), bias (C) -> y (B, T, C).
-TTT_KERNEL(causal_conv1d_forward, (Dtype dtype, const void* x, const void* weight, const void* bias, void* y,
-                                   int64_t B, int64_t T, int64_t C, int64_t K));
+TTT_KERNEL(causal_conv1d_forward, (Dtype dtype, const void* x, const void* weight, const void* bias, void* y, int64_t B,
+                                   int64_t T, int64_t C, int64_t K));
 // dy (B, T, C) -> dx (B, T, C), dweight (K, C), dbias (C); any output may be null (not computed).
 TTT_KERNEL(causal_conv1d_backward, (Dtype dtype, const void* dy, const void* x, const void* weight, void* dx,
                                     void* dweight, void* dbias, int64_t B, int64_t T, int64_t C, int64_t K));

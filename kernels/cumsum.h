@@ -14,5 +14,5 @@ enum class ScanDirection : uint8_t { forward, reverse };
 }
 
 // y (outer, n, inner) = scan of x along n; y may equal x.
-TTT_KERNEL(cumsum_forward, (Dtype dtype, const void* x, void* y, int64_t outer, int64_t n, int64_t inner,
-                            ScanDirection direction));
+TTT_KERNEL(cumsum_forward,
+           (Dtype dtype, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, ScanDirection direction));

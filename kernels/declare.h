@@ -38,11 +38,11 @@ namespace tttlm::kernels {
 
 // The trailing static_assert takes the semicolon written after TTT_KERNEL(...) (an empty declaration after a
 // namespace's closing brace would trip -Wpedantic).
-#define TTT_KERNEL(name, params)     \
-  namespace tttlm::kernels::cpu {    \
-  void name params;                  \
-  }                                  \
-  namespace tttlm::kernels::cuda {   \
-  TTT_KERNEL_CUDA_(name, params)     \
-  }                                  \
+#define TTT_KERNEL(name, params)   \
+  namespace tttlm::kernels::cpu {  \
+  void name params;                \
+  }                                \
+  namespace tttlm::kernels::cuda { \
+  TTT_KERNEL_CUDA_(name, params)   \
+  }                                \
   static_assert(true, "TTT_KERNEL")

@@ -14,7 +14,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 
-#define TTT_DISPATCH(device, kernel, ...)                                                        \
+#define TTT_DISPATCH(device, kernel, ...) \
   ((device).is_cpu() ? ::tttlm::kernels::cpu::kernel(__VA_ARGS__) : ::tttlm::kernels::cuda::kernel(__VA_ARGS__))
 
 namespace tttlm::kernels {
@@ -29,11 +29,13 @@ struct TypeTag {
 template <class F>
 decltype(auto) dispatch_float(Dtype dtype, const char* op, F&& body) {
   switch (dtype) {
-    case Dtype::f32: return body(TypeTag<float>{});
-    case Dtype::f64: return body(TypeTag<double>{});
+    case Dtype::f32:
+      return body(TypeTag<float>{});
+    case Dtype::f64:
+      return body(TypeTag<double>{});
     default:
-      throw InvalidArgument(detail::concat("[", op, "] dtype ", dtype_name(dtype),
-                                           " is not supported on the CPU (f32, f64)"));
+      throw InvalidArgument(
+          detail::concat("[", op, "] dtype ", dtype_name(dtype), " is not supported on the CPU (f32, f64)"));
   }
 }
 

@@ -12,8 +12,8 @@
 #include "kernels/declare.h"
 
 // y[n, :] = weight[ids[n], :].
-TTT_KERNEL(embedding_forward, (Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y,
-                               int64_t N, int64_t V, int64_t C));
+TTT_KERNEL(embedding_forward, (Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y, int64_t N,
+                               int64_t V, int64_t C));
 // dweight (V, C) = scatter-add of dy (N, C) by ids (overwrites).
-TTT_KERNEL(embedding_backward, (Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight,
-                                int64_t N, int64_t V, int64_t C));
+TTT_KERNEL(embedding_backward, (Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight, int64_t N,
+                                int64_t V, int64_t C));

@@ -32,8 +32,8 @@ enum class ExpVariant : uint8_t { state, masked };
 template <ExpVariant V>
 inline float fast_exp(float x) {
   const bool nan = V == ExpVariant::masked && !(x == x);
-  const float xc = V == ExpVariant::state ? std::min(std::max(x, -87.0f), 88.0f)
-                                          : (nan ? 0.0f : std::clamp(x, -88.0f, 88.0f));
+  const float xc =
+      V == ExpVariant::state ? std::min(std::max(x, -87.0f), 88.0f) : (nan ? 0.0f : std::clamp(x, -88.0f, 88.0f));
   constexpr float kRound = 12582912.0f;  // 1.5·2^23
   const float k = std::fma(xc, 1.44269504088896341f, kRound) - kRound;
   float r = std::fma(k, -0.693359375f, xc);

@@ -3,7 +3,8 @@
 // with op(A_b) (m, k), op(B_b) (k, n), C_b (m, n); lda/ldb/ldc are row strides (elements) of the stored
 // matrices and stride_* the distance between batch entries (0 broadcasts one matrix over the batch).
 // CPU: f32 through oneDNN's dnnl_sgemm (bench/results/gemm_cpu.txt has the measurements), f64 through
-// cblas_dgemm; batches of small matrices run one matrix per thread. CUDA: cuBLASLt, f32 or bf16 inputs, f32 accumulation.
+// cblas_dgemm; batches of small matrices run one matrix per thread. CUDA: cuBLASLt, f32 or bf16 inputs, f32
+// accumulation.
 #pragma once
 
 #include <cstdint>

@@ -10,5 +10,5 @@
 #include "kernels/declare.h"
 
 // y may equal x. value is converted to the dtype (infinities stay infinite).
-TTT_KERNEL(mask_upper_fill, (Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C,
-                             int64_t diagonal, double value));
+TTT_KERNEL(mask_upper_fill,
+           (Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C, int64_t diagonal, double value));

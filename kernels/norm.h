@@ -19,9 +19,7 @@
 namespace tttlm::kernels {
 
 // The dtype that mean and rstd are stored in for data of `dtype`.
-inline Dtype norm_stats_dtype(Dtype dtype) {
-  return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32;
-}
+inline Dtype norm_stats_dtype(Dtype dtype) { return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32; }
 
 // Rows per chunk of the dweight/dbias reduction: at least 16, and at most 256 chunks.
 inline int64_t norm_rows_per_chunk(int64_t rows) {
@@ -32,44 +30,14 @@ inline int64_t norm_rows_per_chunk(int64_t rows) {
 }  // namespace tttlm::kernels
 
 // x, y (rows, C); weight (C); rstd (rows).
-TTT_KERNEL(rms_norm_forward, (Dtype dtype,
-                              const void* x,
-                              const void* weight,
-                              void* y,
-                              void* rstd,
-                              int64_t rows,
-                              int64_t cols,
-                              double eps));
+TTT_KERNEL(rms_norm_forward, (Dtype dtype, const void* x, const void* weight, void* y, void* rstd, int64_t rows,
+                              int64_t cols, double eps));
 // dy, dx (rows, C); dweight (C); dx and dweight may be null.
-TTT_KERNEL(rms_norm_backward, (Dtype dtype,
-                               const void* x,
-                               const void* weight,
-                               const void* rstd,
-                               const void* dy,
-                               void* dx,
-                               void* dweight,
-                               int64_t rows,
-                               int64_t cols));
+TTT_KERNEL(rms_norm_backward, (Dtype dtype, const void* x, const void* weight, const void* rstd, const void* dy,
+                               void* dx, void* dweight, int64_t rows, int64_t cols));
 // x, y (rows, C); weight, bias (C); mean, rstd (rows).
-TTT_KERNEL(layer_norm_forward, (Dtype dtype,
-                                const void* x,
-                                const void* weight,
-                                const void* bias,
-                                void* y,
-                                void* mean,
-                                void* rstd,
-                                int64_t rows,
-                                int64_t cols,
-                                double eps));
+TTT_KERNEL(layer_norm_forward, (Dtype dtype, const void* x, const void* weight, const void* bias, void* y, void* mean,
+                                void* rstd, int64_t rows, int64_t cols, double eps));
 // dy, dx (rows, C); dweight, dbias (C); dx, dweight and dbias may be null.
-TTT_KERNEL(layer_norm_backward, (Dtype dtype,
-                                 const void* x,
-                                 const void* weight,
-                                 const void* mean,
-                                 const void* rstd,
-                                 const void* dy,
-                                 void* dx,
-                                 void* dweight,
-                                 void* dbias,
-                                 int64_t rows,
-                                 int64_t cols));
+TTT_KERNEL(layer_norm_backward, (Dtype dtype, const void* x, const void* weight, const void* mean, const void* rstd,
+                                 const void* dy, void* dx, void* dweight, void* dbias, int64_t rows, int64_t cols));

@@ -23,18 +23,16 @@ namespace tttlm::kernels {
 
 constexpr int kTruncAttempts = 256;
 
-TTT_HOST_DEVICE inline double random_uniform_value(uint64_t seed, uint64_t offset, uint64_t i, double lo,
-                                                   double hi) {
+TTT_HOST_DEVICE inline double random_uniform_value(uint64_t seed, uint64_t offset, uint64_t i, double lo, double hi) {
   return fma(hi - lo, philox::uniform(seed, offset, i), lo);
 }
 
-TTT_HOST_DEVICE inline double random_normal_value(uint64_t seed, uint64_t offset, uint64_t i, double mean,
-                                                  double std) {
+TTT_HOST_DEVICE inline double random_normal_value(uint64_t seed, uint64_t offset, uint64_t i, double mean, double std) {
   return fma(std, philox::normal(seed, offset, i), mean);
 }
 
-TTT_HOST_DEVICE inline double random_trunc_normal_value(uint64_t seed, uint64_t offset, uint64_t i,
-                                                        double std, double bound_in_std) {
+TTT_HOST_DEVICE inline double random_trunc_normal_value(uint64_t seed, uint64_t offset, uint64_t i, double std,
+                                                        double bound_in_std) {
   double z = 0;
   for (int j = 0; j < kTruncAttempts; ++j) {
     z = philox::normal(seed, offset + (static_cast<uint64_t>(j) << 32), i);
@@ -46,9 +44,7 @@ TTT_HOST_DEVICE inline double random_trunc_normal_value(uint64_t seed, uint64_t 
 }  // namespace tttlm::kernels
 
 // out (n), contiguous; element i as documented above.
-TTT_KERNEL(random_uniform,
-           (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi));
-TTT_KERNEL(random_normal,
-           (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std));
-TTT_KERNEL(random_trunc_normal, (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double std,
-                                 double bound_in_std));
+TTT_KERNEL(random_uniform, (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi));
+TTT_KERNEL(random_normal, (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std));
+TTT_KERNEL(random_trunc_normal,
+           (Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double std, double bound_in_std));

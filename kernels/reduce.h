@@ -13,8 +13,8 @@ namespace tttlm::kernels {
 enum class ReduceOp : uint8_t { sum, max };
 }
 
-TTT_KERNEL(reduce_rows, (ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows,
-                         int64_t cols));
+TTT_KERNEL(reduce_rows,
+           (ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows, int64_t cols));
 // dx (rows, cols) = 0 except dx[r, argmax[r]] = dout[r] (overwrites dx).
-TTT_KERNEL(reduce_max_backward, (Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows,
-                                 int64_t cols));
+TTT_KERNEL(reduce_max_backward,
+           (Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows, int64_t cols));

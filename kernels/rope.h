@@ -30,5 +30,5 @@ TTT_HOST_DEVICE inline void rope_cos_sin(int64_t p, int64_t i, int64_t D, float 
 }  // namespace tttlm::kernels
 
 // y (rows, T, D) = x rotated pairwise by positions (T); y may equal x.
-TTT_KERNEL(rope_forward, (Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y,
-                          int64_t rows, int64_t T, int64_t D, float theta, RopeDirection direction));
+TTT_KERNEL(rope_forward, (Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, int64_t rows,
+                          int64_t T, int64_t D, float theta, RopeDirection direction));

@@ -36,9 +36,7 @@ struct ScanGrads {
 
 // f32 for f32 and bf16 activations, f64 for f64: the dtype of A, D, delta_bias, their gradients, the
 // checkpoints and the decoding state.
-inline Dtype scan_compute_dtype(Dtype activations) {
-  return activations == Dtype::f64 ? Dtype::f64 : Dtype::f32;
-}
+inline Dtype scan_compute_dtype(Dtype activations) { return activations == Dtype::f64 ? Dtype::f64 : Dtype::f32; }
 
 }  // namespace tttlm::kernels
 
@@ -50,13 +48,8 @@ TTT_KERNEL(selective_scan_forward,
            (Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints));
 // From the forward's inputs and checkpoints (same dims, same chunk) and dout (B, T, Di), writes every
 // gradient of `grads` (all pointers non-null).
-TTT_KERNEL(selective_scan_backward, (Dtype dtype,
-                                     const ScanDims& dims,
-                                     const ScanInputs& in,
-                                     const void* checkpoints,
-                                     const void* dout,
-                                     const ScanGrads& grads));
+TTT_KERNEL(selective_scan_backward, (Dtype dtype, const ScanDims& dims, const ScanInputs& in, const void* checkpoints,
+                                     const void* dout, const ScanGrads& grads));
 // One decoding step (dims.steps and dims.chunk ignored): state (B, Di, N), compute dtype, updated in place
 // from h_{t-1} to h_t; out (B, Di) in dtype. Same arithmetic as one forward step.
-TTT_KERNEL(selective_scan_step,
-           (Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* state, void* out));
+TTT_KERNEL(selective_scan_step, (Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* state, void* out));

@@ -19,9 +19,7 @@ enum class SoftmaxKind : uint8_t { softmax, log_softmax };
 constexpr int64_t kIgnoreTarget = -1;
 
 // The dtype of the cross-entropy loss and logsumexp for logits of `dtype`.
-inline Dtype softmax_stats_dtype(Dtype dtype) {
-  return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32;
-}
+inline Dtype softmax_stats_dtype(Dtype dtype) { return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32; }
 
 }  // namespace tttlm::kernels
 
@@ -34,24 +32,10 @@ inline Dtype softmax_stats_dtype(Dtype dtype) {
 //                     (0 where the target is -1).
 //   cross_entropy_backward: overwrites dlogits (rows, V) = dloss[r]·(exp(logits − lse[r]) − onehot(target[r])),
 //                     0 on ignored rows; dloss and lse (rows) in softmax_stats_dtype.
-TTT_KERNEL(softmax_forward,
-           (SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols));
-TTT_KERNEL(softmax_backward, (SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx,
-                              int64_t rows, int64_t cols));
-TTT_KERNEL(cross_entropy_forward, (Dtype dtype,
-                                   const void* logits,
-                                   Dtype target_dtype,
-                                   const void* targets,
-                                   void* loss,
-                                   void* lse,
-                                   int64_t rows,
-                                   int64_t cols));
-TTT_KERNEL(cross_entropy_backward, (Dtype dtype,
-                                    const void* logits,
-                                    Dtype target_dtype,
-                                    const void* targets,
-                                    const void* lse,
-                                    const void* dloss,
-                                    void* dlogits,
-                                    int64_t rows,
-                                    int64_t cols));
+TTT_KERNEL(softmax_forward, (SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols));
+TTT_KERNEL(softmax_backward,
+           (SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows, int64_t cols));
+TTT_KERNEL(cross_entropy_forward, (Dtype dtype, const void* logits, Dtype target_dtype, const void* targets, void* loss,
+                                   void* lse, int64_t rows, int64_t cols));
+TTT_KERNEL(cross_entropy_backward, (Dtype dtype, const void* logits, Dtype target_dtype, const void* targets,
+                                    const void* lse, const void* dloss, void* dlogits, int64_t rows, int64_t cols));

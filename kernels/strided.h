@@ -18,7 +18,8 @@ struct StridedDesc {
 #if defined(__CUDACC__)
 __host__ __device__
 #endif
-inline int64_t strided_offset(const StridedDesc& d, int64_t i) {
+    inline int64_t
+    strided_offset(const StridedDesc& d, int64_t i) {
   int64_t off = 0;
   for (int k = d.ndim - 1; k >= 0; --k) {
     int64_t idx = i % d.shape[k];

@@ -28,8 +28,8 @@ struct TttDims {
   int64_t hidden = 0;  // hidden width I of an inner model that has one (MLP: 4D in the paper), else 0
   int64_t mini_batch = 16;
   int64_t snapshot_every = 4;  // keep the state at every k-th mini-batch start for backward
-  bool layer_norm = true;        // false: LN is the identity
-  bool residual = true;          // false: target V (not V - K) and output f_res(q) (no + q)
+  bool layer_norm = true;      // false: LN is the identity
+  bool residual = true;        // false: target V (not V - K) and output f_res(q) (no + q)
 
   int64_t num_mini_batches() const { return seq == 0 ? 0 : (seq + mini_batch - 1) / mini_batch; }
   int64_t num_snapshots() const { return (num_mini_batches() + snapshot_every - 1) / snapshot_every; }
@@ -81,36 +81,21 @@ struct TttDecodeBuffers {
 // snapshots (the first one is the initial state, so it needs no parameters), recomputes each group of
 // mini-batches from its kept state and overwrites every gradient.
 // Snapshots are in the compute dtype: f32 when the tensors are bf16 (CUDA), otherwise their own dtype.
-TTT_KERNEL(ttt_forward,
-           (Dtype dtype,
-            const TttDims& dims,
-            const TttSequence& seq,
-            const TttInnerParams& params,
-            void* out,
-            void* snapshots));
-TTT_KERNEL(ttt_backward,
-           (Dtype dtype,
-            const TttDims& dims,
-            const TttSequence& seq,
-            const void* snapshots,
-            const void* dout,
-            const TttSequenceGrads& grads,
-            const TttInnerGrads& param_grads));
+TTT_KERNEL(ttt_forward, (Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params,
+                         void* out, void* snapshots));
+TTT_KERNEL(ttt_backward, (Dtype dtype, const TttDims& dims, const TttSequence& seq, const void* snapshots,
+                          const void* dout, const TttSequenceGrads& grads, const TttInnerGrads& param_grads));
 
 // CPU only: the primal form and decoding.
 namespace tttlm::kernels::cpu {
 // Primal form (§3.7 "Primal"), the reference: token by token, the per-token state
 // W_i = W - tau_i·Σ_{j<=i} ttt_lr_j·k_jᵀg_j. Forward only; writes out (B, H, T, D).
-void ttt_primal_forward(
-    Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params, void* out);
+void ttt_primal_forward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params,
+                        void* out);
 
 // One decoding step (§3.11) for every (b, h): `token` holds one token per (b, h) (dims.seq = 1: xq, xk, xv
 // (B, H, D), ttt_lr (B, H)); `offset` = position mod mini_batch picks tau. Updates the buffers in place
 // (at offset mini_batch - 1 the state moves on and the accumulators are zeroed); writes out (B, H, D).
-void ttt_decode_step(Dtype dtype,
-                     const TttDims& dims,
-                     const TttSequence& token,
-                     int64_t offset,
-                     const TttDecodeBuffers& state,
-                     void* out);
+void ttt_decode_step(Dtype dtype, const TttDims& dims, const TttSequence& token, int64_t offset,
+                     const TttDecodeBuffers& state, void* out);
 }  // namespace tttlm::kernels::cpu

@@ -113,8 +113,8 @@ TTT_INNER T ln_normalize_row(T* z, int64_t n) {
 // z: e = gamma·xhat + beta − target, ĝ = gamma·e, g = (ĝ − mean ĝ − xhat·mean(ĝ·xhat))·rstd. target = v − k,
 // or v when k is null.
 template <class T>
-TTT_INNER void ln_l2_grad_row(
-    const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g, int64_t n) {
+TTT_INNER void ln_l2_grad_row(const T* xhat, T rstd, const T* v, const T* k, const T* gamma, const T* beta, T* e, T* g,
+                              int64_t n) {
   T mean_g = 0, mean_gx = 0;
   for (int64_t c = 0; c < n; ++c) {
     e[c] = gamma[c] * xhat[c] + beta[c] - (k ? v[c] - k[c] : v[c]);
@@ -273,17 +273,8 @@ constexpr int64_t kRowStats = 6;
 // loss_grad_rows: z (r, D) += bias, then G = ∂ℓ/∂z into g, with z normalised in place (xhat, rstd (r)) and
 // e = gamma·xhat + beta − target, target = v − k (residual) or v; without LN, e = g = z − target.
 template <class T, class Ex>
-TTT_INNER void loss_grad_rows(Ex& ex,
-                              const Head<T> hd,
-                              int64_t r,
-                              const T* bias,
-                              const T* k,
-                              const T* v,
-                              T* z,
-                              T* rstd,
-                              T* e,
-                              T* g,
-                              T* st) {
+TTT_INNER void loss_grad_rows(Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* k, const T* v, T* z, T* rstd,
+                              T* e, T* g, T* st) {
   const int64_t d = hd.dim;
   const T *gamma = hd.gamma, *beta = hd.beta;
   const bool residual = hd.residual;
@@ -322,19 +313,8 @@ TTT_INNER void loss_grad_rows(Ex& ex,
 // Backward of loss_grad_rows from dg (r, D) (the second derivative of LN): dz (w.r.t. z before
 // normalisation), dv = −dtarget; dgamma and dbeta accumulate into gr (pg, pb: (r, D) scratch).
 template <class T, class Ex>
-TTT_INNER void loss_grad_rows_backward(Ex& ex,
-                                       const Head<T> hd,
-                                       int64_t r,
-                                       const T* xhat,
-                                       const T* rstd,
-                                       const T* e,
-                                       const T* g,
-                                       const T* dg,
-                                       T* dz,
-                                       T* dv,
-                                       T* pg,
-                                       T* pb,
-                                       const HeadGrads<T> gr,
+TTT_INNER void loss_grad_rows_backward(Ex& ex, const Head<T> hd, int64_t r, const T* xhat, const T* rstd, const T* e,
+                                       const T* g, const T* dg, T* dz, T* dv, T* pg, T* pb, const HeadGrads<T> gr,
                                        T* st) {
   const int64_t d = hd.dim;
   const T* gamma = hd.gamma;
@@ -382,8 +362,8 @@ TTT_INNER void loss_grad_rows_backward(Ex& ex,
 // output_rows: zb (r, D) += bias, normalised in place when LN (rstd (r)); out (r, D) = [q +] LN(zb) unless
 // out is null.
 template <class T, class Ex>
-TTT_INNER void output_rows(
-    Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out, T* st) {
+TTT_INNER void output_rows(Ex& ex, const Head<T> hd, int64_t r, const T* bias, const T* q, T* zb, T* rstd, T* out,
+                           T* st) {
   const int64_t d = hd.dim;
   const T *gamma = hd.gamma, *beta = hd.beta;
   const bool residual = hd.residual, layer_norm = hd.layer_norm;
@@ -408,17 +388,8 @@ TTT_INNER void output_rows(
 // Backward of output_rows from dout (r, D): dq = dout (residual) or 0, dzb; dgamma and dbeta accumulate into
 // gr (pg: (r, D) scratch).
 template <class T, class Ex>
-TTT_INNER void output_rows_backward(Ex& ex,
-                                    const Head<T> hd,
-                                    int64_t r,
-                                    const T* xo,
-                                    const T* rstdo,
-                                    const T* dout,
-                                    T* dq,
-                                    T* dzb,
-                                    T* pg,
-                                    const HeadGrads<T> gr,
-                                    T* st) {
+TTT_INNER void output_rows_backward(Ex& ex, const Head<T> hd, int64_t r, const T* xo, const T* rstdo, const T* dout,
+                                    T* dq, T* dzb, T* pg, const HeadGrads<T> gr, T* st) {
   const int64_t d = hd.dim;
   const T* gamma = hd.gamma;
   const bool residual = hd.residual;
@@ -456,8 +427,8 @@ TTT_INNER void mask_backward(Ex& ex, int64_t r, const T* eta, const T* mask, con
 // Backward of eta_ij = tau_i·lr_j (the dual form's below-diagonal coefficients, deta (r, r)) and of the
 // carry's last row el_j = tau_{r−1}·lr_j (del (r)): dtau (mini_batch) accumulated, dlr (r) overwritten.
 template <class T, class Ex>
-TTT_INNER void eta_backward(
-    Ex& ex, int64_t r, const T* tau, const T* lr, const T* deta, const T* del, T* dtau, T* dlr) {
+TTT_INNER void eta_backward(Ex& ex, int64_t r, const T* tau, const T* lr, const T* deta, const T* del, T* dtau,
+                            T* dlr) {
   ex.for_n(r, [&](int64_t i) {
     T s = 0;
     for (int64_t j = 0; j <= i; ++j) s += deta[i * r + j] * lr[j];

@@ -37,11 +37,9 @@ TTT_HD int64_t backward_workspace(int64_t m, int64_t d, int64_t I, int64_t group
 // Forward of one (b, h) from its head's slices of the initial parameters: out (T, D); the state at every
 // snapshot_every-th mini-batch start into ckpt (num_snapshots, state_size) unless null.
 template <class Inner, class T, class Ex>
-TTT_INNER void head_forward(
-    Ex& ex, const Head<T>& hd, const ParamPtrs<const T>& params, T* out, T* ckpt, T* ws) {
+TTT_INNER void head_forward(Ex& ex, const Head<T>& hd, const ParamPtrs<const T>& params, T* out, T* ckpt, T* ws) {
   static_assert(Inner::kNumParams <= kMaxInnerParams, "raise kMaxInnerParams (kernels/ttt.h)");
-  const int64_t d = hd.dim, I = hd.hidden, m = hd.mini_batch, S = state_size<Inner>(d, I),
-                nmb = hd.num_mini_batches();
+  const int64_t d = hd.dim, I = hd.hidden, m = hd.mini_batch, S = state_size<Inner>(d, I), nmb = hd.num_mini_batches();
   Carver<T> cv{ws};
   T* state = cv.take(S);
   const typename Inner::template Cache<T> C = Inner::carve_cache(cv, m, d, I);
@@ -58,8 +56,7 @@ TTT_INNER void head_forward(
 // (gr.dstate = the gradient of this (b, h)'s initial state, laid out as the state).
 template <class Inner, class T, class Ex>
 TTT_INNER void head_backward(Ex& ex, const Head<T>& hd, const T* ckpt, const HeadGrads<T>& gr, T* ws) {
-  const int64_t d = hd.dim, I = hd.hidden, m = hd.mini_batch, S = state_size<Inner>(d, I),
-                nmb = hd.num_mini_batches();
+  const int64_t d = hd.dim, I = hd.hidden, m = hd.mini_batch, S = state_size<Inner>(d, I), nmb = hd.num_mini_batches();
   const int64_t k = hd.snapshot_every, group = k < nmb ? k : nmb, cache = cache_size<Inner>(m, d, I);
   Carver<T> cv{ws};
   T* states = cv.take((group + 1) * S);
@@ -76,8 +73,7 @@ TTT_INNER void head_backward(Ex& ex, const Head<T>& hd, const T* ckpt, const Hea
       T* next = states + (c - c0 + 1) * S;
       Carver<T> cc{caches + (c - c0) * cache};
       copy_n(ex, S, next - S, next);
-      Inner::forward(
-          ex, hd, c, next, Inner::carve_cache(cc, m, d, I), scratch.step, static_cast<T*>(nullptr), true);
+      Inner::forward(ex, hd, c, next, Inner::carve_cache(cc, m, d, I), scratch.step, static_cast<T*>(nullptr), true);
     }
     for (int64_t c = c1 - 1; c >= c0; --c) {
       Carver<T> cc{caches + (c - c0) * cache};

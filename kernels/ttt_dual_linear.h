@@ -74,8 +74,8 @@ struct LinearInner {
   // Forward of mini-batch c from the state (w (D, D), b (D)): fills `C`, writes the output rows `out`
   // (r, D) unless null, and moves the state on in place when `update`.
   template <class T, class Ex>
-  TTT_INNER static void forward(
-      Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out, bool update) {
+  TTT_INNER static void forward(Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out,
+                                bool update) {
     const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
     const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
     T *w = state, *b = state + d * d;
@@ -91,8 +91,7 @@ struct LinearInner {
     if (update) {
       // W' = W − Kᵀ·diag(eta_{r−1,:})·G, b' = b − Σ_j eta_{r−1,j}·g_j: the carry is the last row (§3.8)
       T* s = step.s;
-      ex.for_rows(
-          r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
+      ex.for_rows(r, d, [&](int64_t i, int64_t j) { s[i * d + j] = C.eta[(r - 1) * r + i] * C.g[i * d + j]; });
       ex.mm_tn(Mm::sub, d, d, r, k, s, w);
       ex.add_col_sums(r, d, s, b, T(-1));
     }
@@ -102,8 +101,8 @@ struct LinearInner {
   // state it hands on, on exit that of its starting state. Reads its rows of gr.dout, overwrites those of
   // dxq/dxk/dxv/dlr, accumulates dtau, dgamma, dbeta.
   template <class T, class Ex>
-  TTT_INNER static void backward(
-      Ex& ex, Head<T> hd, int64_t c, const T* st, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
+  TTT_INNER static void backward(Ex& ex, Head<T> hd, int64_t c, const T* st, Cache<T> C, HeadGrads<T> gr,
+                                 Scratch<T> S) {
     const int64_t d = hd.dim, r = hd.rows_of(c), t0 = c * hd.mini_batch;
     const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = gr.dout + t0 * d;
     T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d;

@@ -20,7 +20,7 @@ namespace tttlm::kernels::ttt_dual {
 template <class T>
 struct MlpCache {
   T *z1, *x2, *hm, *g1, *zb1, *xb2;  // (m, I): K·W1 + b1, gelu of it, G2·W2ᵀ, G1, Z̄1, gelu(Z̄1)
-  T *xhat, *rstd, *e, *g2;  // (m, D) normalised Z2, (m) its rstd, (m, D) LN(Z2) − target, (m, D) G2
+  T *xhat, *rstd, *e, *g2;           // (m, D) normalised Z2, (m) its rstd, (m, D) LN(Z2) − target, (m, D) G2
   T *mask1, *mask2, *eta, *p1, *p2;  // (m, m) tril(Q·Kᵀ) + 1, tril(X̄2·X2ᵀ) + 1, eta, eta ⊙ masks
   T *xo, *rstdo;                     // (m, D) normalised Z̄2 (Z̄2 itself without LN), (m) its rstd
   T* stats;                          // (kRowStats, m) row statistics scratch of the row phases
@@ -55,15 +55,9 @@ TTT_HD MlpState<T> mlp_state_at(T* base, int64_t d, int64_t I) {
 // contracts and rounds the MLP's dtau and dlr differently (by an ulp), and the results must stay the bits
 // they were (tests/golden, snapshots).
 template <class T, class Ex>
-TTT_INNER TTT_NOINLINE void mlp_mb_backward(Ex& ex,
-                                            const Head<T> hd,
-                                            int64_t c,
-                                            const MlpState<T> st,
-                                            const MlpCache<T> C,
-                                            const T* dout,
-                                            const MlpState<T> dst,
-                                            const HeadGrads<T> gr,
-                                            const MlpScratch<T> S) {
+TTT_INNER TTT_NOINLINE void mlp_mb_backward(Ex& ex, const Head<T> hd, int64_t c, const MlpState<T> st,
+                                            const MlpCache<T> C, const T* dout, const MlpState<T> dst,
+                                            const HeadGrads<T> gr, const MlpScratch<T> S) {
   const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
   const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *lr = hd.lr + t0, *tau = hd.tau, *dO = dout + t0 * d;
   T *dq = gr.dxq + t0 * d, *dk = gr.dxk + t0 * d, *dv = gr.dxv + t0 * d, *dlr = gr.dlr + t0;
@@ -201,8 +195,8 @@ struct MlpInner {
   // Forward of mini-batch c from `state`: fills `C`, writes the output rows `out` (r, D) unless null, and
   // moves the state on in place when `update`.
   template <class T, class Ex>
-  TTT_INNER static void forward(
-      Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out, bool update) {
+  TTT_INNER static void forward(Ex& ex, Head<T> hd, int64_t c, T* state, Cache<T> C, Step<T> step, T* out,
+                                bool update) {
     const int64_t d = hd.dim, I = hd.hidden, r = hd.rows_of(c), t0 = c * hd.mini_batch;
     const T *q = hd.xq + t0 * d, *k = hd.xk + t0 * d, *v = hd.xv + t0 * d, *lr = hd.lr + t0;
     const MlpState<T> st = mlp_state_at(state, d, I);
@@ -245,8 +239,8 @@ struct MlpInner {
 
   // Backward of mini-batch c (the contract of LinearInner::backward): mlp_mb_backward above.
   template <class T, class Ex>
-  TTT_INNER static void backward(
-      Ex& ex, Head<T> hd, int64_t c, const T* state, Cache<T> C, HeadGrads<T> gr, Scratch<T> S) {
+  TTT_INNER static void backward(Ex& ex, Head<T> hd, int64_t c, const T* state, Cache<T> C, HeadGrads<T> gr,
+                                 Scratch<T> S) {
     const int64_t d = hd.dim, I = hd.hidden;
     const MlpState<T> st = mlp_state_at(const_cast<T*>(state), d, I);  // read only
     mlp_mb_backward(ex, hd, c, st, C, gr.dout, mlp_state_at(gr.dstate, d, I), gr, S);
@@ -257,8 +251,7 @@ struct MlpInner {
   template <class T>
   static void primal_token(const Token<T>& tk, T* const* st, T* const* acc, T* out, T* tmp) {
     const int64_t d = tk.d, I = tk.hidden;
-    T *w1 = st[0], *b1 = st[1], *w2 = st[2], *b2 = st[3], *gw1 = acc[0], *gb1 = acc[1], *gw2 = acc[2],
-      *gb2 = acc[3];
+    T *w1 = st[0], *b1 = st[1], *w2 = st[2], *b2 = st[3], *gw1 = acc[0], *gb1 = acc[1], *gw2 = acc[2], *gb2 = acc[3];
     T *z1 = tmp, *x2 = tmp + I, *g1 = tmp + 2 * I, *zb1 = tmp + 3 * I, *xb2 = tmp + 4 * I;
     T *z2 = tmp + 5 * I, *e = z2 + d, *g2 = z2 + 2 * d, *zb2 = z2 + 3 * d;
     for (int64_t a = 0; a < I; ++a) z1[a] = b1[a];
@@ -289,8 +282,7 @@ struct MlpInner {
       for (int64_t j = 0; j < d; ++j) zb2[j] += xb2[a] * (w2[a * d + j] - tk.tau * gw2[a * d + j]);
     output_row(tk, zb2, out);
     if (tk.last) {
-      for (int64_t i = 0; i < d * I; ++i)
-        w1[i] -= tk.tau * gw1[i], gw1[i] = 0, w2[i] -= tk.tau * gw2[i], gw2[i] = 0;
+      for (int64_t i = 0; i < d * I; ++i) w1[i] -= tk.tau * gw1[i], gw1[i] = 0, w2[i] -= tk.tau * gw2[i], gw2[i] = 0;
       for (int64_t a = 0; a < I; ++a) b1[a] -= tk.tau * gb1[a], gb1[a] = 0;
       for (int64_t j = 0; j < d; ++j) b2[j] -= tk.tau * gb2[j], gb2[j] = 0;
     }

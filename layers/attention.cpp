@@ -41,10 +41,14 @@ Attention::Attention(const ModelConfig& c)
       head_dim(c.head_dim()),
       max_seq_len(c.max_seq_len),
       rope_theta(c.rope_theta),
-      wq(add_module("wq", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
-      wk(add_module("wk", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
-      wv(add_module("wv", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
-      wo(add_module("wo", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))) {}
+      wq(add_module("wq",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wk(add_module("wk",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wv(add_module("wv",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wo(add_module("wo",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))) {}
 
 Tensor Attention::forward(const Tensor& u) const {
   Tensor positions = positions_from(0, u.size(1), u.device());
@@ -58,8 +62,7 @@ Tensor Attention::forward(const Tensor& u) const {
 Attention::Cache Attention::init_cache(int64_t batch) const {
   const Dtype dtype = wq.weight.value.dtype();
   return {Tensor::zeros({batch, heads, max_seq_len, head_dim}, dtype),
-          Tensor::zeros({batch, heads, max_seq_len, head_dim}, dtype),
-          0};
+          Tensor::zeros({batch, heads, max_seq_len, head_dim}, dtype), 0};
 }
 
 Tensor Attention::extend(const Tensor& u, Cache& cache) const {

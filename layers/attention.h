@@ -15,8 +15,8 @@ class Attention : public Module {
 
   // Keys (after RoPE) and values of the positions decoded so far, in preallocated buffers.
   struct Cache {
-    Tensor k, v;           // (B, H, capacity, D), capacity = max_seq_len
-    int64_t length = 0;    // positions filled
+    Tensor k, v;         // (B, H, capacity, D), capacity = max_seq_len
+    int64_t length = 0;  // positions filled
   };
   Cache init_cache(int64_t batch) const;
   // T new tokens u (B, T, C) at absolute positions cache.length .. cache.length+T-1 -> (B, T, C): their keys

@@ -14,18 +14,22 @@
 
 namespace tttlm::layers {
 
-Linear::Linear(int64_t in, int64_t out, InitSpec init, bool decay) : weight(add_param("weight", {in, out}, init, decay)) {
+Linear::Linear(int64_t in, int64_t out, InitSpec init, bool decay)
+    : weight(add_param("weight", {in, out}, init, decay)) {
   weight.matmul_weight = true;
 }
 Tensor Linear::forward(const Tensor& x) const {
-  return weight.value_bf16.defined() ? ops::linear_bf16(x, weight.value, weight.value_bf16) : ops::linear(x, weight.value);
+  return weight.value_bf16.defined() ? ops::linear_bf16(x, weight.value, weight.value_bf16)
+                                     : ops::linear(x, weight.value);
 }
 
 RmsNorm::RmsNorm(int64_t width, double eps_) : weight(add_param("weight", {width}, InitSpec::ones())), eps(eps_) {}
 Tensor RmsNorm::forward(const Tensor& x) const { return ops::rms_norm(x, weight.value, eps); }
 
 LayerNorm::LayerNorm(int64_t width, double eps_)
-    : weight(add_param("weight", {width}, InitSpec::ones())), bias(add_param("bias", {width}, InitSpec::zeros())), eps(eps_) {}
+    : weight(add_param("weight", {width}, InitSpec::ones())),
+      bias(add_param("bias", {width}, InitSpec::zeros())),
+      eps(eps_) {}
 Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight.value, bias.value, eps); }
 
 CausalConv::CausalConv(int64_t width, int64_t kernel, InitSpec weight_init, InitSpec bias_init)
@@ -53,9 +57,7 @@ SwiGlu::SwiGlu(int64_t width, int64_t inner, double std)
       w3(add_module("w3", std::make_unique<Linear>(width, inner, InitSpec::normal(std)))),
       w2(add_module("w2", std::make_unique<Linear>(inner, width, InitSpec::normal(std)))) {}
 
-Tensor SwiGlu::forward(const Tensor& x) const {
-  return w2.forward(ops::mul(ops::silu(w1.forward(x)), w3.forward(x)));
-}
+Tensor SwiGlu::forward(const Tensor& x) const { return w2.forward(ops::mul(ops::silu(w1.forward(x)), w3.forward(x))); }
 
 Tensor split_heads(const Tensor& x, int64_t heads) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);

@@ -40,8 +40,8 @@ class CausalConv : public Module {
   // kernel and so the same arithmetic, and moves the history on. No gradient (call under NoGradGuard).
   Tensor init_history(int64_t batch) const;
   Tensor extend(const Tensor& x, Tensor& history) const;
-  Parameter& weight;                      // (K, C)
-  Parameter& bias;                        // (C)
+  Parameter& weight;  // (K, C)
+  Parameter& bias;    // (C)
 };
 
 // FFN(x) = (silu(x·W1) ⊙ (x·W3))·W2 (docs/spec/ttt.md §2.1).

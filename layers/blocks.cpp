@@ -12,11 +12,12 @@ std::unique_ptr<RmsNorm> norm(const ModelConfig& c) { return std::make_unique<Rm
 Block::Block(const ModelConfig& c)
     : seq_norm(add_module("seq_norm", norm(c))),
       ffn_norm(add_module("ffn_norm", norm(c))),
-      ffn(add_module("feed_forward", std::make_unique<SwiGlu>(c.hidden_size, c.intermediate_size, c.initializer_range))) {
+      ffn(add_module("feed_forward",
+                     std::make_unique<SwiGlu>(c.hidden_size, c.intermediate_size, c.initializer_range))) {
   if (c.pre_conv) {
     conv_norm = &add_module("conv_norm", norm(c));
-    conv = &add_module("conv", std::make_unique<CausalConv>(c.hidden_size, c.conv_width, lecun_normal_conv(c.conv_width),
-                                                             InitSpec::zeros()));
+    conv = &add_module("conv", std::make_unique<CausalConv>(c.hidden_size, c.conv_width,
+                                                            lecun_normal_conv(c.conv_width), InitSpec::zeros()));
   }
   if (is_ttt(c.kind))
     ttt = &add_module("seq_modeling_block", std::make_unique<TttLayer>(c));

@@ -17,9 +17,9 @@ class Block : public Module {
   Tensor forward(const Tensor& h, const ForwardContext& ctx) const;
 
   struct State {
-    Tensor conv;               // pre-conv history (B, K-1, C), when the block has a pre-conv
-    TttLayer::State ttt;       // TTT blocks
-    Attention::Cache kv;       // Transformer blocks
+    Tensor conv;          // pre-conv history (B, K-1, C), when the block has a pre-conv
+    TttLayer::State ttt;  // TTT blocks
+    Attention::Cache kv;  // Transformer blocks
   };
   State init_state(int64_t batch) const;
   Tensor extend(const Tensor& h, const ForwardContext& ctx, State& s) const;  // (B, T, C) -> (B, T, C)

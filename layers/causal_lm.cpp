@@ -14,7 +14,8 @@ namespace tttlm::layers {
 
 CausalLM::CausalLM(const ModelConfig& c)
     : config_(c),
-      embed_(add_param("embed_tokens.weight", {c.padded_vocab(), c.hidden_size}, InitSpec::normal(c.initializer_range))),
+      embed_(
+          add_param("embed_tokens.weight", {c.padded_vocab(), c.hidden_size}, InitSpec::normal(c.initializer_range))),
       norm_([&]() -> RmsNorm& {
         for (int64_t i = 0; i < c.num_layers; ++i) {
           std::string name = "layers." + std::to_string(i);
@@ -39,14 +40,15 @@ Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
   Tensor h = ops::embedding(embed_.value, ids);
   for (const Block* b : blocks_) {
     if (config_.recompute_blocks)
-      h = autograd::recompute([b, &ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; },
-                               {h})[0];
+      h = autograd::recompute(
+          [b, &ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; }, {h})[0];
     else
       h = b->forward(h, ctx);
   }
   for (const MambaBlock* b : mamba_blocks_) {
     if (config_.recompute_blocks)
-      h = autograd::recompute([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0])}; }, {h})[0];
+      h = autograd::recompute([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0])}; },
+                              {h})[0];
     else
       h = b->forward(h);
   }
@@ -66,9 +68,9 @@ Tensor CausalLM::token_losses(const Tensor& ids, const Tensor& targets, const Fo
 }
 
 Tensor CausalLM::loss(const Tensor& ids, const Tensor& targets, const Tensor& mask, const ForwardContext& ctx) const {
-  Tensor tok = token_losses(ids, targets, ctx);                       // (B, T)
-  Tensor per_seq = ops::sum(ops::mul(tok, mask), {1});                 // (B)
-  Tensor counts = ops::sum(mask, {1});                                 // (B)
+  Tensor tok = token_losses(ids, targets, ctx);         // (B, T)
+  Tensor per_seq = ops::sum(ops::mul(tok, mask), {1});  // (B)
+  Tensor counts = ops::sum(mask, {1});                  // (B)
   {
     // max(count, 1e-10) without a differentiable max: counts are constants.
     auto v = counts.to_vector<float>();

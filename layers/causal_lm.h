@@ -25,7 +25,7 @@ class CausalLM : public Module {
   Tensor token_losses(const Tensor& ids, const Tensor& targets, const ForwardContext& ctx = {}) const;
 
   // The pieces of forward(), for step-by-step decoding (layers/decoder.h).
-  Tensor head(const Tensor& hidden) const;  // (..., C) -> logits (..., V') = hidden·Eᵀ
+  Tensor head(const Tensor& hidden) const;               // (..., C) -> logits (..., V') = hidden·Eᵀ
   const Parameter& embedding() const { return embed_; }  // (V', C)
   const std::vector<Block*>& blocks() const { return blocks_; }
   const std::vector<MambaBlock*>& mamba_blocks() const { return mamba_blocks_; }

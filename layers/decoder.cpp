@@ -11,8 +11,7 @@ namespace {
 
 // The model itself when its parameters are on the CPU, else a CPU copy kept in `copy`.
 const CausalLM& on_cpu(const CausalLM& model, std::unique_ptr<CausalLM>& copy) {
-  TTT_CHECK(model.is_materialized(),
-            "[decode] the model has no parameter values; materialize or load it first");
+  TTT_CHECK(model.is_materialized(), "[decode] the model has no parameter values; materialize or load it first");
   std::vector<const Parameter*> src = model.parameters();
   if (src.front()->value.device().is_cpu()) return model;
   copy = std::make_unique<CausalLM>(model.config());
@@ -44,24 +43,15 @@ int64_t Decoder::max_positions() const {
 
 Tensor Decoder::advance(const Tensor& ids_in) {
   TTT_CHECK(ids_in.ndim() == 2 && ids_in.size(0) == batch_ && ids_in.size(1) >= 1,
-            "[decode] ids must have shape (B, T) with B = ",
-            batch_,
-            " and T >= 1, got ",
-            ids_in.describe());
+            "[decode] ids must have shape (B, T) with B = ", batch_, " and T >= 1, got ", ids_in.describe());
   const int64_t T = ids_in.size(1), limit = max_positions();
-  TTT_CHECK(limit < 0 || position_ + T <= limit,
-            "[decode] a Transformer decodes at most max_seq_len = ",
-            limit,
-            " positions (RoPE at absolute positions); ",
-            position_,
-            " are consumed and ",
-            T,
+  TTT_CHECK(limit < 0 || position_ + T <= limit, "[decode] a Transformer decodes at most max_seq_len = ", limit,
+            " positions (RoPE at absolute positions); ", position_, " are consumed and ", T,
             " more were given; reset() and prefill a shorter window");
   Tensor ids = ops::to(ids_in, cpu_device());
   Tensor h = ops::embedding(model_->embedding().value, ids);  // (B, T, C)
   for (size_t i = 0; i < blocks_.size(); ++i) h = model_->blocks()[i]->extend(h, ctx_, blocks_[i]);
-  for (size_t i = 0; i < mamba_blocks_.size(); ++i)
-    h = model_->mamba_blocks()[i]->extend(h, mamba_blocks_[i]);
+  for (size_t i = 0; i < mamba_blocks_.size(); ++i) h = model_->mamba_blocks()[i]->extend(h, mamba_blocks_[i]);
   position_ += T;
   return model_->final_norm().forward(h);
 }
@@ -78,12 +68,9 @@ Tensor Decoder::prefill(const Tensor& ids) {
 }
 
 Tensor Decoder::step(const Tensor& ids) {
-  TTT_CHECK((ids.ndim() == 1 && ids.size(0) == batch_) ||
-                (ids.ndim() == 2 && ids.size(0) == batch_ && ids.size(1) == 1),
-            "[decode] step takes one token per row: ids of shape (B) or (B, 1) with B = ",
-            batch_,
-            ", got ",
-            ids.describe());
+  TTT_CHECK(
+      (ids.ndim() == 1 && ids.size(0) == batch_) || (ids.ndim() == 2 && ids.size(0) == batch_ && ids.size(1) == 1),
+      "[decode] step takes one token per row: ids of shape (B) or (B, 1) with B = ", batch_, ", got ", ids.describe());
   return prefill(ids.ndim() == 1 ? ops::unsqueeze(ids, 1) : ids);
 }
 

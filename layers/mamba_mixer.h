@@ -16,8 +16,8 @@ class MambaMixer : public Module {
   // Recurrent decoding (docs/spec/mamba.md §6): the conv history (the last K-1 pre-conv inputs x) and the scan
   // state h_{t-1} (B, Di, N) in the compute dtype, zeros before the first token.
   struct State {
-    Tensor conv;  // (B, K-1, Di)
-    Tensor ssm;   // (B, Di, N)
+    Tensor conv;        // (B, K-1, Di)
+    Tensor ssm;         // (B, Di, N)
     bool fresh = true;  // nothing consumed yet: extend() may run the sequence scan from h = 0
   };
   State init_state(int64_t batch) const;
@@ -26,14 +26,14 @@ class MambaMixer : public Module {
   // No gradient (call under NoGradGuard).
   Tensor extend(const Tensor& h, State& s) const;
   int64_t inner, state, rank, chunk;
-  Linear& in_proj;     // (C, 2 Di)
-  CausalConv& conv1d;  // (K, Di), (Di)
-  Linear& x_proj;      // (Di, R + 2N)
+  Linear& in_proj;       // (C, 2 Di)
+  CausalConv& conv1d;    // (K, Di), (Di)
+  Linear& x_proj;        // (Di, R + 2N)
   Parameter& dt_weight;  // dt_proj.weight (R, Di)
   Parameter& dt_bias;    // dt_proj.bias (Di)
   Parameter& a_log;      // (Di, N)
   Parameter& d_skip;     // D (Di)
-  Linear& out_proj;    // (Di, C)
+  Linear& out_proj;      // (Di, C)
 
  private:
   Tensor mix(const Tensor& h, State* s) const;  // s null: the training forward

@@ -8,7 +8,7 @@
 namespace tttlm::layers {
 
 const std::vector<std::string>& model_kind_names() {
-  static const std::vector<std::string> names = {"ttt-linear-mamba",       "ttt-mlp-mamba", "ttt-linear-transformer",
+  static const std::vector<std::string> names = {"ttt-linear-mamba",    "ttt-mlp-mamba", "ttt-linear-transformer",
                                                  "ttt-mlp-transformer", "transformer",   "mamba"};
   return names;
 }
@@ -147,8 +147,8 @@ void ModelConfig::validate(const std::string& file) const {
     positive("intermediate_size", intermediate_size);
     finite_positive("rope_theta", rope_theta);
     if (hidden_size % num_heads != 0)
-      fail("num_heads", "expected a divisor of hidden_size " + std::to_string(hidden_size) + ", got " +
-                            std::to_string(num_heads));
+      fail("num_heads",
+           "expected a divisor of hidden_size " + std::to_string(hidden_size) + ", got " + std::to_string(num_heads));
     if (head_dim() % 2 != 0)
       fail("num_heads", "RoPE needs an even head dimension; hidden_size / num_heads = " + std::to_string(head_dim()));
   }

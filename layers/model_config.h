@@ -9,7 +9,14 @@
 
 namespace tttlm::layers {
 
-enum class ModelKind { ttt_linear_mamba, ttt_mlp_mamba, ttt_linear_transformer, ttt_mlp_transformer, transformer, mamba };
+enum class ModelKind {
+  ttt_linear_mamba,
+  ttt_mlp_mamba,
+  ttt_linear_transformer,
+  ttt_mlp_transformer,
+  transformer,
+  mamba
+};
 const std::vector<std::string>& model_kind_names();  // "ttt-linear-mamba", ...
 inline bool is_ttt(ModelKind k) { return k != ModelKind::transformer && k != ModelKind::mamba; }
 inline bool is_ttt_mlp(ModelKind k) { return k == ModelKind::ttt_mlp_mamba || k == ModelKind::ttt_mlp_transformer; }
@@ -34,14 +41,14 @@ struct ModelConfig {
   int64_t num_layers = 12;
   int64_t num_heads = 12;
   int64_t max_seq_len = 2048;
-  double rms_norm_eps = 1e-6;   // 1e-5 for Mamba (docs/spec/mamba.md §1), set by from_json when absent
+  double rms_norm_eps = 1e-6;  // 1e-5 for Mamba (docs/spec/mamba.md §1), set by from_json when absent
   double initializer_range = 0.02;
   double rope_theta = 10000.0;
   bool tie_word_embeddings = true;
   // TTT (docs/spec/ttt.md §1, §4)
-  bool pre_conv = true;         // default: true for the Mamba backbone, false otherwise
-  bool share_qk = true;         // default: true for the Mamba backbone
-  bool use_gate = true;         // default: true for the Mamba backbone
+  bool pre_conv = true;  // default: true for the Mamba backbone, false otherwise
+  bool share_qk = true;  // default: true for the Mamba backbone
+  bool use_gate = true;  // default: true for the Mamba backbone
   int64_t conv_width = 4;
   int64_t mini_batch_size = 16;
   double ttt_base_lr = 1.0;
@@ -50,7 +57,7 @@ struct ModelConfig {
   // TTT: keep the inner state at the start of every k-th mini-batch (a snapshot, in memory) for backward,
   // which recomputes the mini-batches in between. (Was model.checkpoint_every, still read.)
   int64_t inner_snapshot_every = 4;
-  bool recompute_blocks = false;   // recompute each block's activations in backward instead of keeping them
+  bool recompute_blocks = false;  // recompute each block's activations in backward instead of keeping them
   MambaConfig mamba;
 
   int64_t head_dim() const { return hidden_size / num_heads; }

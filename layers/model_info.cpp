@@ -26,10 +26,10 @@ ModelInfo model_info(const ModelConfig& c, int64_t batch, int64_t seq_len) {
     int64_t n = shape_numel(p->shape);
     info.parameters += n;
     const std::string& name = p->name;
-    bool is_matrix = p->shape.size() == 2 && p->shape[0] > 1 && p->shape[1] > 1 && name.find("norm") == std::string::npos &&
-                     name.find("conv") == std::string::npos && name.find("learnable_ttt_lr") == std::string::npos &&
-                     name.find("A_log") == std::string::npos && name.find("b1") == std::string::npos &&
-                     name.find("b2") == std::string::npos;
+    bool is_matrix = p->shape.size() == 2 && p->shape[0] > 1 && p->shape[1] > 1 &&
+                     name.find("norm") == std::string::npos && name.find("conv") == std::string::npos &&
+                     name.find("learnable_ttt_lr") == std::string::npos && name.find("A_log") == std::string::npos &&
+                     name.find("b1") == std::string::npos && name.find("b2") == std::string::npos;
     if (name == "embed_tokens.weight") info.embedding_parameters = n;
     if (is_matrix) matmul_weights += static_cast<double>(n);  // includes the tied head (the embedding matrix)
   }

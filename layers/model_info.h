@@ -14,7 +14,7 @@ namespace tttlm::layers {
 struct ModelInfo {
   int64_t parameters = 0;
   int64_t embedding_parameters = 0;
-  double flops_per_token = 0;          // training (forward + backward) at seq_len
+  double flops_per_token = 0;  // training (forward + backward) at seq_len
   double forward_flops_per_token = 0;
   double inner_loop_flops_per_token = 0;  // TTT inner loop, forward only (included above)
   double weights_bytes = 0, optimizer_bytes = 0, gradient_bytes = 0;

@@ -15,12 +15,12 @@
 namespace tttlm::layers {
 
 enum class InitKind {
-  normal,        // N(0, a)
-  trunc_normal,  // N(0, a) truncated to ±2a (flax lecun_normal-style convs: docs/spec/ttt.md §5)
-  uniform,       // U(a, b)
-  constant,      // a
-  mamba_dt_bias, // inverse softplus of log-uniform dt in [a, b] with floor (docs/spec/mamba.md §7); c = floor
-  mamba_a_log,   // A_log[c, n] = ln(n + 1) (docs/spec/mamba.md §7)
+  normal,         // N(0, a)
+  trunc_normal,   // N(0, a) truncated to ±2a (flax lecun_normal-style convs: docs/spec/ttt.md §5)
+  uniform,        // U(a, b)
+  constant,       // a
+  mamba_dt_bias,  // inverse softplus of log-uniform dt in [a, b] with floor (docs/spec/mamba.md §7); c = floor
+  mamba_a_log,    // A_log[c, n] = ln(n + 1) (docs/spec/mamba.md §7)
 };
 
 struct InitSpec {

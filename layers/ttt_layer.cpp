@@ -21,25 +21,30 @@ TttLayer::TttLayer(const ModelConfig& c)
       inner_snapshot_every(c.inner_snapshot_every),
       base_lr(c.ttt_base_lr),
       rope_theta(c.rope_theta),
-      wq(add_module("wq", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
-      wv(add_module("wv", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
-      wo(add_module("wo", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wq(add_module("wq",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wv(add_module("wv",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
+      wo(add_module("wo",
+                    std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(c.initializer_range)))),
       token_idx(add_param("learnable_token_idx", {c.mini_batch_size}, InitSpec::zeros())),
-      lr_weight(add_param("learnable_ttt_lr_weight", {c.num_heads, c.hidden_size}, InitSpec::normal(c.initializer_range))),
+      lr_weight(
+          add_param("learnable_ttt_lr_weight", {c.num_heads, c.hidden_size}, InitSpec::normal(c.initializer_range))),
       lr_bias(add_param("learnable_ttt_lr_bias", {c.num_heads}, InitSpec::zeros())),
       ttt_norm_weight(add_param("ttt_norm_weight", {c.num_heads, c.head_dim()}, InitSpec::ones())),
       ttt_norm_bias(add_param("ttt_norm_bias", {c.num_heads, c.head_dim()}, InitSpec::zeros())),
       post_norm(add_module("post_norm", std::make_unique<LayerNorm>(c.hidden_size, 1e-6))),
-      w1(add_param("W1", {c.num_heads, c.head_dim(), (mlp ? 4 : 1) * c.head_dim()}, InitSpec::normal(c.initializer_range))),
+      w1(add_param("W1", {c.num_heads, c.head_dim(), (mlp ? 4 : 1) * c.head_dim()},
+                   InitSpec::normal(c.initializer_range))),
       b1(add_param("b1", {c.num_heads, (mlp ? 4 : 1) * c.head_dim()}, InitSpec::zeros())) {
   const double std = c.initializer_range;
   if (!share_qk) wk = &add_module("wk", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(std)));
   if (use_gate) wg = &add_module("wg", std::make_unique<Linear>(c.hidden_size, c.hidden_size, InitSpec::normal(std)));
   if (share_qk) {
-    conv_q = &add_module("conv_q", std::make_unique<CausalConv>(c.hidden_size, c.conv_width, lecun_normal_conv(c.conv_width),
-                                                                 InitSpec::zeros()));
-    conv_k = &add_module("conv_k", std::make_unique<CausalConv>(c.hidden_size, c.conv_width, lecun_normal_conv(c.conv_width),
-                                                                 InitSpec::zeros()));
+    conv_q = &add_module("conv_q", std::make_unique<CausalConv>(c.hidden_size, c.conv_width,
+                                                                lecun_normal_conv(c.conv_width), InitSpec::zeros()));
+    conv_k = &add_module("conv_k", std::make_unique<CausalConv>(c.hidden_size, c.conv_width,
+                                                                lecun_normal_conv(c.conv_width), InitSpec::zeros()));
   }
   if (mlp) {
     w2 = &add_param("W2", {c.num_heads, 4 * c.head_dim(), c.head_dim()}, InitSpec::normal(std));
@@ -47,13 +52,12 @@ TttLayer::TttLayer(const ModelConfig& c)
   }
 }
 
-TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset) const {
+TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardContext& ctx,
+                                             int64_t position_offset) const {
   return inner_inputs(u, ctx, position_offset, nullptr);
 }
 
-TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u,
-                                             const ForwardContext& ctx,
-                                             int64_t position_offset,
+TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u, const ForwardContext& ctx, int64_t position_offset,
                                              State* state) const {
   const int64_t T = u.size(1);
   Tensor q, k;
@@ -74,8 +78,10 @@ TttLayer::InnerInputs TttLayer::inner_inputs(const Tensor& u,
   in.k = ops::rope(split_heads(k, heads), positions, rope_theta);
   in.v = ops::contiguous(split_heads(v, heads));
   // gate_{t,h} = sigmoid(u_t · a_h + c_h); ttt_lr = lr_mult · base_lr · gate / D (docs/spec/ttt.md §3.5).
-  Tensor gate = ops::sigmoid(ops::add(ops::linear(u, ops::transpose(lr_weight.value, 0, 1)), lr_bias.value));  // (B, T, H)
-  in.ttt_lr = ops::contiguous(ops::permute(ops::scale(gate, ctx.ttt_lr_mult * base_lr / static_cast<double>(head_dim)), {0, 2, 1}));
+  Tensor gate =
+      ops::sigmoid(ops::add(ops::linear(u, ops::transpose(lr_weight.value, 0, 1)), lr_bias.value));  // (B, T, H)
+  in.ttt_lr = ops::contiguous(
+      ops::permute(ops::scale(gate, ctx.ttt_lr_mult * base_lr / static_cast<double>(head_dim)), {0, 2, 1}));
   // tau_i = max(0, 1/(i+1) + l_i)
   std::vector<float> inv(mini_batch);
   for (int64_t i = 0; i < mini_batch; ++i) inv[i] = 1.0f / static_cast<float>(i + 1);
@@ -124,8 +130,7 @@ Tensor TttLayer::extend(const Tensor& u, const ForwardContext& ctx, State& s) co
     auto at = [t](const Tensor& x) { return ops::select(x, 2, t); };  // (B, H, D) and (B, H)
     Tensor zt = ops::ttt_decode_step(
         s.inner,
-        {at(in.q), at(in.k), at(in.v), in.token_eta, at(in.ttt_lr), ttt_norm_weight.value, ttt_norm_bias.value},
-        opt);
+        {at(in.q), at(in.k), at(in.v), in.token_eta, at(in.ttt_lr), ttt_norm_weight.value, ttt_norm_bias.value}, opt);
     z.push_back(ops::unsqueeze(zt, 2));
   }
   return output(u, ops::concat(z, 2));  // z (B, H, T, D)

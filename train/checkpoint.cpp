@@ -63,8 +63,8 @@ std::string first_non_finite(const std::map<std::string, Tensor>& tensors) {
       }
     }
     if (bad < n) {
-      return "tensor \"" + name + "\" holds " + std::to_string(v) + " at flat index " + std::to_string(bad) +
-             " (of " + std::to_string(n) + ")";
+      return "tensor \"" + name + "\" holds " + std::to_string(v) + " at flat index " + std::to_string(bad) + " (of " +
+             std::to_string(n) + ")";
     }
   }
   return "";
@@ -103,7 +103,8 @@ std::string save_checkpoint(const std::string& run_dir, int64_t step, const Chec
     std::string n = e.path().filename().string();
     if (e.is_directory() && n.rfind("step_", 0) == 0) {
       if (n.find(".tmp-") != std::string::npos) {
-        if (n.find(".tmp-" + std::to_string(::getpid())) == std::string::npos) fs::remove_all(e.path());  // a crashed write
+        if (n.find(".tmp-" + std::to_string(::getpid())) == std::string::npos)
+          fs::remove_all(e.path());  // a crashed write
         continue;
       }
       done.push_back(n);

@@ -14,7 +14,8 @@ namespace tttlm::train {
 namespace {
 
 std::shared_ptr<const data::WindowDataset> open_windows(const RunConfig& c, const std::string& split) {
-  TTT_CHECK(!c.data.path.empty(), "[data] ", c.source, ": data.path is not set (a folder of train.npy/validation.npy or .bin shards)");
+  TTT_CHECK(!c.data.path.empty(), "[data] ", c.source,
+            ": data.path is not set (a folder of train.npy/validation.npy or .bin shards)");
   auto tokens = data::open_split(data::token_format_from_name(c.data.format), c.data.path, split);
   data::TokenCheckOptions check;
   if (!c.train.run_dir.empty())  // where the id-check cache goes when the data folder is read-only
@@ -39,7 +40,7 @@ struct TrainData::Impl {
   // The global batch of a step is split into micro-batches on this rank.
   int64_t micro = 1, local = 1;
   data::Batch current;
-  int64_t used = 0;  // rows of `current` consumed
+  int64_t used = 0;               // rows of `current` consumed
   data::SamplerState step_start;  // state at the start of the current optimizer step
 
   void restart(const data::SamplerState& s) {

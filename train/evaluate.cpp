@@ -43,7 +43,8 @@ EvalResult evaluate(const layers::CausalLM& model, const EvalData& data, int64_t
   }
   r.loss = loss_sum / static_cast<double>(n);
   r.perplexity = std::exp(r.loss);
-  for (size_t t = 0; t < pos_sum.size(); ++t) r.per_position.push_back(pos_count[t] > 0 ? pos_sum[t] / pos_count[t] : 0.0);
+  for (size_t t = 0; t < pos_sum.size(); ++t)
+    r.per_position.push_back(pos_count[t] > 0 ? pos_sum[t] / pos_count[t] : 0.0);
   return r;
 }
 

@@ -11,8 +11,8 @@ namespace tttlm::train {
 int32_t sample_token(std::vector<double> l, const SamplingOptions& o, uint64_t step) {
   TTT_CHECK(!l.empty(), "[generate] no logits to sample from");
   if (o.temperature <= 0) return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
-  TTT_CHECK(std::isfinite(o.temperature) && o.top_k >= 0 && o.top_p > 0 && o.top_p <= 1, "[generate] sampling options: ",
-            "temperature ", o.temperature, ", top_k ", o.top_k, ", top_p ", o.top_p,
+  TTT_CHECK(std::isfinite(o.temperature) && o.top_k >= 0 && o.top_p > 0 && o.top_p <= 1,
+            "[generate] sampling options: ", "temperature ", o.temperature, ", top_k ", o.top_k, ", top_p ", o.top_p,
             "; expected a finite temperature, top_k >= 0 and top_p in (0, 1]");
   double mx = *std::max_element(l.begin(), l.end()), sum = 0;
   for (double& v : l) sum += (v = std::exp((v - mx) / o.temperature));

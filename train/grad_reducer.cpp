@@ -17,8 +17,8 @@ GradReducer::GradReducer(std::vector<layers::Parameter*> params, Communicator& c
   const Device device = params_.front()->value.device();
   for (size_t k = params_.size(); k-- > 0;) {
     layers::Parameter* p = params_[k];
-    TTT_CHECK(p->value.defined() && p->value.dtype() == Dtype::f32 && p->value.device() == device, "[grad_reducer] parameter ",
-              p->name, " must be materialised as f32 on ", device.str(), ", got ",
+    TTT_CHECK(p->value.defined() && p->value.dtype() == Dtype::f32 && p->value.device() == device,
+              "[grad_reducer] parameter ", p->name, " must be materialised as f32 on ", device.str(), ", got ",
               p->value.defined() ? p->value.describe() : std::string("nothing"));
     if (buckets_.empty() || buckets_.back().numel >= cap) buckets_.emplace_back();
     Bucket& b = buckets_.back();
@@ -66,8 +66,8 @@ void GradReducer::copy_in(size_t k) {
   if (!g.defined()) {
     zero_flat(dst, static_cast<size_t>(value.numel()) * sizeof(float), value.device());
   } else {
-    TTT_CHECK(g.shape() == value.shape() && g.dtype() == Dtype::f32, "[grad_reducer] gradient of ", params_[k]->name, " is ",
-              g.describe(), ", expected f32 ", shape_str(value.shape()));
+    TTT_CHECK(g.shape() == value.shape() && g.dtype() == Dtype::f32, "[grad_reducer] gradient of ", params_[k]->name,
+              " is ", g.describe(), ", expected f32 ", shape_str(value.shape()));
     autograd::NoGradGuard ng;
     if (!g.is_contiguous()) g = ops::contiguous(g);
     copy_to_flat(dst, g);
@@ -107,7 +107,8 @@ void GradReducer::finish() {
     auto [bi, mi] = where_[k];
     Tensor& value = params_[k]->value;
     value.autograd_meta().grad_ready_hook = nullptr;
-    value.set_grad(view::reshape(view::narrow(buckets_[bi].buffer, 0, buckets_[bi].offsets[mi], value.numel()), value.shape()));
+    value.set_grad(
+        view::reshape(view::narrow(buckets_[bi].buffer, 0, buckets_[bi].offsets[mi], value.numel()), value.shape()));
   }
   armed_ = false;
 }

@@ -17,9 +17,9 @@ namespace tttlm::train {
 
 struct GradReducerStats {
   int64_t buckets = 0;
-  int64_t bytes = 0;                 // per all-reduce round
-  int64_t started_in_backward = 0;   // buckets started before finish() (this step)
-  double wait_seconds = 0;           // time finish() spent waiting (communication not hidden, this step)
+  int64_t bytes = 0;                // per all-reduce round
+  int64_t started_in_backward = 0;  // buckets started before finish() (this step)
+  double wait_seconds = 0;          // time finish() spent waiting (communication not hidden, this step)
 };
 
 class GradReducer {

@@ -113,8 +113,8 @@ ModelConfig from_llama_config(const nlohmann::json& j, const std::string& source
   c.num_layers = k.integer("num_hidden_layers");
   c.num_heads = k.integer("num_attention_heads");
   TTT_CHECK(k.integer_or("num_key_value_heads", c.num_heads) == c.num_heads, "[import] ", source,
-            ": num_key_value_heads ", k.integer("num_key_value_heads"), " differs from num_attention_heads ", c.num_heads,
-            " (grouped-query attention is not supported)");
+            ": num_key_value_heads ", k.integer("num_key_value_heads"), " differs from num_attention_heads ",
+            c.num_heads, " (grouped-query attention is not supported)");
   TTT_CHECK(k.integer_or("head_dim", c.head_dim()) * c.num_heads == c.hidden_size, "[import] ", source, ": head_dim ",
             k.integer_or("head_dim", 0), " x num_attention_heads ", c.num_heads, " is not hidden_size ", c.hidden_size);
   c.max_seq_len = k.integer_or("max_position_embeddings", 2048);
@@ -194,7 +194,8 @@ ModelConfig from_mamba_config(const nlohmann::json& j, const std::string& source
   c.mamba.dt_init_floor = k.number_or("time_step_floor", c.mamba.dt_init_floor);
   c.mamba.pad_vocab_multiple = k.integer_or("pad_vocab_size_multiple", 8);
   TTT_CHECK(k.integer_or("intermediate_size", c.mamba_inner()) == c.mamba_inner(), "[import] ", source,
-            ": intermediate_size ", k.integer_or("intermediate_size", 0), " is not expand x hidden_size = ", c.mamba_inner());
+            ": intermediate_size ", k.integer_or("intermediate_size", 0),
+            " is not expand x hidden_size = ", c.mamba_inner());
   c.pre_conv = c.share_qk = c.use_gate = false;
   c.validate(source);
   TTT_CHECK(c.padded_vocab() == rows, "[import] ", source, ": vocab_size ", rows, " is not the vocabulary ",

@@ -61,10 +61,17 @@ std::vector<Rule> rules(const ModelConfig& c) {
       }
     r.push_back({so + "learnable_token_idx", sp + "learnable_token_idx", same, same});
     r.push_back({so + "learnable_ttt_lr_weight", sp + "learnable_ttt_lr_weight",
-                 [H](const Tensor& x) { return ops::reshape(x, {H, 1, x.size(1)}); },
-                 [H](const Tensor& x) { return ops::reshape(x, {H, x.size(2)}); }});
+                 [H](const Tensor& x) {
+                   return ops::reshape(x, {H, 1, x.size(1)});
+                 },
+                 [H](const Tensor& x) {
+                   return ops::reshape(x, {H, x.size(2)});
+                 }});
     r.push_back({so + "learnable_ttt_lr_bias", sp + "learnable_ttt_lr_bias",
-                 [H](const Tensor& x) { return ops::reshape(x, {H, 1}); }, [H](const Tensor& x) { return ops::reshape(x, {H}); }});
+                 [H](const Tensor& x) {
+                   return ops::reshape(x, {H, 1});
+                 },
+                 [H](const Tensor& x) { return ops::reshape(x, {H}); }});
     r.push_back({so + "ttt_norm_weight", sp + "ttt_norm_weight", same, same});
     r.push_back({so + "ttt_norm_bias", sp + "ttt_norm_bias", same, same});
     r.push_back({so + "post_norm.weight", sp + "post_norm.weight", same, same});
@@ -91,7 +98,8 @@ void require_ttt(const ModelConfig& c) {
 nlohmann::json hf_config(const ModelConfig& c) {
   require_ttt(c);
   bool mamba = layers::is_mamba_backbone(c.kind);
-  TTT_CHECK(c.share_qk == mamba && c.use_gate == mamba, "[export] PT expresses share_qk and use_gate only together with "
+  TTT_CHECK(c.share_qk == mamba && c.use_gate == mamba,
+            "[export] PT expresses share_qk and use_gate only together with "
             "the backbone (Mamba: both true; Transformer: both false)");
   return {{"architectures", {"TTTForCausalLM"}},
           {"model_type", "ttt"},
@@ -142,7 +150,8 @@ ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
   ModelConfig c;
   std::string type = str("ttt_layer_type");
   bool mamba = flag("share_qk");
-  TTT_CHECK(type == "linear" || type == "mlp", "[import] ", source, ": ttt_layer_type \"", type, "\" is not linear or mlp");
+  TTT_CHECK(type == "linear" || type == "mlp", "[import] ", source, ": ttt_layer_type \"", type,
+            "\" is not linear or mlp");
   c.kind = type == "linear" ? (mamba ? ModelKind::ttt_linear_mamba : ModelKind::ttt_linear_transformer)
                             : (mamba ? ModelKind::ttt_mlp_mamba : ModelKind::ttt_mlp_transformer);
   c.vocab_size = integer("vocab_size");
@@ -166,10 +175,12 @@ ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source) {
 
 std::map<std::string, Tensor> to_hf(const ModelConfig& c, const std::map<std::string, Tensor>& ours) {
   require_ttt(c);
-  return hf::to_theirs(rules(c), ours, "model.embed_tokens.weight", "lm_head.weight");  // tied (docs/spec/ttt.md §9 item 19)
+  return hf::to_theirs(rules(c), ours, "model.embed_tokens.weight",
+                       "lm_head.weight");  // tied (docs/spec/ttt.md §9 item 19)
 }
 
-std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::string, Tensor>& hf, const std::string& source) {
+std::map<std::string, Tensor> from_hf(const ModelConfig& c, const std::map<std::string, Tensor>& hf,
+                                      const std::string& source) {
   const std::string summary = std::string("num_hidden_layers ") + std::to_string(c.num_layers) + ", pre_conv " +
                               (c.pre_conv ? "true" : "false") + ", share_qk " + (c.share_qk ? "true" : "false") +
                               ", use_gate " + (c.use_gate ? "true" : "false");
@@ -215,7 +226,8 @@ ExportResult export_hf(const std::string& checkpoint_dir, const std::string& out
   if (!tok.empty()) {
     fs::copy_file(tok, fs::path(out_dir) / "tokenizer.model", fs::copy_options::overwrite_existing);
     // transformers' LlamaTokenizer reads a SentencePiece model; BOS is prepended as in training.
-    const nlohmann::json tc = {{"tokenizer_class", "LlamaTokenizer"}, {"add_bos_token", true}, {"add_eos_token", false}};
+    const nlohmann::json tc = {
+        {"tokenizer_class", "LlamaTokenizer"}, {"add_bos_token", true}, {"add_eos_token", false}};
     write_file_atomic((fs::path(out_dir) / "tokenizer_config.json").string(), tc.dump(2) + "\n");
     r.tokenizer = (fs::path(out_dir) / "tokenizer.model").string();
   }

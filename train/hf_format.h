@@ -29,7 +29,8 @@ struct ExportResult {
   std::string architecture;  // "TTTForCausalLM", "LlamaForCausalLM" or "MambaForCausalLM"
   std::string tokenizer;     // the copied tokenizer.model, or "" when there was none to copy
 };
-ExportResult export_hf(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& tokenizer = "");
+ExportResult export_hf(const std::string& checkpoint_dir, const std::string& out_dir,
+                       const std::string& tokenizer = "");
 // Import of any of the three (config.json's model_type: "ttt" or absent, "llama", "mamba").
 void import_hf(const std::string& hf_dir, const std::string& out_checkpoint_dir);
 

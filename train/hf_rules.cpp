@@ -97,9 +97,7 @@ const nlohmann::json& Keys::typed(const char* k, bool ok, const char* type) cons
 
 std::string Keys::text(const char* k) const { return typed(k, get(k).is_string(), "a string").get<std::string>(); }
 bool Keys::flag(const char* k) const { return typed(k, get(k).is_boolean(), "true or false").get<bool>(); }
-int64_t Keys::integer(const char* k) const {
-  return typed(k, get(k).is_number_integer(), "an integer").get<int64_t>();
-}
+int64_t Keys::integer(const char* k) const { return typed(k, get(k).is_number_integer(), "an integer").get<int64_t>(); }
 double Keys::number_or(const char* k, double def) const {
   return j_.contains(k) ? typed(k, j_.at(k).is_number(), "a number").get<double>() : def;
 }
@@ -114,7 +112,8 @@ void Keys::require(const char* k, const nlohmann::json& want, bool absent_ok, co
 }
 
 void Keys::require_absent(const char* k, const char* why) const {
-  TTT_CHECK(!set(k), "[import] ", source_, ": ", k, " ", set(k) ? j_.at(k).dump() : "", " is not supported (", why, ")");
+  TTT_CHECK(!set(k), "[import] ", source_, ": ", k, " ", set(k) ? j_.at(k).dump() : "", " is not supported (", why,
+            ")");
 }
 
 }  // namespace tttlm::train::hf

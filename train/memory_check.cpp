@@ -65,15 +65,17 @@ std::optional<AvailableMemory> available_memory(const Device& device) {
   if (const char* s = std::getenv("TTTLM_MEMORY_LIMIT_BYTES"); s && *s) {
     char* end = nullptr;
     const double v = std::strtod(s, &end);
-    TTT_CHECK(end != s && *end == '\0' && v >= 0, "[memory] environment variable TTTLM_MEMORY_LIMIT_BYTES: expected a "
-              "byte count >= 0, found \"", s, "\"");
+    TTT_CHECK(end != s && *end == '\0' && v >= 0,
+              "[memory] environment variable TTTLM_MEMORY_LIMIT_BYTES: expected a "
+              "byte count >= 0, found \"",
+              s, "\"");
     return AvailableMemory{v, "TTTLM_MEMORY_LIMIT_BYTES"};
   }
   if (device.is_cuda()) {
     const CudaMemoryInfo m = cuda_memory_info(device.index);
-    return AvailableMemory{static_cast<double>(m.free_bytes),
-                           "free memory of GPU " + std::to_string(device.index) + " (cudaMemGetInfo, of " +
-                               gib(static_cast<double>(m.total_bytes)) + ")"};
+    return AvailableMemory{static_cast<double>(m.free_bytes), "free memory of GPU " + std::to_string(device.index) +
+                                                                  " (cudaMemGetInfo, of " +
+                                                                  gib(static_cast<double>(m.total_bytes)) + ")"};
   }
   std::optional<AvailableMemory> best;
   auto consider = [&](std::optional<double> bytes, const std::string& source) {
@@ -92,20 +94,22 @@ std::optional<AvailableMemory> available_memory(const Device& device) {
 void check_training_memory(const RunConfig& cfg, const Device& device, int world_size) {
   if (cfg.train.skip_memory_check) return;
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
-  const double optimizer = cfg.parallel.zero1 && world_size > 1 ? info.optimizer_bytes / world_size : info.optimizer_bytes;
+  const double optimizer =
+      cfg.parallel.zero1 && world_size > 1 ? info.optimizer_bytes / world_size : info.optimizer_bytes;
   // bf16 training adds the matmul weights' bf16 copies (at most half the f32 weights' bytes).
   const double copies = cfg.train.precision == "bf16" ? info.weights_bytes / 2 : 0.0;
   const double need = info.weights_bytes + copies + info.gradient_bytes + optimizer + info.activation_bytes;
-  const std::string breakdown = "weights " + gib(info.weights_bytes) +
-                                (copies > 0 ? ", their bf16 copies " + gib(copies) : std::string()) +
-                                ", gradients " + gib(info.gradient_bytes) +
-                                ", AdamW " + gib(optimizer) + ", activations " + gib(info.activation_bytes) +
-                                " for train.micro_batch_size " + std::to_string(cfg.train.micro_batch_size) +
-                                " x data.seq_len " + std::to_string(cfg.data.seq_len) + ", per rank";
-  std::string knobs = cfg.train.micro_batch_size > 1
-                          ? "lower train.micro_batch_size (gradient accumulation keeps train.global_batch_size) or data.seq_len"
-                          : "lower data.seq_len";
-  if (!cfg.model.recompute_blocks) knobs += ", set model.recompute_blocks=true (recompute block activations in backward)";
+  const std::string breakdown =
+      "weights " + gib(info.weights_bytes) + (copies > 0 ? ", their bf16 copies " + gib(copies) : std::string()) +
+      ", gradients " + gib(info.gradient_bytes) + ", AdamW " + gib(optimizer) + ", activations " +
+      gib(info.activation_bytes) + " for train.micro_batch_size " + std::to_string(cfg.train.micro_batch_size) +
+      " x data.seq_len " + std::to_string(cfg.data.seq_len) + ", per rank";
+  std::string knobs =
+      cfg.train.micro_batch_size > 1
+          ? "lower train.micro_batch_size (gradient accumulation keeps train.global_batch_size) or data.seq_len"
+          : "lower data.seq_len";
+  if (!cfg.model.recompute_blocks)
+    knobs += ", set model.recompute_blocks=true (recompute block activations in backward)";
   knobs += ", or train a smaller model (`tttlm info " + cfg.source +
            "` prints the estimate); --set train.skip_memory_check=true starts anyway";
   check("[train] " + cfg.source, need, breakdown, device, knobs);

@@ -74,8 +74,8 @@ Progress::Progress(int64_t total_steps, bool enabled, int64_t start_step)
       first_step_(start_step),
       start_(std::chrono::steady_clock::now()) {}
 
-void Progress::update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec, double flops_per_sec,
-                      double mfu) {
+void Progress::update(int64_t step, double loss, double lr, double grad_norm, double tokens_per_sec,
+                      double flops_per_sec, double mfu) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - start_).count();
@@ -83,9 +83,9 @@ void Progress::update(int64_t step, double loss, double lr, double grad_norm, do
   double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - step) : 0.0;
   char mfu_text[32] = "";
   if (mfu >= 0) std::snprintf(mfu_text, sizeof mfu_text, "  MFU %.1f%%", 100.0 * mfu);
-  std::printf("%sstep %lld/%lld  loss %.4f  lr %.2e  gnorm %.3f  %.0f tok/s  %.1f GFLOP/s%s  ETA %s%s", tty_ ? "\r" : "",
-              static_cast<long long>(step), static_cast<long long>(total_), loss, lr, grad_norm, tokens_per_sec,
-              flops_per_sec / 1e9, mfu_text, format_duration(eta).c_str(), tty_ ? "\033[K" : "\n");
+  std::printf("%sstep %lld/%lld  loss %.4f  lr %.2e  gnorm %.3f  %.0f tok/s  %.1f GFLOP/s%s  ETA %s%s",
+              tty_ ? "\r" : "", static_cast<long long>(step), static_cast<long long>(total_), loss, lr, grad_norm,
+              tokens_per_sec, flops_per_sec / 1e9, mfu_text, format_duration(eta).c_str(), tty_ ? "\033[K" : "\n");
   std::fflush(stdout);
 }
 

@@ -21,6 +21,7 @@ class MetricsLog {
   // RuntimeError naming the file (and the OS error) when the write or the flush fails (a full disk), so
   // that no record is dropped silently.
   void write(const nlohmann::json& record);
+
  private:
   std::string path_;
   std::ofstream out_;

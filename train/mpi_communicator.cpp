@@ -139,10 +139,12 @@ class MpiCommunicator final : public Communicator {
       if (!err.empty()) throw RuntimeError(err + " (rank " + std::to_string(rank_) + ")");
       local_rank_ = mine;
     }
-    if (provided >= MPI_THREAD_SERIALIZED) worker_ = std::make_unique<MpiWorker>();
+    if (provided >= MPI_THREAD_SERIALIZED)
+      worker_ = std::make_unique<MpiWorker>();
     else if (rank_ == 0)
-      std::fprintf(stderr, "[mpi] this MPI library gives no MPI_THREAD_SERIALIZED: collectives run on the calling thread "
-                           "(no overlap with backward, no parallel.timeout_s)\n");
+      std::fprintf(stderr,
+                   "[mpi] this MPI library gives no MPI_THREAD_SERIALIZED: collectives run on the calling thread "
+                   "(no overlap with backward, no parallel.timeout_s)\n");
   }
   ~MpiCommunicator() override { worker_.reset(); }
 
@@ -157,11 +159,13 @@ class MpiCommunicator final : public Communicator {
     void* p = t.data_ptr();
     const int64_t n = t.numel();
     TTT_CHECK(n <= INT_MAX, "[mpi] all_reduce_sum of ", n, " elements: more than MPI's int count; use smaller buckets");
-    return start([p, n] { return MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); },
-                 "MPI_Allreduce of " + std::to_string(n) + " floats");
+    return start(
+        [p, n] { return MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); },
+        "MPI_Allreduce of " + std::to_string(n) + " floats");
   }
   void broadcast(const Tensor& t, int root) override {
-    TTT_CHECK(t.device().is_cpu() && t.is_contiguous(), "[mpi] broadcast takes a contiguous CPU tensor, got ", t.describe());
+    TTT_CHECK(t.device().is_cpu() && t.is_contiguous(), "[mpi] broadcast takes a contiguous CPU tensor, got ",
+              t.describe());
     void* p = t.data_ptr();
     const size_t n = t.nbytes();
     TTT_CHECK(n <= static_cast<size_t>(INT_MAX), "[mpi] broadcast of ", n, " bytes: more than MPI's int count");
@@ -175,8 +179,9 @@ class MpiCommunicator final : public Communicator {
     run([&] { return MPI_Allreduce(&h, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD); }, "MPI_Allreduce");
     run([&] { return MPI_Allreduce(&h, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD); }, "MPI_Allreduce");
     if (lo != hi)
-      throw CollectiveError("[mpi] the " + what + " differs across ranks (rank " + std::to_string(rank_) + " has hash " +
-                            std::to_string(h) + "); every rank must be started with the same config and --set overrides");
+      throw CollectiveError("[mpi] the " + what + " differs across ranks (rank " + std::to_string(rank_) +
+                            " has hash " + std::to_string(h) +
+                            "); every rank must be started with the same config and --set overrides");
   }
   void check_all(const std::string& what, const std::string& error) override {
     int mine = error.empty() ? INT_MAX : rank_, first = INT_MAX;
@@ -188,7 +193,7 @@ class MpiCommunicator final : public Communicator {
     run([&] { return MPI_Bcast(msg.data(), len, MPI_CHAR, first, MPI_COMM_WORLD); }, "MPI_Bcast");
     if (first == rank_) throw CollectiveError(error);
     throw CollectiveError("[" + what + "] stopped on rank " + std::to_string(rank_) + " because rank " +
-                       std::to_string(first) + " failed: " + msg);
+                          std::to_string(first) + " failed: " + msg);
   }
   std::string name() const override { return "mpi"; }
 

@@ -33,7 +33,8 @@ class NcclCommunicator;
 
 class NcclPending final : public PendingOp {
  public:
-  NcclPending(NcclCommunicator* comm, cudaEvent_t done, std::string what) : comm_(comm), done_(done), what_(std::move(what)) {}
+  NcclPending(NcclCommunicator* comm, cudaEvent_t done, std::string what)
+      : comm_(comm), done_(done), what_(std::move(what)) {}
   ~NcclPending() override {
     if (done_) cudaEventDestroy(done_);
   }
@@ -67,8 +68,9 @@ class NcclCommunicator final : public Communicator {
     mpi_->broadcast(buf, 0);
     std::memcpy(&id, buf.data_ptr(), sizeof id);
     ncclResult_t rc = ncclCommInitRank(&comm_, mpi_->world_size(), id, mpi_->rank());
-    mpi_->check_all("nccl", rc == ncclSuccess ? std::string()
-                                              : std::string("[nccl] ncclCommInitRank failed: ") + ncclGetErrorString(rc));
+    mpi_->check_all("nccl", rc == ncclSuccess
+                                ? std::string()
+                                : std::string("[nccl] ncclCommInitRank failed: ") + ncclGetErrorString(rc));
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   }
   ~NcclCommunicator() override {
@@ -96,8 +98,9 @@ class NcclCommunicator final : public Communicator {
     TTT_CHECK(t.is_contiguous() && t.dtype() == Dtype::f32, "[nccl] all_reduce_sum takes a contiguous f32 tensor, got ",
               t.describe());
     after_compute();
-    check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), ncclFloat, ncclSum, comm_, stream_),
-               "ncclAllReduce");
+    check_nccl(
+        ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), ncclFloat, ncclSum, comm_, stream_),
+        "ncclAllReduce");
     return pending("ncclAllReduce of " + std::to_string(t.numel()) + " floats");
   }
   void broadcast(const Tensor& t, int root) override {
@@ -125,10 +128,11 @@ class NcclCommunicator final : public Communicator {
       if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s_) {
         char host[256] = {0};
         gethostname(host, sizeof host - 1);
-        std::fprintf(stderr,
-                     "[nccl] rank %d of %d (%s): %s did not complete within parallel.timeout_s = %.0f s: another rank is "
-                     "stuck or gone; aborting NCCL and ending this process so that the launcher ends the job\n",
-                     rank(), world_size(), host, what.c_str(), timeout_s_);
+        std::fprintf(
+            stderr,
+            "[nccl] rank %d of %d (%s): %s did not complete within parallel.timeout_s = %.0f s: another rank is "
+            "stuck or gone; aborting NCCL and ending this process so that the launcher ends the job\n",
+            rank(), world_size(), host, what.c_str(), timeout_s_);
         std::fflush(stderr);
         ncclCommAbort(comm_);
         std::_Exit(3);

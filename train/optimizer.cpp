@@ -13,7 +13,8 @@ namespace tttlm::train {
 AdamW::AdamW(std::vector<layers::Parameter*> params, const OptimizerConfig& config, std::vector<bool> owned)
     : params_(std::move(params)), owned_(std::move(owned)), config_(config) {
   if (owned_.empty()) owned_.assign(params_.size(), true);
-  TTT_CHECK(owned_.size() == params_.size(), "[AdamW] ", owned_.size(), " ownership flags for ", params_.size(), " parameters");
+  TTT_CHECK(owned_.size() == params_.size(), "[AdamW] ", owned_.size(), " ownership flags for ", params_.size(),
+            " parameters");
   for (size_t i = 0; i < params_.size(); ++i) {
     auto* p = params_[i];
     TTT_CHECK(p->value.defined(), "[AdamW] parameter ", p->name, " is not materialised");

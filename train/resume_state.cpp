@@ -39,8 +39,7 @@ ResumeState parse_resume_state(const nlohmann::json& state, const std::string& p
   r.model = field(state, path, "model", "an object (the model section)");
   TTT_CHECK(r.model.is_object(), "[checkpoint] ", path, ": key 'model': expected an object (the model section); found ",
             r.model.dump());
-  if (state.contains("world_size"))
-    integer_in(state, path, "world_size", 1, INT32_MAX, "[1, 2147483647]");
+  if (state.contains("world_size")) integer_in(state, path, "world_size", 1, INT32_MAX, "[1, 2147483647]");
   if (state.contains("seed")) integer_in(state, path, "seed", INT64_MIN, INT64_MAX, "int64");
   if (state.contains("config_hash"))
     TTT_CHECK(state["config_hash"].is_string(), "[checkpoint] ", path, ": key 'config_hash': expected a string; found ",

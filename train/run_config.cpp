@@ -38,9 +38,11 @@ std::string found(T v) {
 
 void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader& t, const ConfigReader& o,
                   const ConfigReader& p, const ConfigReader& l) {
-  if (c.data.prefetch < 0 || c.data.prefetch > 64) d.fail("prefetch", "expected an integer in [0, 64]" + found(c.data.prefetch));
+  if (c.data.prefetch < 0 || c.data.prefetch > 64)
+    d.fail("prefetch", "expected an integer in [0, 64]" + found(c.data.prefetch));
   if (c.data.bos_id < 0) d.fail("bos_id", "expected an integer >= 0" + found(c.data.bos_id));
-  if (c.train.eval_every < 0) t.fail("eval_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.eval_every));
+  if (c.train.eval_every < 0)
+    t.fail("eval_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.eval_every));
   if (c.train.eval_batches < 1) t.fail("eval_batches", "expected an integer >= 1" + found(c.train.eval_batches));
   if (c.train.checkpoint_every < 0)
     t.fail("checkpoint_every", "expected an integer >= 0 (0: only at the end)" + found(c.train.checkpoint_every));
@@ -54,7 +56,8 @@ void check_ranges(const RunConfig& c, const ConfigReader& d, const ConfigReader&
   finite_at_least(o, "end_lr", c.optimizer.end_lr, 0, false);
   finite_at_least(o, "eps", c.optimizer.eps, 0, true);
   finite_at_least(o, "weight_decay", c.optimizer.weight_decay, 0, false);
-  if (!std::isfinite(c.optimizer.clip_grad_norm)) o.fail("clip_grad_norm", "expected a finite number" + found(c.optimizer.clip_grad_norm));
+  if (!std::isfinite(c.optimizer.clip_grad_norm))
+    o.fail("clip_grad_norm", "expected a finite number" + found(c.optimizer.clip_grad_norm));
   for (auto [key, v] : {std::pair<const char*, double>{"beta1", c.optimizer.beta1}, {"beta2", c.optimizer.beta2}})
     if (!(v >= 0 && v < 1)) o.fail(key, "expected a number in [0, 1)" + found(v));
   finite_at_least(p, "bucket_mb", c.parallel.bucket_mb, 0, true);
@@ -124,7 +127,8 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
   c.input = merged;
   ConfigReader root(merged, "", source);
   root.allow("model");
-  c.model = layers::ModelConfig::from_json(merged.contains("model") ? merged["model"] : nlohmann::json::object(), source);
+  c.model =
+      layers::ModelConfig::from_json(merged.contains("model") ? merged["model"] : nlohmann::json::object(), source);
 
   ConfigReader d = root.section("data");
   d.read("path", c.data.path);
@@ -137,15 +141,16 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
   d.read("tokenizer", c.data.tokenizer);
   d.read("prefetch", c.data.prefetch);
   d.finish();
-  if (c.data.format != "npy" && c.data.format != "bin") d.fail("format", "expected \"npy\" or \"bin\", got \"" + c.data.format + "\"");
+  if (c.data.format != "npy" && c.data.format != "bin")
+    d.fail("format", "expected \"npy\" or \"bin\", got \"" + c.data.format + "\"");
   if (!d.has("seq_len")) c.data.seq_len = c.model.max_seq_len;
   if (c.data.seq_len <= 0) d.fail("seq_len", "expected a positive integer");
   if (c.data.seq_len > c.model.max_seq_len)
     d.fail("seq_len", "expected <= model.max_seq_len " + std::to_string(c.model.max_seq_len) + ", got " +
                           std::to_string(c.data.seq_len));
   if (layers::is_ttt(c.model.kind) && c.data.seq_len % c.model.mini_batch_size != 0)
-    d.fail("seq_len", "expected a multiple of model.mini_batch_size " + std::to_string(c.model.mini_batch_size) + ", got " +
-                          std::to_string(c.data.seq_len));
+    d.fail("seq_len", "expected a multiple of model.mini_batch_size " + std::to_string(c.model.mini_batch_size) +
+                          ", got " + std::to_string(c.data.seq_len));
 
   ConfigReader t = root.section("train");
   t.read("global_batch_size", c.train.global_batch_size);
@@ -168,7 +173,8 @@ RunConfig run_config_from_json(const nlohmann::json& merged, const std::string& 
     t.fail("micro_batch_size", "expected a divisor of global_batch_size " + std::to_string(c.train.global_batch_size) +
                                    ", got " + std::to_string(c.train.micro_batch_size));
   if (c.train.total_steps <= 0) t.fail("total_steps", "expected a positive integer");
-  // The precision decides the matmul inputs (docs/precision.md); anything else is refused here, before any file is written.
+  // The precision decides the matmul inputs (docs/precision.md); anything else is refused here, before any file is
+  // written.
   if (c.train.precision != "fp32" && c.train.precision != "bf16")
     t.fail("precision", "expected \"fp32\" or \"bf16\", got \"" + c.train.precision + "\"");
   if (c.train.device != "cpu" && c.train.device != "cuda")

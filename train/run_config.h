@@ -13,15 +13,15 @@
 namespace tttlm::train {
 
 struct DataConfig {
-  std::string path;              // folder of train.npy/validation.npy, or .bin shards folder
-  std::string format = "npy";    // npy | bin
+  std::string path;            // folder of train.npy/validation.npy, or .bin shards folder
+  std::string format = "npy";  // npy | bin
   std::string train_split = "train";
   std::string val_split = "validation";
-  int64_t seq_len = 0;           // 0 = model.max_seq_len
-  bool mask_bos = true;          // loss mask = target != bos_id (official Llama-2 rule)
+  int64_t seq_len = 0;   // 0 = model.max_seq_len
+  bool mask_bos = true;  // loss mask = target != bos_id (official Llama-2 rule)
   int64_t bos_id = 1;
-  std::string tokenizer;         // optional tokenizer.model, for generate
-  int64_t prefetch = 2;          // batches prepared ahead by a background thread
+  std::string tokenizer;  // optional tokenizer.model, for generate
+  int64_t prefetch = 2;   // batches prepared ahead by a background thread
 };
 
 struct TrainSection {
@@ -29,29 +29,29 @@ struct TrainSection {
   int64_t micro_batch_size = 1;   // sequences per forward/backward per rank
   int64_t total_steps = 100;
   int64_t seed = 0;
-  std::string precision = "fp32"; // fp32 | bf16 (mixed precision on both devices: docs/precision.md)
-  std::string device = "cpu";     // cpu | cuda
-  int64_t eval_every = 100;       // 0 = only at the end
+  std::string precision = "fp32";  // fp32 | bf16 (mixed precision on both devices: docs/precision.md)
+  std::string device = "cpu";      // cpu | cuda
+  int64_t eval_every = 100;        // 0 = only at the end
   int64_t eval_batches = 8;
-  int64_t checkpoint_every = 100; // 0 = only at the end
+  int64_t checkpoint_every = 100;  // 0 = only at the end
   int64_t keep_last = 3;
-  std::string run_dir;            // default: runs/<config file stem>
-  int64_t threads = 0;            // OpenMP threads; 0 = all cores
-  bool skip_memory_check = false; // start even when the memory estimate exceeds what is available
+  std::string run_dir;             // default: runs/<config file stem>
+  int64_t threads = 0;             // OpenMP threads; 0 = all cores
+  bool skip_memory_check = false;  // start even when the memory estimate exceeds what is available
 };
 
 struct OptimizerConfig {
   double lr = 3e-3, end_lr = 1e-5;
   int64_t warmup_steps = 10, decay_steps = 0;  // decay_steps 0 or absent = total_steps
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
-  double clip_grad_norm = 1.0;                 // <= 0 disables clipping
+  double clip_grad_norm = 1.0;  // <= 0 disables clipping
 };
 
 struct ParallelConfig {
   std::string backend = "auto";  // auto | single | mpi | nccl
   bool zero1 = false;
   double bucket_mb = 25.0;
-  int64_t timeout_s = 300;       // a rank silent this long makes the others fail
+  int64_t timeout_s = 300;  // a rank silent this long makes the others fail
 };
 
 struct LogConfig {

@@ -29,9 +29,7 @@ int64_t last_logged_step(const fs::path& metrics) {
   return last;
 }
 
-nlohmann::json read_json(const fs::path& p) {
-  return read_json_file(p.string(), "[train]");
-}
+nlohmann::json read_json(const fs::path& p) { return read_json_file(p.string(), "[train]"); }
 
 }  // namespace
 

@@ -18,12 +18,18 @@ namespace {
 
 const char* st_dtype(Dtype d) {
   switch (d) {
-    case Dtype::f32: return "F32";
-    case Dtype::bf16: return "BF16";
-    case Dtype::f64: return "F64";
-    case Dtype::i32: return "I32";
-    case Dtype::i64: return "I64";
-    case Dtype::u16: return "U16";
+    case Dtype::f32:
+      return "F32";
+    case Dtype::bf16:
+      return "BF16";
+    case Dtype::f64:
+      return "F64";
+    case Dtype::i32:
+      return "I32";
+    case Dtype::i64:
+      return "I64";
+    case Dtype::u16:
+      return "U16";
   }
   return "?";
 }
@@ -65,7 +71,8 @@ class AtomicFile {
     while (done < size) {
       ssize_t n = ::write(fd_, p + done, size - done);
       if (n < 0 && errno == EINTR) continue;
-      TTT_CHECK_RT(n >= 0, "[write] writing ", tmp_, " failed after ", written_ + done, " bytes: ", std::strerror(errno));
+      TTT_CHECK_RT(n >= 0, "[write] writing ", tmp_, " failed after ", written_ + done,
+                   " bytes: ", std::strerror(errno));
       done += static_cast<size_t>(n);
     }
     written_ += size;
@@ -75,8 +82,8 @@ class AtomicFile {
     const int rc = ::close(fd_);
     fd_ = -1;
     TTT_CHECK_RT(rc == 0, "[write] close of ", tmp_, " failed: ", std::strerror(errno));
-    TTT_CHECK_RT(::rename(tmp_.c_str(), path_.c_str()) == 0, "[write] rename ", tmp_, " -> ", path_, " failed: ",
-                 std::strerror(errno));
+    TTT_CHECK_RT(::rename(tmp_.c_str(), path_.c_str()) == 0, "[write] rename ", tmp_, " -> ", path_,
+                 " failed: ", std::strerror(errno));
     committed_ = true;
     fsync_dir(path_);
   }
@@ -108,7 +115,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     TTT_CHECK(t.defined(), "[safetensors] ", path, ": tensor \"", name, "\" is undefined");
     TTT_CHECK(t.is_contiguous(), "[safetensors] ", path, ": tensor \"", name, "\" must be contiguous, got ",
               t.describe());
-    header[name] = {{"dtype", st_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
+    header[name] = {
+        {"dtype", st_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
   std::string hs = header.dump();
@@ -214,8 +222,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::vector<Entry> entries;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
-      TTT_CHECK(it->is_object(), "[safetensors] ", path, ": field '__metadata__': expected an object of strings; found ",
-                it->dump());
+      TTT_CHECK(it->is_object(), "[safetensors] ", path,
+                ": field '__metadata__': expected an object of strings; found ", it->dump());
       for (auto m = it->begin(); m != it->end(); ++m) {
         TTT_CHECK(m->is_string(), "[safetensors] ", path, ": field '__metadata__.", m.key(),
                   "': expected a string; found ", m->dump());
@@ -239,8 +247,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     f.seekg(static_cast<std::streamoff>(data_start + e.begin));
     f.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
-    TTT_CHECK_RT(f.good() || e.end == e.begin, "[safetensors] ", path, ": read of tensor \"", e.name,
-                 "\" (data bytes ", e.begin, "..", e.end, ") failed");
+    TTT_CHECK_RT(f.good() || e.end == e.begin, "[safetensors] ", path, ": read of tensor \"", e.name, "\" (data bytes ",
+                 e.begin, "..", e.end, ") failed");
     out.tensors[e.name] = t;
   }
   return out;

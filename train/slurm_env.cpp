@@ -32,8 +32,9 @@ SlurmTasks read_slurm_tasks() {
 
 std::string slurm_world_mismatch(const SlurmTasks& s, int mpi_world) {
   if (!s.multi_task() || mpi_world == s.ntasks) return "";
-  return "[slurm] SLURM_NTASKS says " + std::to_string(s.ntasks) + " tasks (this is task SLURM_PROCID=" +
-         std::to_string(s.procid) + ") but MPI found a world of " + std::to_string(mpi_world) +
+  return "[slurm] SLURM_NTASKS says " + std::to_string(s.ntasks) +
+         " tasks (this is task SLURM_PROCID=" + std::to_string(s.procid) + ") but MPI found a world of " +
+         std::to_string(mpi_world) +
          " process(es): srun started the ranks without connecting them, and each would train alone into the same "
          "run directory. Launch with MPI support (srun --mpi=pmix or pmi2; check `srun --mpi=list`) or mpirun; "
          "for a single process inside a batch allocation, use `srun -n 1` or unset SLURM_NTASKS";
@@ -50,8 +51,7 @@ std::string slurm_localid_error(const std::vector<int>& node_localids, const std
   for (size_t i = 0; i < sorted.size(); ++i) ok = ok && sorted[i] == static_cast<int>(i);
   if (ok) return "";
   std::string found;
-  for (size_t i = 0; i < node_localids.size(); ++i)
-    found += (i ? ", " : "") + std::to_string(node_localids[i]);
+  for (size_t i = 0; i < node_localids.size(); ++i) found += (i ? ", " : "") + std::to_string(node_localids[i]);
   return "[slurm] SLURM_LOCALID on host " + host + ": expected each of 0.." +
          std::to_string(static_cast<int>(node_localids.size()) - 1) + " once across the " +
          std::to_string(node_localids.size()) + " ranks MPI places on this node; found " + found;

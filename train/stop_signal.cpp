@@ -62,9 +62,12 @@ void reset_stop_signal() { g_signal.store(0); }
 
 const char* stop_signal_name(int sig) {
   switch (sig) {
-    case SIGTERM: return "SIGTERM";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGINT: return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGINT:
+      return "SIGINT";
     default: {
       static thread_local char buf[32];
       std::snprintf(buf, sizeof buf, "signal %d", sig);

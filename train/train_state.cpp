@@ -23,7 +23,8 @@ std::string model_diff(const nlohmann::json& a, const nlohmann::json& b) {
 
 }  // namespace
 
-TrainState build_train_state(const RunConfig& cfg, const std::string& checkpoint_dir, Device device, Communicator& comm) {
+TrainState build_train_state(const RunConfig& cfg, const std::string& checkpoint_dir, Device device,
+                             Communicator& comm) {
   TrainState st;
   st.model = std::make_unique<layers::CausalLM>(cfg.model);
   st.model->materialize(device, static_cast<uint64_t>(cfg.train.seed));

@@ -31,7 +31,8 @@ struct TrainState {
 // sampler position and the step restored from it. Refuses a checkpoint whose model differs from cfg.model
 // (naming the keys) or whose sampler state does not fit the data (a changed global batch, seq_len, seed or
 // data). Collective when data-parallel (every rank builds its own).
-TrainState build_train_state(const RunConfig& cfg, const std::string& checkpoint_dir, Device device, Communicator& comm);
+TrainState build_train_state(const RunConfig& cfg, const std::string& checkpoint_dir, Device device,
+                             Communicator& comm);
 
 // The checkpoint of the state after step `state.step` (collective with ZeRO-1: the moments are gathered on
 // rank 0); the model and state.json are filled on rank 0 only.

@@ -48,8 +48,7 @@ StepStats train_step(TrainState& st, const RunConfig& cfg, Communicator& comm, G
   for (int64_t micro = 0; micro < accumulation; ++micro) {
     Batch b = st.data->next_micro_batch();
     if (reducer && micro + 1 == accumulation) reducer->arm();  // all-reduce buckets during the last backward
-    Tensor loss =
-        st.model->loss(ops::to(b.inputs, device), ops::to(b.targets, device), ops::to(b.mask, device), ctx);
+    Tensor loss = st.model->loss(ops::to(b.inputs, device), ops::to(b.targets, device), ops::to(b.mask, device), ctx);
     autograd::backward(ops::scale(loss, 1.0 / static_cast<double>(accumulation * comm.world_size())));
     loss_sum += loss.item();
   }

@@ -12,13 +12,13 @@
 namespace tttlm::train {
 
 struct StepStats {
-  int64_t step = 0;         // the step just done (1-based)
-  double loss = 0;          // mean over the step's micro-batches and ranks
-  double grad_norm = 0;     // before clipping
-  double lr = 0;            // the learning rate of this update
-  double ttt_lr_mult = 0;   // the TTT inner learning rate's warmup factor at this step
-  double seconds = 0;       // wall time of the step
-  int stop_signal = 0;      // a stop signal (SIGTERM, SIGUSR1, SIGINT) seen on any rank during the step, or 0
+  int64_t step = 0;        // the step just done (1-based)
+  double loss = 0;         // mean over the step's micro-batches and ranks
+  double grad_norm = 0;    // before clipping
+  double lr = 0;           // the learning rate of this update
+  double ttt_lr_mult = 0;  // the TTT inner learning rate's warmup factor at this step
+  double seconds = 0;      // wall time of the step
+  int stop_signal = 0;     // a stop signal (SIGTERM, SIGUSR1, SIGINT) seen on any rank during the step, or 0
 };
 
 // Runs step state.step + 1 and advances state.step. `accumulation` micro-batches per rank; `reducer` (null

@@ -57,9 +57,8 @@ std::string start_banner(const RunConfig& cfg, const Communicator& comm, const l
          layers::model_kind_names()[static_cast<int>(cfg.model.kind)] + ", " + std::to_string(info.parameters) +
          " parameters, " + std::to_string(cfg.train.global_batch_size) + " x " + std::to_string(cfg.data.seq_len) +
          " tokens per step, " + std::to_string(accumulation) + " micro-batches of " +
-         std::to_string(cfg.train.micro_batch_size) + " per rank, " + std::to_string(comm.world_size()) +
-         " rank(s) (" + comm.name() + (zero ? ", ZeRO-1" : "") + "), " + device.str() + ", " + cfg.train.precision +
-         ", MFU peak " +
+         std::to_string(cfg.train.micro_batch_size) + " per rank, " + std::to_string(comm.world_size()) + " rank(s) (" +
+         comm.name() + (zero ? ", ZeRO-1" : "") + "), " + device.str() + ", " + cfg.train.precision + ", MFU peak " +
          (peak.gflops > 0 ? fmt_g(peak.gflops) + " GFLOP/s (" + peak.source + ")"
                           : std::string("unknown (set log.peak_gflops or run bench_models gemm --write)")) +
          (step ? ", resumed at step " + std::to_string(step) : "");
@@ -67,11 +66,12 @@ std::string start_banner(const RunConfig& cfg, const Communicator& comm, const l
 
 // The warning for a step past an explicit optimizer.decay_steps (the rest of the run trains at end_lr).
 std::string past_decay_warning(const RunConfig& cfg, int64_t step) {
-  return "step " + std::to_string(step) + " runs past optimizer.decay_steps " + std::to_string(cfg.optimizer.decay_steps) +
-         " (given explicitly in " + cfg.source + "): it and every later step train at optimizer.end_lr " +
-         fmt_g(cfg.optimizer.end_lr) +
+  return "step " + std::to_string(step) + " runs past optimizer.decay_steps " +
+         std::to_string(cfg.optimizer.decay_steps) + " (given explicitly in " + cfg.source +
+         "): it and every later step train at optimizer.end_lr " + fmt_g(cfg.optimizer.end_lr) +
          "; to decay over the whole run leave decay_steps out (it then follows train.total_steps) "
-         "or pass --set optimizer.decay_steps=" + std::to_string(cfg.train.total_steps);
+         "or pass --set optimizer.decay_steps=" +
+         std::to_string(cfg.train.total_steps);
 }
 
 }  // namespace
@@ -90,8 +90,9 @@ TrainResult run_training(const RunConfig& cfg, const TrainOptions& options, Comm
   const Device device = cfg.train.device == "cuda" ? cuda_device(comm.local_rank()) : cpu_device();
   const std::string& run_dir = cfg.train.run_dir;
   const int64_t accum = cfg.accumulation_steps(comm.world_size());
-  TTT_CHECK(!(options.resume && options.overwrite), "[train] --resume and --overwrite exclude each other: --resume continues ",
-            run_dir, ", --overwrite starts it over");
+  TTT_CHECK(!(options.resume && options.overwrite),
+            "[train] --resume and --overwrite exclude each other: --resume continues ", run_dir,
+            ", --overwrite starts it over");
   on_every_rank(comm, "memory", [&] { check_training_memory(cfg, device, comm.world_size()); });
   const std::string resume_from = options.resume ? latest_checkpoint(run_dir) : "";
   TTT_CHECK(!options.resume || !resume_from.empty(), "[train] --resume: ", run_dir,
@@ -115,8 +116,13 @@ TrainResult run_training(const RunConfig& cfg, const TrainOptions& options, Comm
   const layers::ModelInfo info = layers::model_info(cfg.model, cfg.train.micro_batch_size, cfg.data.seq_len);
   const Peak peak = matmul_peak(cfg.log.peak_gflops, device, cfg.train.precision);
   MetricsLog metrics((fs::path(run_dir) / "metrics.jsonl").string(), root, st.step);
-  metrics.write({{"type", "start"}, {"step", st.step}, {"resume", st.step > 0}, {"git_commit", build_git_commit()},
-                 {"world_size", comm.world_size()}, {"config_hash", cfg.hash()}, {"total_steps", cfg.train.total_steps}});
+  metrics.write({{"type", "start"},
+                 {"step", st.step},
+                 {"resume", st.step > 0},
+                 {"git_commit", build_git_commit()},
+                 {"world_size", comm.world_size()},
+                 {"config_hash", cfg.hash()},
+                 {"total_steps", cfg.train.total_steps}});
   Progress progress(cfg.train.total_steps, root && cfg.log.progress && !options.quiet, st.step);
   if (root && !options.quiet)
     progress.message(start_banner(cfg, comm, info, st.zero != nullptr, accum, device, peak, st.step));
@@ -125,12 +131,16 @@ TrainResult run_training(const RunConfig& cfg, const TrainOptions& options, Comm
   auto run_eval = [&](int64_t at_step) {
     if (!eval_data) eval_data = std::make_unique<EvalData>(cfg, cfg.data.val_split, cfg.train.micro_batch_size);
     EvalResult e = evaluate(*st.model, *eval_data, cfg.train.eval_batches, device);
-    metrics.write({{"type", "eval"}, {"step", at_step}, {"loss", e.loss}, {"perplexity", e.perplexity},
-                   {"tokens", e.tokens}, {"loss_per_position", e.per_position}});
+    metrics.write({{"type", "eval"},
+                   {"step", at_step},
+                   {"loss", e.loss},
+                   {"perplexity", e.perplexity},
+                   {"tokens", e.tokens},
+                   {"loss_per_position", e.per_position}});
     if (!options.quiet) {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "eval @ step %lld: loss %.4f  ppl %.2f  (%lld tokens)", static_cast<long long>(at_step),
-                    e.loss, e.perplexity, static_cast<long long>(e.tokens));
+      std::snprintf(buf, sizeof buf, "eval @ step %lld: loss %.4f  ppl %.2f  (%lld tokens)",
+                    static_cast<long long>(at_step), e.loss, e.perplexity, static_cast<long long>(e.tokens));
       progress.message(buf);
     }
     return e.loss;
@@ -170,10 +180,17 @@ TrainResult run_training(const RunConfig& cfg, const TrainOptions& options, Comm
     const double flops_per_sec = info.flops_per_token * tps;
     const double mfu = peak.gflops > 0 ? flops_per_sec / (peak.gflops * 1e9 * comm.world_size()) : -1.0;
     result.final_loss = s.loss;
-    metrics.write({{"type", "train"}, {"step", s.step}, {"loss", s.loss}, {"lr", s.lr}, {"grad_norm", s.grad_norm},
-                   {"tokens", static_cast<double>(s.step) * tokens_per_step}, {"tokens_per_sec", tps},
-                   {"flops_per_sec", flops_per_sec}, {"mfu", mfu >= 0 ? nlohmann::json(mfu) : nlohmann::json()},
-                   {"step_seconds", s.seconds}, {"ttt_lr_mult", s.ttt_lr_mult},
+    metrics.write({{"type", "train"},
+                   {"step", s.step},
+                   {"loss", s.loss},
+                   {"lr", s.lr},
+                   {"grad_norm", s.grad_norm},
+                   {"tokens", static_cast<double>(s.step) * tokens_per_step},
+                   {"tokens_per_sec", tps},
+                   {"flops_per_sec", flops_per_sec},
+                   {"mfu", mfu >= 0 ? nlohmann::json(mfu) : nlohmann::json()},
+                   {"step_seconds", s.seconds},
+                   {"ttt_lr_mult", s.ttt_lr_mult},
                    {"flops", static_cast<double>(s.step) * tokens_per_step * info.flops_per_token},
                    {"comm_wait_seconds", reducer ? reducer->stats().wait_seconds : 0.0},
                    {"comm_buckets_in_backward", reducer ? reducer->stats().started_in_backward : 0}});

@@ -13,10 +13,10 @@
 namespace tttlm::train {
 
 struct TrainOptions {
-  std::string config_path;              // a config file, or a run directory with --resume
-  std::vector<std::string> overrides;   // --set a.b=v
+  std::string config_path;             // a config file, or a run directory with --resume
+  std::vector<std::string> overrides;  // --set a.b=v
   bool resume = false;
-  bool overwrite = false;               // a fresh run removes the run directory's checkpoints and metrics
+  bool overwrite = false;  // a fresh run removes the run directory's checkpoints and metrics
   bool quiet = false;
   // Stop after this step as if killed there (0: run to train.total_steps). Nothing extra is saved, so a
   // resume continues from the last periodic checkpoint; tests use it to interrupt a run.

@@ -89,8 +89,9 @@ std::map<std::string, Tensor> Zero1::gather_state(const AdamW& opt) {
     for (int half = 0; half < 2; ++half)
       for (size_t i = begin; i < end; ++i) {
         Tensor t;
-        if (root) out[params_[i]->name + (half ? ".v" : ".m")] = t =
-                      Tensor::empty(params_[i]->shape, Dtype::f32, params_[i]->value.device());
+        if (root)
+          out[params_[i]->name + (half ? ".v" : ".m")] = t =
+              Tensor::empty(params_[i]->shape, Dtype::f32, params_[i]->value.device());
         slots.push_back({t, params_[i]->value.numel()});
       }
     return slots;

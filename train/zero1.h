@@ -39,9 +39,9 @@ class Zero1 {
 
   std::vector<layers::Parameter*> params_;
   Communicator& comm_;
-  std::vector<int> owner_;                          // per parameter
-  std::vector<std::pair<size_t, size_t>> run_;      // per rank: [begin, end) of params_
-  Tensor buffer_;                                   // flat f32 scratch, sized for the largest run (x2 for moments)
+  std::vector<int> owner_;                      // per parameter
+  std::vector<std::pair<size_t, size_t>> run_;  // per rank: [begin, end) of params_
+  Tensor buffer_;                               // flat f32 scratch, sized for the largest run (x2 for moments)
 };
 
 }  // namespace tttlm::train

@@ -17,8 +17,7 @@ struct ActivationBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dy = contiguous(cast(grad_or_zeros(grads, 0), x.dtype()));
     Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    TTT_DISPATCH(x.device(), unary_backward, act, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(),
-                 x.numel());
+    TTT_DISPATCH(x.device(), unary_backward, act, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(), x.numel());
     return {dx};
   }
   std::string name() const override { return std::string(kernels::activation_name(act)) + "Backward"; }
@@ -42,33 +41,17 @@ Tensor activation(const Tensor& x, Activation act) {
   return y;
 }
 
-Tensor exp(const Tensor& x) {
-  return activation(x, Activation::exp);
-}
-Tensor log(const Tensor& x) {
-  return activation(x, Activation::log);
-}
-Tensor sigmoid(const Tensor& x) {
-  return activation(x, Activation::sigmoid);
-}
-Tensor silu(const Tensor& x) {
-  return activation(x, Activation::silu);
-}
+Tensor exp(const Tensor& x) { return activation(x, Activation::exp); }
+Tensor log(const Tensor& x) { return activation(x, Activation::log); }
+Tensor sigmoid(const Tensor& x) { return activation(x, Activation::sigmoid); }
+Tensor silu(const Tensor& x) { return activation(x, Activation::silu); }
 Tensor gelu(const Tensor& x, GeluApprox approx) {
   return activation(x, approx == GeluApprox::tanh ? Activation::gelu_tanh : Activation::gelu_exact);
 }
-Tensor softplus(const Tensor& x) {
-  return activation(x, Activation::softplus);
-}
-Tensor tanh(const Tensor& x) {
-  return activation(x, Activation::tanh);
-}
-Tensor square(const Tensor& x) {
-  return activation(x, Activation::square);
-}
+Tensor softplus(const Tensor& x) { return activation(x, Activation::softplus); }
+Tensor tanh(const Tensor& x) { return activation(x, Activation::tanh); }
+Tensor square(const Tensor& x) { return activation(x, Activation::square); }
 
-Tensor relu(const Tensor& x) {
-  return activation(x, Activation::relu);
-}
+Tensor relu(const Tensor& x) { return activation(x, Activation::relu); }
 
 }  // namespace tttlm::ops

@@ -19,7 +19,7 @@ struct AdamWHyper {
   double weight_decay = 0.1;
 };
 
-void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                  const AdamWHyper& hyper, int64_t step);
+void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWHyper& hyper,
+                  int64_t step);
 
 }  // namespace tttlm::ops

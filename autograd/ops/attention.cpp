@@ -24,20 +24,15 @@ void check_qkv(const char* op, const Tensor& q, const Tensor& k, const Tensor& v
   check_same_device(op, {{"q", &q}, {"k", &k}, {"v", &v}});
   check_same_dtype(op, {{"q", &q}, {"k", &k}, {"v", &v}});
   check_float(op, "q", q);
-  TTT_CHECK(q.ndim() == 4 && q.shape() == k.shape() && q.shape() == v.shape(),
-            "[",
-            op,
+  TTT_CHECK(q.ndim() == 4 && q.shape() == k.shape() && q.shape() == v.shape(), "[", op,
             "] q, k and v must be (B, H, T, D) tensors of one shape; got ",
             describe_operands({{"q", &q}, {"k", &k}, {"v", &v}}));
-  TTT_CHECK(
-      q.size(3) >= 1, "[", op, "] the head dimension D must be at least 1; got q ", shape_str(q.shape()));
+  TTT_CHECK(q.size(3) >= 1, "[", op, "] the head dimension D must be at least 1; got q ", shape_str(q.shape()));
   TTT_CHECK(std::isfinite(scale), "[", op, "] scale must be finite; got ", scale);
 }
 
 // x itself when its last dimension has unit stride (all the kernels need), else a contiguous copy.
-Tensor unit_inner(const Tensor& x) {
-  return x.stride(3) == 1 || x.size(3) == 1 ? x : contiguous(x).detach();
-}
+Tensor unit_inner(const Tensor& x) { return x.stride(3) == 1 || x.size(3) == 1 ? x : contiguous(x).detach(); }
 
 // Kernel arguments for q, k, v views that unit_inner() has prepared.
 kernels::AttentionArgs attention_args(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
@@ -58,9 +53,7 @@ kernels::AttentionArgs attention_args(const Tensor& q, const Tensor& k, const Te
   return a;
 }
 
-Dtype stats_dtype(Dtype dtype) {
-  return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32;
-}
+Dtype stats_dtype(Dtype dtype) { return dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32; }
 
 struct CausalAttentionBackward final : autograd::Node {
   Tensor q, k, v;  // (B, H, T, D), unit stride over D
@@ -75,10 +68,9 @@ struct CausalAttentionBackward final : autograd::Node {
     Tensor dk = Tensor::empty(s, q.dtype(), q.device());
     Tensor dv = Tensor::empty(s, q.dtype(), q.device());
     kernels::AttentionArgs a = attention_args(q, k, v, scale);
-    TTT_DISPATCH(q.device(), causal_attention_backward, q.dtype(), a, out.data_ptr(), dout.data_ptr(),
-                 lse.data_ptr(), delta.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr());
-    return {needs_input_grad(0) ? dq : Tensor(),
-            needs_input_grad(1) ? dk : Tensor(),
+    TTT_DISPATCH(q.device(), causal_attention_backward, q.dtype(), a, out.data_ptr(), dout.data_ptr(), lse.data_ptr(),
+                 delta.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr());
+    return {needs_input_grad(0) ? dq : Tensor(), needs_input_grad(1) ? dk : Tensor(),
             needs_input_grad(2) ? dv : Tensor()};
   }
   std::string name() const override { return "CausalAttentionBackward"; }
@@ -91,8 +83,8 @@ struct Dims {
 };
 
 // p (BH, T, T) = causal softmax of (q·scale)·kᵀ (zero above the diagonal); o (BH, T, D) = p·v.
-void reference_forward(
-    const Dims& n, const double* q, const double* k, const double* v, double scale, double* p, double* o) {
+void reference_forward(const Dims& n, const double* q, const double* k, const double* v, double scale, double* p,
+                       double* o) {
   for (int64_t z = 0; z < n.bh; ++z)
     for (int64_t i = 0; i < n.t; ++i) {
       const double* qi = q + (z * n.t + i) * n.d;
@@ -182,12 +174,7 @@ Tensor causal_attention_reference(const Tensor& q, const Tensor& k, const Tensor
   const Dims n{s[0] * s[1], s[2], s[3]};
   Tensor p = Tensor::empty({s[0], s[1], s[2], s[2]}, Dtype::f64);  // (B, H, T, T)
   Tensor out = Tensor::empty(s, Dtype::f64);
-  reference_forward(n,
-                    q64.data<double>(),
-                    k64.data<double>(),
-                    v64.data<double>(),
-                    scale,
-                    p.data<double>(),
+  reference_forward(n, q64.data<double>(), k64.data<double>(), v64.data<double>(), scale, p.data<double>(),
                     out.data<double>());
   if (autograd::any_requires_grad({q64, k64, v64})) {
     auto node = std::make_shared<AttentionReferenceBackward>();

@@ -74,8 +74,8 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
   int64_t d = normalize_dim(dim, x.ndim(), "split");
   int64_t total = 0;
   for (auto s : sizes) total += s;
-  TTT_CHECK(total == x.shape()[d], "[split] sizes sum to ", total, " but dimension ", d, " of ", x.describe(),
-            " has ", x.shape()[d]);
+  TTT_CHECK(total == x.shape()[d], "[split] sizes sum to ", total, " but dimension ", d, " of ", x.describe(), " has ",
+            x.shape()[d]);
   std::vector<Tensor> out;
   int64_t start = 0;
   for (auto s : sizes) {

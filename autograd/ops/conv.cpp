@@ -20,8 +20,8 @@ struct CausalConv1dBackward final : autograd::Node {
     if (needs_input_grad(1)) dweight = Tensor::empty(weight.shape(), x.dtype(), x.device());
     if (needs_input_grad(2)) dbias = Tensor::empty({C}, x.dtype(), x.device());
     auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; };
-    TTT_DISPATCH(x.device(), causal_conv1d_backward, x.dtype(), dy.data_ptr(), x.data_ptr(),
-                 weight.data_ptr(), ptr(dx), ptr(dweight), ptr(dbias), B, T, C, K);
+    TTT_DISPATCH(x.device(), causal_conv1d_backward, x.dtype(), dy.data_ptr(), x.data_ptr(), weight.data_ptr(), ptr(dx),
+                 ptr(dweight), ptr(dbias), B, T, C, K);
     return {dx, dweight, dbias};
   }
   std::string name() const override { return "CausalConv1dBackward"; }
@@ -45,8 +45,8 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) 
   Tensor xc = contiguous(x), wc = contiguous(weight), bc = contiguous(bias);
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), K = weight.size(0);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  TTT_DISPATCH(x.device(), causal_conv1d_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), bc.data_ptr(),
-               y.data_ptr(), B, T, C, K);
+  TTT_DISPATCH(x.device(), causal_conv1d_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), bc.data_ptr(), y.data_ptr(),
+               B, T, C, K);
   if (autograd::any_requires_grad({xc, wc, bc})) {
     auto node = std::make_shared<CausalConv1dBackward>();
     node->x = xc.detach();

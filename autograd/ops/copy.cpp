@@ -11,8 +11,7 @@ namespace {
 
 Tensor copy_as(const Tensor& x, Dtype dtype) {
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
-  TTT_DISPATCH(x.device(), copy_strided, x.dtype(), x.data_ptr(), desc_of(x), dtype, out.data_ptr(),
-               x.numel());
+  TTT_DISPATCH(x.device(), copy_strided, x.dtype(), x.data_ptr(), desc_of(x), dtype, out.data_ptr(), x.numel());
   return out;
 }
 

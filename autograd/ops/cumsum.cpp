@@ -31,8 +31,7 @@ Tensor scan(const Tensor& x, int64_t dim, kernels::ScanDirection direction) {
   for (int64_t d = dim + 1; d < x.ndim(); ++d) inner *= x.shape()[d];
   const int64_t n = x.shape()[dim];
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  TTT_DISPATCH(x.device(), cumsum_forward, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, n, inner,
-               direction);
+  TTT_DISPATCH(x.device(), cumsum_forward, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, n, inner, direction);
   if (autograd::any_requires_grad({xc})) {
     auto node = std::make_shared<CumsumBackward>();
     node->dim = dim;

@@ -14,10 +14,14 @@ namespace {
 
 const char* op_name(kernels::BinaryOp op) {
   switch (op) {
-    case kernels::BinaryOp::add: return "add";
-    case kernels::BinaryOp::sub: return "sub";
-    case kernels::BinaryOp::mul: return "mul";
-    default: return "div";
+    case kernels::BinaryOp::add:
+      return "add";
+    case kernels::BinaryOp::sub:
+      return "sub";
+    case kernels::BinaryOp::mul:
+      return "mul";
+    default:
+      return "div";
   }
 }
 
@@ -31,8 +35,8 @@ Tensor binary_raw(kernels::BinaryOp op, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor av = view::expand(a.detach(), shape), bv = view::expand(b.detach(), shape);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  TTT_DISPATCH(a.device(), binary_forward, op, a.dtype(), av.data_ptr(), desc_of(av), bv.data_ptr(),
-               desc_of(bv), out.data_ptr(), out.numel());
+  TTT_DISPATCH(a.device(), binary_forward, op, a.dtype(), av.data_ptr(), desc_of(av), bv.data_ptr(), desc_of(bv),
+               out.data_ptr(), out.numel());
   return out;
 }
 
@@ -102,8 +106,7 @@ Tensor affine(const Tensor& x, double alpha, double beta) {
   check_float("affine", "x", x);
   Tensor xc = contiguous(x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  TTT_DISPATCH(x.device(), affine_forward, x.dtype(), xc.data_ptr(), out.data_ptr(), out.numel(), alpha,
-               beta);
+  TTT_DISPATCH(x.device(), affine_forward, x.dtype(), xc.data_ptr(), out.data_ptr(), out.numel(), alpha, beta);
   if (autograd::any_requires_grad({x})) {
     auto node = std::make_shared<AffineBackward>();
     node->alpha = alpha;

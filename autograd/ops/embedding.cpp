@@ -27,8 +27,8 @@ void check_ids(const I* ids, const Shape& shape, int64_t V, const Tensor& weight
   const int64_t n = shape_numel(shape);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t id = static_cast<int64_t>(ids[i]);
-    TTT_CHECK(id >= 0 && id < V, "[embedding] ", index_str(shape, i), " = ", id, " is outside [0, ", V,
-              ") for weight ", weight.describe());
+    TTT_CHECK(id >= 0 && id < V, "[embedding] ", index_str(shape, i), " = ", id, " is outside [0, ", V, ") for weight ",
+              weight.describe());
   }
 }
 
@@ -54,9 +54,8 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   check_float("embedding", "weight", weight);
   TTT_CHECK(weight.ndim() == 2, "[embedding] weight must have shape (V, C), got weight ", weight.describe(),
             " with ids ", ids.describe());
-  TTT_CHECK(ids.dtype() == Dtype::i32 || ids.dtype() == Dtype::i64,
-            "[embedding] ids must be i32 or i64, got ids ", ids.describe(), " with weight ",
-            weight.describe());
+  TTT_CHECK(ids.dtype() == Dtype::i32 || ids.dtype() == Dtype::i64, "[embedding] ids must be i32 or i64, got ids ",
+            ids.describe(), " with weight ", weight.describe());
   const int64_t V = weight.size(0), C = weight.size(1);
   Tensor wc = contiguous(weight), ic = contiguous(ids).detach();
   if (ids.device().is_cpu()) {

@@ -14,9 +14,7 @@ namespace {
 
 struct MaskBackward final : autograd::Node {
   int64_t diagonal = 0;
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    return {tril(grad_or_zeros(grads, 0), diagonal)};
-  }
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override { return {tril(grad_or_zeros(grads, 0), diagonal)}; }
   std::string name() const override { return "MaskBackward"; }
 };
 
@@ -30,8 +28,7 @@ Tensor mask_upper(const Tensor& x, double value, int64_t diagonal, const char* o
   Tensor xc = contiguous(x);
   const int64_t outer = R * C > 0 ? x.numel() / (R * C) : 0;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  TTT_DISPATCH(x.device(), mask_upper_fill, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, R, C, diagonal,
-               value);
+  TTT_DISPATCH(x.device(), mask_upper_fill, x.dtype(), xc.data_ptr(), y.data_ptr(), outer, R, C, diagonal, value);
   if (autograd::any_requires_grad({xc})) {
     auto node = std::make_shared<MaskBackward>();
     node->diagonal = diagonal;
@@ -42,9 +39,7 @@ Tensor mask_upper(const Tensor& x, double value, int64_t diagonal, const char* o
 
 }  // namespace
 
-Tensor tril(const Tensor& x, int64_t diagonal) {
-  return mask_upper(x, 0.0, diagonal, "tril");
-}
+Tensor tril(const Tensor& x, int64_t diagonal) { return mask_upper(x, 0.0, diagonal, "tril"); }
 
 Tensor masked_fill_upper(const Tensor& x, double value, int64_t diagonal) {
   return mask_upper(x, value, diagonal, "masked_fill_upper");

@@ -107,7 +107,8 @@ struct MatmulBackward final : autograd::Node {
     Tensor ga, gb;
     if (needs_input_grad(0)) {
       ga = matmul(g, transpose(b, -1, -2));  // (..., M, K)
-      if (a.ndim() == 2 && ga.ndim() > 2) ga = sum(ga, [&] {
+      if (a.ndim() == 2 && ga.ndim() > 2)
+        ga = sum(ga, [&] {
           std::vector<int64_t> d;
           for (int64_t i = 0; i < ga.ndim() - 2; ++i) d.push_back(i);
           return d;
@@ -147,8 +148,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             shape_str(b.shape()));
   bool batch_ok = a.ndim() == 2 || b.ndim() == 2 ||
                   Shape(a.shape().begin(), a.shape().end() - 2) == Shape(b.shape().begin(), b.shape().end() - 2);
-  TTT_CHECK(batch_ok, "[matmul] batch dimensions must match or one operand must be 2-D; got a ",
-            shape_str(a.shape()), " and b ", shape_str(b.shape()));
+  TTT_CHECK(batch_ok, "[matmul] batch dimensions must match or one operand must be 2-D; got a ", shape_str(a.shape()),
+            " and b ", shape_str(b.shape()));
   Tensor out;
   if (b.ndim() == 2 && a.ndim() > 2) {
     // Fold a's batch into rows when that is a free view.
@@ -171,9 +172,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight) {
-  TTT_CHECK(weight.ndim() == 2 && x.ndim() >= 1 && x.size(-1) == weight.size(0), "[linear] x ",
-            shape_str(x.shape()), " needs a weight of shape (", x.ndim() ? x.size(-1) : 0, ", out), got ",
-            shape_str(weight.shape()));
+  TTT_CHECK(weight.ndim() == 2 && x.ndim() >= 1 && x.size(-1) == weight.size(0), "[linear] x ", shape_str(x.shape()),
+            " needs a weight of shape (", x.ndim() ? x.size(-1) : 0, ", out), got ", shape_str(weight.shape()));
   if (x.ndim() == 1) return reshape(matmul(reshape(x, {1, x.size(0)}), weight), {weight.size(1)});
   return matmul(x, weight);
 }

@@ -41,10 +41,10 @@ Tensor linear_bf16(const Tensor& x, const Tensor& weight, const Tensor& weight_b
   TTT_CHECK(x.dtype() == Dtype::f32 && weight.dtype() == Dtype::f32 && weight_bf16.dtype() == Dtype::bf16,
             "[linear_bf16] needs f32 x and weight and a bf16 weight copy; got ",
             describe_operands({{"x", &x}, {"weight", &weight}, {"weight_bf16", &weight_bf16}}));
-  TTT_CHECK(weight.ndim() == 2 && weight_bf16.shape() == weight.shape() && x.ndim() >= 1 &&
-                x.size(-1) == weight.size(0),
-            "[linear_bf16] x (..., K) needs weight (K, N) and a bf16 copy of the same shape; got ",
-            describe_operands({{"x", &x}, {"weight", &weight}, {"weight_bf16", &weight_bf16}}));
+  TTT_CHECK(
+      weight.ndim() == 2 && weight_bf16.shape() == weight.shape() && x.ndim() >= 1 && x.size(-1) == weight.size(0),
+      "[linear_bf16] x (..., K) needs weight (K, N) and a bf16 copy of the same shape; got ",
+      describe_operands({{"x", &x}, {"weight", &weight}, {"weight_bf16", &weight_bf16}}));
   Tensor xb = rows_bf16(x);
   Tensor out = detail::gemm_raw(xb, weight_bf16.detach(), true);  // (rows, N) f32
   Shape s = x.shape();

@@ -38,8 +38,7 @@ struct NormBackward final : autograd::Node {
   std::string name() const override { return center ? "LayerNormBackward" : "RmsNormBackward"; }
 };
 
-void check_norm_operands(
-    const char* op, const Tensor& x, const Tensor& weight, const Tensor* bias, double eps) {
+void check_norm_operands(const char* op, const Tensor& x, const Tensor& weight, const Tensor* bias, double eps) {
   check_defined(op, "x", x);
   check_defined(op, "weight", weight);
   if (bias) {
@@ -55,24 +54,13 @@ void check_norm_operands(
     return bias ? describe_operands({{"x", &x}, {"weight", &weight}, {"bias", bias}})
                 : describe_operands({{"x", &x}, {"weight", &weight}});
   };
-  TTT_CHECK(
-      x.ndim() >= 1 && x.size(-1) > 0, "[", op, "] x must have a non-empty last dimension; got ", operands());
+  TTT_CHECK(x.ndim() >= 1 && x.size(-1) > 0, "[", op, "] x must have a non-empty last dimension; got ", operands());
   const int64_t C = x.size(-1);
-  TTT_CHECK(weight.ndim() == 1 && weight.size(0) == C,
-            "[",
-            op,
-            "] weight must have shape (",
-            C,
-            ") to match the last dimension of x; got ",
-            operands());
+  TTT_CHECK(weight.ndim() == 1 && weight.size(0) == C, "[", op, "] weight must have shape (", C,
+            ") to match the last dimension of x; got ", operands());
   if (bias)
-    TTT_CHECK(bias->ndim() == 1 && bias->size(0) == C,
-              "[",
-              op,
-              "] bias must have shape (",
-              C,
-              ") to match the last dimension of x; got ",
-              operands());
+    TTT_CHECK(bias->ndim() == 1 && bias->size(0) == C, "[", op, "] bias must have shape (", C,
+              ") to match the last dimension of x; got ", operands());
   TTT_CHECK(std::isfinite(eps) && eps >= 0, "[", op, "] eps must be finite and >= 0, got ", eps);
 }
 
@@ -87,11 +75,11 @@ Tensor norm(bool center, const Tensor& x, const Tensor& weight, const Tensor& bi
   Tensor rstd = Tensor::empty({rows}, stats, x.device());
   Tensor mean = center ? Tensor::empty({rows}, stats, x.device()) : Tensor();
   if (center) {
-    TTT_DISPATCH(x.device(), layer_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), bc.data_ptr(),
-                 y.data_ptr(), mean.data_ptr(), rstd.data_ptr(), rows, cols, eps);
+    TTT_DISPATCH(x.device(), layer_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), bc.data_ptr(), y.data_ptr(),
+                 mean.data_ptr(), rstd.data_ptr(), rows, cols, eps);
   } else {
-    TTT_DISPATCH(x.device(), rms_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), y.data_ptr(),
-                 rstd.data_ptr(), rows, cols, eps);
+    TTT_DISPATCH(x.device(), rms_norm_forward, x.dtype(), xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr(),
+                 rows, cols, eps);
   }
   std::vector<Tensor> inputs = center ? std::vector<Tensor>{x, weight, bias} : std::vector<Tensor>{x, weight};
   if (autograd::any_requires_grad(inputs)) {
@@ -110,9 +98,7 @@ Tensor norm(bool center, const Tensor& x, const Tensor& weight, const Tensor& bi
 
 }  // namespace
 
-Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
-  return norm(false, x, weight, Tensor(), eps);
-}
+Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) { return norm(false, x, weight, Tensor(), eps); }
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   return norm(true, x, weight, bias, eps);

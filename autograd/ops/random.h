@@ -11,13 +11,13 @@
 namespace tttlm::ops {
 
 // mean + std * N(0, 1).
-Tensor random_normal(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset,
-                     double mean = 0.0, double std = 1.0);
+Tensor random_normal(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset, double mean = 0.0,
+                     double std = 1.0);
 // lo + (hi - lo) * U(0, 1), in [lo, hi] (hi itself only through rounding).
-Tensor random_uniform(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset,
-                      double lo = 0.0, double hi = 1.0);
+Tensor random_uniform(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset, double lo = 0.0,
+                      double hi = 1.0);
 // std * z with z ~ N(0, 1) conditioned on |z| <= bound_in_std (>= 0.5); offset must be < 2^32.
-Tensor random_trunc_normal(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset,
-                           double std, double bound_in_std = 2.0);
+Tensor random_trunc_normal(const Shape& shape, Dtype dtype, Device device, uint64_t seed, uint64_t offset, double std,
+                           double bound_in_std = 2.0);
 
 }  // namespace tttlm::ops

@@ -78,15 +78,14 @@ struct MaxBackward final : autograd::Node {
   std::string name() const override { return "MaxBackward"; }
 };
 
-Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, double scale,
-                  const char* op) {
+Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, double scale, const char* op) {
   check_defined(op, "x", x);
   check_float(op, "x", x);
   Plan p = make_plan(x, dims, op);
   Tensor rows = as_rows(x, p);
   Tensor out = Tensor::empty(keepdim ? p.keep_shape : p.kept_shape, x.dtype(), x.device());
-  TTT_DISPATCH(x.device(), reduce_rows, kernels::ReduceOp::sum, x.dtype(), rows.data_ptr(), out.data_ptr(),
-               nullptr, p.rows, p.cols);
+  TTT_DISPATCH(x.device(), reduce_rows, kernels::ReduceOp::sum, x.dtype(), rows.data_ptr(), out.data_ptr(), nullptr,
+               p.rows, p.cols);
   if (scale != 1.0) {
     Tensor scaled = affine(out, scale);
     out = scaled;

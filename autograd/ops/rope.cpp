@@ -41,8 +41,8 @@ Tensor rope(const Tensor& x, const Tensor& positions, double theta) {
             x.describe());
   TTT_CHECK(positions.dtype() == Dtype::i32 || positions.dtype() == Dtype::i64,
             "[rope] positions must be i32 or i64, got positions ", positions.describe());
-  TTT_CHECK(positions.ndim() == 1 && positions.size(0) == x.size(-2), "[rope] positions must have shape (",
-            x.size(-2), ") to match T of x ", x.describe(), ", got positions ", positions.describe());
+  TTT_CHECK(positions.ndim() == 1 && positions.size(0) == x.size(-2), "[rope] positions must have shape (", x.size(-2),
+            ") to match T of x ", x.describe(), ", got positions ", positions.describe());
   TTT_CHECK(theta > 0, "[rope] theta must be positive, got ", theta);
   Tensor pc = contiguous(positions).detach();
   Tensor y = rope_apply(x, pc, static_cast<float>(theta), kernels::RopeDirection::forward);

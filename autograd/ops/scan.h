@@ -18,15 +18,8 @@ namespace tttlm::ops {
 // Differentiable in all eight operands. Saved for backward: the operands and the state at the end of every
 // `chunk` steps, (B, ceil(T / chunk), Di, N) in the compute dtype; backward recomputes one chunk at a
 // time. On the CPU, outputs and gradients are bitwise identical for every chunk size and thread count.
-Tensor selective_scan(const Tensor& u,
-                      const Tensor& delta_raw,
-                      const Tensor& A,
-                      const Tensor& Bm,
-                      const Tensor& Cm,
-                      const Tensor& D,
-                      const Tensor& delta_bias,
-                      const Tensor& z,
-                      int64_t chunk = 2048);
+Tensor selective_scan(const Tensor& u, const Tensor& delta_raw, const Tensor& A, const Tensor& Bm, const Tensor& Cm,
+                      const Tensor& D, const Tensor& delta_bias, const Tensor& z, int64_t chunk = 2048);
 
 struct ScanResult {
   Tensor out;         // (B, T, Di)
@@ -35,40 +28,22 @@ struct ScanResult {
 
 // selective_scan plus the final state, the decoding state after a prefill (spec §6). last_state is a copy
 // that the decoding step may update in place.
-ScanResult selective_scan_with_state(const Tensor& u,
-                                     const Tensor& delta_raw,
-                                     const Tensor& A,
-                                     const Tensor& Bm,
-                                     const Tensor& Cm,
-                                     const Tensor& D,
-                                     const Tensor& delta_bias,
-                                     const Tensor& z,
+ScanResult selective_scan_with_state(const Tensor& u, const Tensor& delta_raw, const Tensor& A, const Tensor& Bm,
+                                     const Tensor& Cm, const Tensor& D, const Tensor& delta_bias, const Tensor& z,
                                      int64_t chunk = 2048);
 
 // One decoding step (spec §6): state (B, Di, N), contiguous, in the compute dtype, updated in place from
 // h_{t-1} to h_t; u, delta_raw, z (B, Di) and Bm, Cm (B, N) in the activation dtype; A, D, delta_bias as
 // above. Returns out (B, Di) = y_t ⊙ silu(z_t), the same arithmetic as one step of selective_scan.
 // Not differentiable: throws when grad mode is on and an operand requires grad (decode under NoGradGuard).
-Tensor selective_scan_step(const Tensor& state,
-                           const Tensor& u,
-                           const Tensor& delta_raw,
-                           const Tensor& z,
-                           const Tensor& Bm,
-                           const Tensor& Cm,
-                           const Tensor& A,
-                           const Tensor& D,
+Tensor selective_scan_step(const Tensor& state, const Tensor& u, const Tensor& delta_raw, const Tensor& z,
+                           const Tensor& Bm, const Tensor& Cm, const Tensor& A, const Tensor& D,
                            const Tensor& delta_bias);
 
 // The definition as a sequential loop in double over CPU operands (checked as for selective_scan), with
 // f64 results and no gradient. There are no exp/softplus ops to compose it from, so it is a loop; tests
 // check the fused op's gradients against central differences of this function.
-ScanResult selective_scan_reference(const Tensor& u,
-                                    const Tensor& delta_raw,
-                                    const Tensor& A,
-                                    const Tensor& Bm,
-                                    const Tensor& Cm,
-                                    const Tensor& D,
-                                    const Tensor& delta_bias,
-                                    const Tensor& z);
+ScanResult selective_scan_reference(const Tensor& u, const Tensor& delta_raw, const Tensor& A, const Tensor& Bm,
+                                    const Tensor& Cm, const Tensor& D, const Tensor& delta_bias, const Tensor& z);
 
 }  // namespace tttlm::ops

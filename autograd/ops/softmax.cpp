@@ -14,13 +14,9 @@ namespace {
 
 using kernels::SoftmaxKind;
 
-const char* kind_name(SoftmaxKind kind) {
-  return kind == SoftmaxKind::softmax ? "softmax" : "log_softmax";
-}
+const char* kind_name(SoftmaxKind kind) { return kind == SoftmaxKind::softmax ? "softmax" : "log_softmax"; }
 
-int64_t leading_numel(const Tensor& t) {
-  return shape_numel(Shape(t.shape().begin(), t.shape().end() - 1));
-}
+int64_t leading_numel(const Tensor& t) { return shape_numel(Shape(t.shape().begin(), t.shape().end() - 1)); }
 
 struct SoftmaxBackward final : autograd::Node {
   SoftmaxKind kind = SoftmaxKind::softmax;
@@ -29,13 +25,10 @@ struct SoftmaxBackward final : autograd::Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dy = contiguous(cast(grad_or_zeros(grads, 0), y.dtype()));
     Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
-    TTT_DISPATCH(y.device(), softmax_backward, kind, y.dtype(), y.data_ptr(), dy.data_ptr(), dx.data_ptr(), rows,
-                 cols);
+    TTT_DISPATCH(y.device(), softmax_backward, kind, y.dtype(), y.data_ptr(), dy.data_ptr(), dx.data_ptr(), rows, cols);
     return {dx};
   }
-  std::string name() const override {
-    return kind == SoftmaxKind::softmax ? "SoftmaxBackward" : "LogSoftmaxBackward";
-  }
+  std::string name() const override { return kind == SoftmaxKind::softmax ? "SoftmaxBackward" : "LogSoftmaxBackward"; }
 };
 
 Tensor softmax_any(SoftmaxKind kind, const Tensor& x, int64_t dim) {
@@ -44,15 +37,8 @@ Tensor softmax_any(SoftmaxKind kind, const Tensor& x, int64_t dim) {
   check_float(op, "x", x);
   TTT_CHECK(x.ndim() >= 1, "[", op, "] x must have at least one dimension; got x: ", x.describe());
   const int64_t d = normalize_dim(dim, x.ndim(), op);
-  TTT_CHECK(d == x.ndim() - 1,
-            "[",
-            op,
-            "] only the last dimension is supported (dim -1 or ",
-            x.ndim() - 1,
-            "); got dim ",
-            dim,
-            " for x: ",
-            x.describe());
+  TTT_CHECK(d == x.ndim() - 1, "[", op, "] only the last dimension is supported (dim -1 or ", x.ndim() - 1,
+            "); got dim ", dim, " for x: ", x.describe());
   const int64_t cols = x.size(-1), rows = leading_numel(x);
   Tensor xc = contiguous(x.detach());
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -97,50 +83,27 @@ void check_cross_entropy_operands(const char* op, const Tensor& logits, const Te
   check_defined(op, "targets", targets);
   auto operands = [&] { return describe_operands({{"logits", &logits}, {"targets", &targets}}); };
   check_float(op, "logits", logits);
-  TTT_CHECK(targets.dtype() == Dtype::i32 || targets.dtype() == Dtype::i64,
-            "[",
-            op,
-            "] targets must be i32 or i64; got ",
-            operands());
+  TTT_CHECK(targets.dtype() == Dtype::i32 || targets.dtype() == Dtype::i64, "[", op,
+            "] targets must be i32 or i64; got ", operands());
   check_same_device(op, {{"logits", &logits}, {"targets", &targets}});
-  TTT_CHECK(logits.ndim() >= 1 && logits.size(-1) > 0,
-            "[",
-            op,
-            "] logits must have a non-empty last (vocabulary) dimension; got ",
-            operands());
+  TTT_CHECK(logits.ndim() >= 1 && logits.size(-1) > 0, "[", op,
+            "] logits must have a non-empty last (vocabulary) dimension; got ", operands());
   const Shape lead(logits.shape().begin(), logits.shape().end() - 1);
-  TTT_CHECK(targets.shape() == lead,
-            "[",
-            op,
-            "] targets must have shape ",
-            shape_str(lead),
-            " (logits without the last dimension); got ",
-            operands());
+  TTT_CHECK(targets.shape() == lead, "[", op, "] targets must have shape ", shape_str(lead),
+            " (logits without the last dimension); got ", operands());
   if (!targets.device().is_cpu()) return;
   const int64_t V = logits.size(-1);
   const std::vector<int64_t> t = targets.to_vector<int64_t>();
   for (size_t i = 0; i < t.size(); ++i)
-    TTT_CHECK(t[i] >= kernels::kIgnoreTarget && t[i] < V,
-              "[",
-              op,
-              "] target ",
-              t[i],
-              " at position ",
-              position_str(targets.shape(), static_cast<int64_t>(i)),
-              " is outside [-1, ",
-              V,
-              ") (-1 marks an ignored position); ",
-              operands());
+    TTT_CHECK(t[i] >= kernels::kIgnoreTarget && t[i] < V, "[", op, "] target ", t[i], " at position ",
+              position_str(targets.shape(), static_cast<int64_t>(i)), " is outside [-1, ", V,
+              ") (-1 marks an ignored position); ", operands());
 }
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) {
-  return softmax_any(SoftmaxKind::softmax, x, dim);
-}
-Tensor log_softmax(const Tensor& x, int64_t dim) {
-  return softmax_any(SoftmaxKind::log_softmax, x, dim);
-}
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_any(SoftmaxKind::softmax, x, dim); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_any(SoftmaxKind::log_softmax, x, dim); }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
   check_cross_entropy_operands("cross_entropy", logits, targets);

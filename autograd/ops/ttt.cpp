@@ -22,19 +22,15 @@ namespace {
 struct TttBackward final : autograd::Node {
   kernels::TttDims dims;  // dims.inner: the inner model
   TttOperands inputs;     // contiguous copies, in operand order
-  Tensor snapshots;     // (B, H, num_snapshots, state_size)
+  Tensor snapshots;       // (B, H, num_snapshots, state_size)
   std::string node_name;
 
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dout = contiguous(grad_or_zeros(grads, 0)).detach();
     std::vector<Tensor> g;
     for (const Tensor& t : inputs) g.push_back(Tensor::empty(t.shape(), t.dtype(), t.device()));
-    kernels::TttSequenceGrads sg{g[kXq].data_ptr(),
-                                 g[kXk].data_ptr(),
-                                 g[kXv].data_ptr(),
-                                 g[kEta].data_ptr(),
-                                 g[kLr].data_ptr(),
-                                 g[g.size() - 2].data_ptr(),
+    kernels::TttSequenceGrads sg{g[kXq].data_ptr(),         g[kXk].data_ptr(), g[kXv].data_ptr(),
+                                 g[kEta].data_ptr(),        g[kLr].data_ptr(), g[g.size() - 2].data_ptr(),
                                  g[g.size() - 1].data_ptr()};
     kernels::TttInnerGrads pg;
     for (size_t i = kInner; i + 2 < g.size(); ++i) pg.p[i - kInner] = g[i].data_ptr();
@@ -60,8 +56,7 @@ Tensor ttt(const TttSequenceInputs& seq, const TttInner& inner, const TttOptions
   Tensor ckpt;
   if (need_grad) {
     const Dtype compute = xq.dtype() == Dtype::bf16 ? Dtype::f32 : xq.dtype();
-    ckpt = Tensor::empty(
-        {dims.batch, dims.heads, dims.num_snapshots(), state_size(dims)}, compute, xq.device());
+    ckpt = Tensor::empty({dims.batch, dims.heads, dims.num_snapshots(), state_size(dims)}, compute, xq.device());
   }
   void* ck = need_grad ? ckpt.data_ptr() : nullptr;
   const kernels::TttSequence s = sequence_of(c);
@@ -72,8 +67,7 @@ Tensor ttt(const TttSequenceInputs& seq, const TttInner& inner, const TttOptions
     node->dims = dims;
     node->inputs = c;
     node->snapshots = ckpt;
-    node->node_name =
-        kernels::with_inner_model(inner.model, [](auto m) { return std::string(decltype(m)::kNode); });
+    node->node_name = kernels::with_inner_model(inner.model, [](auto m) { return std::string(decltype(m)::kNode); });
     autograd::record(node, in, {out});
   }
   return out;

@@ -17,11 +17,10 @@ namespace tttlm::ops {
 using kernels::InnerModel;
 
 struct TttOptions {
-  int64_t mini_batch = 16;  // tokens per inner mini-batch; a leftover T mod mini_batch is a short last one
-  int64_t snapshot_every =
-      4;                   // keep the state at every k-th mini-batch start (memory T/mini_batch/k states)
-  bool layer_norm = true;  // false: the LN in f is the identity
-  bool residual = true;    // false: target V (not V − K) and output f_res(q) (no + q)
+  int64_t mini_batch = 16;     // tokens per inner mini-batch; a leftover T mod mini_batch is a short last one
+  int64_t snapshot_every = 4;  // keep the state at every k-th mini-batch start (memory T/mini_batch/k states)
+  bool layer_norm = true;      // false: the LN in f is the identity
+  bool residual = true;        // false: target V (not V − K) and output f_res(q) (no + q)
 };
 
 // The sequence operands. xq, xk, xv: (B, H, T, D) test, training and label views; token_eta: (mini_batch)

@@ -17,13 +17,8 @@ namespace {
 
 // (batch, H, ...) copies of the (H, ...) initial parameters.
 Tensor repeat_batch(const char* op, const std::string& name, const Tensor& p, int64_t batch) {
-  TTT_CHECK(p.defined() && p.device().is_cpu() && dtype_is_float(p.dtype()),
-            "[",
-            op,
-            "] ",
-            name,
-            " must be a floating CPU tensor, got ",
-            p.defined() ? p.describe() : "undefined");
+  TTT_CHECK(p.defined() && p.device().is_cpu() && dtype_is_float(p.dtype()), "[", op, "] ", name,
+            " must be a floating CPU tensor, got ", p.defined() ? p.describe() : "undefined");
   Tensor c = contiguous_all({p})[0];
   Shape shape{batch};
   shape.insert(shape.end(), p.shape().begin(), p.shape().end());
@@ -35,12 +30,8 @@ Tensor repeat_batch(const char* op, const std::string& name, const Tensor& p, in
 
 // Validates one decoding token against the state's (B, H, D) (the first inner parameter is (B, H, D, ...))
 // and returns the kernel sizes.
-kernels::TttDims check_token(const char* op,
-                             const TttDecodeState& state,
-                             const TttOperands& in,
-                             const TttOptions& o) {
-  static const std::vector<std::string> names = {
-      "xq", "xk", "xv", "token_eta", "ttt_lr", "ln_weight", "ln_bias"};
+kernels::TttDims check_token(const char* op, const TttDecodeState& state, const TttOperands& in, const TttOptions& o) {
+  static const std::vector<std::string> names = {"xq", "xk", "xv", "token_eta", "ttt_lr", "ln_weight", "ln_bias"};
   const Tensor& w_state = state.params[0];
   const std::string all = describe(names, in) + ", state: " + w_state.describe();
   for (size_t i = 0; i < in.size(); ++i) {
@@ -88,20 +79,13 @@ TttDecodeState ttt_decode_init(const TttInner& inner, int64_t batch) {
       list += std::string(i == 0 ? "" : i + 1 == Inner::kNumParams ? " and " : ", ") + ps.name;
       want += std::string(i ? ", " : "") + ps.name + " " + letters_of(ps);
     }
-    TTT_CHECK(static_cast<int>(p.size()) == Inner::kNumParams,
-              "[",
-              op,
-              "] takes ",
-              Inner::kNumParams,
-              " inner parameters (",
-              list,
-              "), got ",
-              p.size());
+    TTT_CHECK(static_cast<int>(p.size()) == Inner::kNumParams, "[", op, "] takes ", Inner::kNumParams,
+              " inner parameters (", list, "), got ", p.size());
     bool ok = true;
     for (int i = 0; i < Inner::kNumParams; ++i) {
       ok = ok && p[i].defined();
-      got += std::string(i ? ", " : "") + Inner::param(i).name + ": " +
-             (p[i].defined() ? p[i].describe() : "undefined");
+      got +=
+          std::string(i ? ", " : "") + Inner::param(i).name + ": " + (p[i].defined() ? p[i].describe() : "undefined");
     }
     TTT_CHECK(ok, "[", op, "] ", list, " must be defined");
     // The first parameter is (H, D, ...); the others must match it, the hidden width, and its dtype.
@@ -126,25 +110,18 @@ Tensor ttt_decode_step(TttDecodeState& state, const TttSequenceInputs& token, co
   TTT_CHECK(!state.params.empty() && state.params[0].defined(),
             "[ttt_decode_step] the state is empty; make it with ttt_decode_init");
   const std::string name = op_name(state.model, "_decode_step");
-  const TttOperands in{
-      token.xq, token.xk, token.xv, token.token_eta, token.ttt_lr, token.ln_weight, token.ln_bias};
+  const TttOperands in{token.xq, token.xk, token.xv, token.token_eta, token.ttt_lr, token.ln_weight, token.ln_bias};
   const kernels::TttDims d = check_token(name.c_str(), state, in, options);
   const TttOperands c = contiguous_all(in);
-  kernels::TttSequence tok{c[0].data_ptr(),
-                           c[1].data_ptr(),
-                           c[2].data_ptr(),
-                           c[3].data_ptr(),
-                           c[4].data_ptr(),
-                           c[5].data_ptr(),
-                           c[6].data_ptr()};
+  kernels::TttSequence tok{c[0].data_ptr(), c[1].data_ptr(), c[2].data_ptr(), c[3].data_ptr(),
+                           c[4].data_ptr(), c[5].data_ptr(), c[6].data_ptr()};
   kernels::TttDecodeBuffers buffers;
   for (size_t i = 0; i < state.params.size() && i < static_cast<size_t>(kernels::kMaxInnerParams); ++i) {
     buffers.state[i] = state.params[i].data_ptr();
     buffers.grad[i] = state.grads[i].data_ptr();
   }
   Tensor out = Tensor::empty(token.xq.shape(), token.xq.dtype());
-  kernels::cpu::ttt_decode_step(
-      token.xq.dtype(), d, tok, state.position % d.mini_batch, buffers, out.data_ptr());
+  kernels::cpu::ttt_decode_step(token.xq.dtype(), d, tok, state.position % d.mini_batch, buffers, out.data_ptr());
   ++state.position;
   return out;
 }

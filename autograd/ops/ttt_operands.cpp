@@ -54,25 +54,10 @@ std::string describe(const std::vector<std::string>& names, const TttOperands& i
   return s;
 }
 
-void check_shape(const char* op,
-                 const char* name,
-                 const Tensor& t,
-                 const std::string& letters,
-                 const Shape& want,
+void check_shape(const char* op, const char* name, const Tensor& t, const std::string& letters, const Shape& want,
                  const std::string& all) {
-  TTT_CHECK(t.shape() == want,
-            "[",
-            op,
-            "] ",
-            name,
-            " must have shape ",
-            letters,
-            " = ",
-            shape_str(want),
-            ", got ",
-            shape_str(t.shape()),
-            "; operands: ",
-            all);
+  TTT_CHECK(t.shape() == want, "[", op, "] ", name, " must have shape ", letters, " = ", shape_str(want), ", got ",
+            shape_str(t.shape()), "; operands: ", all);
 }
 
 int64_t hidden_of(InnerModel model, const std::vector<Tensor>& params, int lead) {
@@ -88,44 +73,24 @@ int64_t hidden_of(InnerModel model, const std::vector<Tensor>& params, int lead)
   });
 }
 
-kernels::TttDims check_sequence(const char* op,
-                                InnerModel model,
-                                const TttOperands& in,
-                                const TttOptions& o) {
+kernels::TttDims check_sequence(const char* op, InnerModel model, const TttOperands& in, const TttOptions& o) {
   const std::vector<std::string> names = operand_names(model);
   const std::string all = describe(names, in);
   const int n_inner = with_inner_model(model, [](auto inner) { return decltype(inner)::kNumParams; });
-  TTT_CHECK(in.size() == kInner + n_inner + 2,
-            "[",
-            op,
-            "] takes ",
-            n_inner,
-            " inner parameters, got ",
-            static_cast<int64_t>(in.size()) - static_cast<int64_t>(kInner) - 2,
-            "; operands: ",
-            all);
-  for (size_t i = 0; i < in.size(); ++i)
-    TTT_CHECK(in[i].defined(), "[", op, "] ", names[i], " is undefined; ", all);
+  TTT_CHECK(in.size() == kInner + n_inner + 2, "[", op, "] takes ", n_inner, " inner parameters, got ",
+            static_cast<int64_t>(in.size()) - static_cast<int64_t>(kInner) - 2, "; operands: ", all);
+  for (size_t i = 0; i < in.size(); ++i) TTT_CHECK(in[i].defined(), "[", op, "] ", names[i], " is undefined; ", all);
   for (size_t i = 0; i < in.size(); ++i) {
     TTT_CHECK(in[i].device() == in[0].device(), "[", op, "] operands must be on one device; got ", all);
     TTT_CHECK(in[i].dtype() == in[0].dtype(), "[", op, "] operands must have one dtype; got ", all);
   }
   TTT_CHECK(dtype_is_float(in[0].dtype()), "[", op, "] operands must be floating tensors; got ", all);
-  TTT_CHECK(o.mini_batch >= 1 && o.snapshot_every >= 1,
-            "[",
-            op,
-            "] options.mini_batch and options.snapshot_every must be >= 1, got ",
-            o.mini_batch,
-            " and ",
+  TTT_CHECK(o.mini_batch >= 1 && o.snapshot_every >= 1, "[", op,
+            "] options.mini_batch and options.snapshot_every must be >= 1, got ", o.mini_batch, " and ",
             o.snapshot_every);
   const Tensor& xq = in[kXq];
-  TTT_CHECK(xq.ndim() == 4,
-            "[",
-            op,
-            "] xq must have shape (B, H, T, D), got ",
-            shape_str(xq.shape()),
-            "; operands: ",
-            all);
+  TTT_CHECK(xq.ndim() == 4, "[", op, "] xq must have shape (B, H, T, D), got ", shape_str(xq.shape()),
+            "; operands: ", all);
   kernels::TttDims d;
   d.inner = model;
   d.batch = xq.size(0);
@@ -150,21 +115,11 @@ kernels::TttDims check_sequence(const char* op,
       for (int a = 1; a < p.rank; ++a) has_hidden |= p.axes[a] == Axis::I;
       if (has_hidden && d.hidden == 0) {  // the first parameter with the hidden axis sets I
         d.hidden = hidden_of(model, params, 0);
-        TTT_CHECK(d.hidden >= 1,
-                  "[",
-                  op,
-                  "] ",
-                  p.name,
-                  " must have shape ",
-                  letters_of(p),
-                  " with I >= 1, got ",
-                  shape_str(params[i].shape()),
-                  "; operands: ",
-                  all);
+        TTT_CHECK(d.hidden >= 1, "[", op, "] ", p.name, " must have shape ", letters_of(p), " with I >= 1, got ",
+                  shape_str(params[i].shape()), "; operands: ", all);
       }
       Shape want;
-      for (int a = 0; a < p.rank; ++a)
-        want.push_back(kernels::ttt_dual::axis_size(p.axes[a], H, D, d.hidden));
+      for (int a = 0; a < p.rank; ++a) want.push_back(kernels::ttt_dual::axis_size(p.axes[a], H, D, d.hidden));
       check_shape(op, p.name, params[i], letters_of(p), want, all);
     }
   });
@@ -174,15 +129,12 @@ kernels::TttDims check_sequence(const char* op,
 }
 
 int64_t state_size(const kernels::TttDims& dims) {
-  return with_inner_model(dims.inner, [&](auto inner) {
-    return kernels::ttt_dual::state_size<decltype(inner)>(dims.dim, dims.hidden);
-  });
+  return with_inner_model(
+      dims.inner, [&](auto inner) { return kernels::ttt_dual::state_size<decltype(inner)>(dims.dim, dims.hidden); });
 }
 
 void check_no_grad(const char* op, const TttOperands& in) {
-  TTT_CHECK(!autograd::any_requires_grad(in),
-            "[",
-            op,
+  TTT_CHECK(!autograd::any_requires_grad(in), "[", op,
             "] has no backward; call it on tensors that do not require grad or under autograd::NoGradGuard");
 }
 

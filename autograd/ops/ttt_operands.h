@@ -29,11 +29,7 @@ std::string op_name(InnerModel model, const char* suffix = "");
 std::vector<std::string> operand_names(InnerModel model);
 std::string describe(const std::vector<std::string>& names, const TttOperands& in);
 
-void check_shape(const char* op,
-                 const char* name,
-                 const Tensor& t,
-                 const std::string& letters,
-                 const Shape& want,
+void check_shape(const char* op, const char* name, const Tensor& t, const std::string& letters, const Shape& want,
                  const std::string& all);
 
 // Validates a sequence call and returns its sizes (inner model, snapshot and options fields set).

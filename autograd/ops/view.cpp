@@ -54,9 +54,8 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   Tensor out = view::narrow(x.detach(), dim, start, length);
   int64_t d = normalize_dim(dim, x.ndim(), "narrow");
   int64_t total = x.shape()[d];
-  return finish("Narrow", x, out, [d, start, length, total](const Tensor& g) {
-    return pad_dim(g, d, start, total - start - length);
-  });
+  return finish("Narrow", x, out,
+                [d, start, length, total](const Tensor& g) { return pad_dim(g, d, start, total - start - length); });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {

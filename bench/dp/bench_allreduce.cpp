@@ -50,9 +50,12 @@ int main(int argc, char** argv) {
   int reps = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--device") device_name = argv[i + 1];
-    else if (a == "--bucket-mb") bucket_mb = std::stod(argv[i + 1]);
-    else if (a == "--reps") reps = std::stoi(argv[i + 1]);
+    if (a == "--device")
+      device_name = argv[i + 1];
+    else if (a == "--bucket-mb")
+      bucket_mb = std::stod(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::stoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "usage: bench_allreduce [--device cpu|cuda] [--bucket-mb MB] [--reps N]\n");
       return 2;
@@ -65,8 +68,11 @@ int main(int argc, char** argv) {
   const double bus = W > 1 ? 2.0 * (W - 1) / W : 1.0;
   if (comm->is_root()) {
     std::printf("all-reduce of f32 gradients, %d ranks (%s), %s, buckets of %g MB, median of %d\n\n", W,
-                comm->name().c_str(), cuda ? cuda_device_description(comm->local_rank()).c_str() : "CPU", bucket_mb, reps);
-    std::printf("| size MB | raw MPI_Allreduce ms | raw bus GB/s | tttlm buckets ms | tttlm bus GB/s | buckets | tttlm / raw time |\n");
+                comm->name().c_str(), cuda ? cuda_device_description(comm->local_rank()).c_str() : "CPU", bucket_mb,
+                reps);
+    std::printf(
+        "| size MB | raw MPI_Allreduce ms | raw bus GB/s | tttlm buckets ms | tttlm bus GB/s | buckets | tttlm / raw "
+        "time |\n");
     std::printf("|---|---|---|---|---|---|---|\n");
   }
   for (double mb : {1.0, 4.0, 16.0, 64.0, 256.0}) {
@@ -86,7 +92,8 @@ int main(int argc, char** argv) {
     if (!cuda) {
       Tensor flat = Tensor::full({per * 64}, 1.0, Dtype::f32);
       raw = time_collective(*comm, false, reps, [&] {
-        MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(flat.numel()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(flat.numel()), MPI_FLOAT, MPI_SUM,
+                      MPI_COMM_WORLD);
       });
     }
     train::GradReducer reducer(params, *comm, bucket_mb);
@@ -102,8 +109,8 @@ int main(int argc, char** argv) {
         std::snprintf(rawbw, sizeof rawbw, "%.2f", bytes * bus / raw / 1e9);
         std::snprintf(ratio, sizeof ratio, "%.2f", ours / raw);
       }
-      std::printf("| %g | %s | %s | %.2f | %.2f | %lld | %s |\n", mb, rawcol, rawbw, ours * 1e3, bytes * bus / ours / 1e9,
-                  static_cast<long long>(reducer.stats().buckets), ratio);
+      std::printf("| %g | %s | %s | %.2f | %.2f | %lld | %s |\n", mb, rawcol, rawbw, ours * 1e3,
+                  bytes * bus / ours / 1e9, static_cast<long long>(reducer.stats().buckets), ratio);
     }
   }
   return 0;

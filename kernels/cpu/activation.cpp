@@ -38,8 +38,8 @@ void unary_backward(Activation act, Dtype dtype, const void* x, const void* dy, 
   dispatch_float(dtype, activation_name(act), [&](auto tag) {
     using scalar_t = TTT_T(tag);
     visit_activation(act, [&](auto a) {
-      backward_typed<decltype(a)::value>(
-          static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(dy), static_cast<scalar_t*>(dx), n);
+      backward_typed<decltype(a)::value>(static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(dy),
+                                         static_cast<scalar_t*>(dx), n);
     });
   });
 }

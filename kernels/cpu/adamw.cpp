@@ -7,8 +7,8 @@
 
 namespace tttlm::kernels::cpu {
 
-void adamw_update(Dtype dtype, void* param, const void* grad, void* m, void* v, int64_t n, double lr,
-                  double beta1, double beta2, double eps, double weight_decay, int64_t step) {
+void adamw_update(Dtype dtype, void* param, const void* grad, void* m, void* v, int64_t n, double lr, double beta1,
+                  double beta2, double eps, double weight_decay, int64_t step) {
   dispatch_float(dtype, "adamw_update", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto P = static_cast<scalar_t*>(param);

@@ -40,18 +40,8 @@ struct Layout {
 
 // C (m, n; ldc) = op(A) · op(B) + beta · C, single matrix.
 template <class T>
-void gemm1(bool trans_a,
-           bool trans_b,
-           int64_t m,
-           int64_t n,
-           int64_t k,
-           const T* a,
-           int64_t lda,
-           const T* b,
-           int64_t ldb,
-           T* c,
-           int64_t ldc,
-           float beta) {
+void gemm1(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+           int64_t ldb, T* c, int64_t ldc, float beta) {
   GemmArgs g;
   g.trans_a = trans_a;
   g.trans_b = trans_b;
@@ -119,9 +109,7 @@ class ThreadScratch {
 };
 
 // Number of keys k0 + c (c < cols) that query q may see: clamp(q − k0 + 1, 0, cols).
-inline int64_t visible(int64_t q, int64_t k0, int64_t cols) {
-  return std::clamp<int64_t>(q - k0 + 1, 0, cols);
-}
+inline int64_t visible(int64_t q, int64_t k0, int64_t cols) { return std::clamp<int64_t>(q - k0 + 1, 0, cols); }
 
 template <class T>
 void forward_typed(const AttentionArgs& a, T* out, T* lse) {
@@ -135,8 +123,7 @@ void forward_typed(const AttentionArgs& a, T* out, T* lse) {
   ThreadScratch<T> scratch({kTile * D, kTile * kTile, kTile * D, kTile, kTile});
 #pragma omp parallel
   {
-    T *qs = scratch.get(0), *s = scratch.get(1), *acc = scratch.get(2), *m = scratch.get(3),
-      *l = scratch.get(4);
+    T *qs = scratch.get(0), *s = scratch.get(1), *acc = scratch.get(2), *m = scratch.get(3), *l = scratch.get(4);
     // Tasks run longest first (the last query tile sees every key) for load balance.
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < BH * ntiles; ++task) {
@@ -187,21 +174,9 @@ void forward_typed(const AttentionArgs& a, T* out, T* lse) {
 // Recomputes one (query tile, key tile) block of the backward: p (rows, cols) = P, then ds (rows, cols) =
 // P ⊙ (dP − delta) with dP = dO·Vᵀ. qs is the scaled query tile, dout the dO tile (ld D).
 template <class T>
-void backward_block(int64_t rows,
-                    int64_t cols,
-                    int64_t q0,
-                    int64_t k0,
-                    int64_t D,
-                    const T* qs,
-                    const T* dout,
-                    const T* k,
-                    int64_t k_row_stride,
-                    const T* v,
-                    int64_t v_row_stride,
-                    const T* lse,
-                    const T* delta,
-                    T* p,
-                    T* ds) {
+void backward_block(int64_t rows, int64_t cols, int64_t q0, int64_t k0, int64_t D, const T* qs, const T* dout,
+                    const T* k, int64_t k_row_stride, const T* v, int64_t v_row_stride, const T* lse, const T* delta,
+                    T* p, T* ds) {
   gemm1<T>(false, true, rows, cols, D, qs, D, k, k_row_stride, p, kTile, 0.f);
   gemm1<T>(false, true, rows, cols, D, dout, D, v, v_row_stride, ds, kTile, 0.f);
   for (int64_t r = 0; r < rows; ++r) {
@@ -233,11 +208,7 @@ struct Scratch {
 // dK and dV of the key tile at k0 of head bh, from the query tiles that see it, in order; with_dq also adds
 // each block's dS·K into dQ (unscaled), which is then only safe while one thread owns the whole head.
 template <class T>
-void key_tile_backward(const AttentionArgs& a,
-                       int64_t bh,
-                       int64_t k0,
-                       const BackwardBuffers<T>& g,
-                       const Scratch<T>& w,
+void key_tile_backward(const AttentionArgs& a, int64_t bh, int64_t k0, const BackwardBuffers<T>& g, const Scratch<T>& w,
                        bool with_dq) {
   const Layout L{a.heads, a.seq, a.dim};
   const int64_t D = a.dim, Tn = a.seq, cols = std::min(kTile, Tn - k0);
@@ -250,36 +221,13 @@ void key_tile_backward(const AttentionArgs& a,
     const int64_t rows = std::min(kTile, Tn - q0);
     const T* dot = g.dout + (bh * Tn + q0) * D;
     load_scaled_q(q, a.q_stride[2], q0, rows, D, static_cast<T>(a.scale), w.qs);
-    backward_block(rows,
-                   cols,
-                   q0,
-                   k0,
-                   D,
-                   w.qs,
-                   dot,
-                   k,
-                   a.k_stride[2],
-                   v,
-                   a.v_stride[2],
-                   g.lse + bh * Tn + q0,
-                   g.delta + bh * Tn + q0,
-                   w.p,
-                   w.ds);
+    backward_block(rows, cols, q0, k0, D, w.qs, dot, k, a.k_stride[2], v, a.v_stride[2], g.lse + bh * Tn + q0,
+                   g.delta + bh * Tn + q0, w.p, w.ds);
     const float beta = q0 == k0 ? 0.f : 1.f;
     gemm1<T>(true, false, cols, D, rows, w.p, kTile, dot, D, dvt, D, beta);    // dV += Pᵀ·dO
     gemm1<T>(true, false, cols, D, rows, w.ds, kTile, w.qs, D, dkt, D, beta);  // dK += dSᵀ·(q·scale)
     if (with_dq)
-      gemm1<T>(false,
-               false,
-               rows,
-               D,
-               cols,
-               w.ds,
-               kTile,
-               k,
-               a.k_stride[2],
-               g.dq + (bh * Tn + q0) * D,
-               D,
+      gemm1<T>(false, false, rows, D, cols, w.ds, kTile, k, a.k_stride[2], g.dq + (bh * Tn + q0) * D, D,
                k0 == 0 ? 0.f : 1.f);  // dQ += dS·K
   }
 }
@@ -287,8 +235,7 @@ void key_tile_backward(const AttentionArgs& a,
 // dQ of the query tile at q0 of head bh, from the key tiles it sees, in order (the same blocks and order as
 // key_tile_backward with with_dq), then scaled.
 template <class T>
-void query_tile_dq(
-    const AttentionArgs& a, int64_t bh, int64_t q0, const BackwardBuffers<T>& g, const Scratch<T>& w) {
+void query_tile_dq(const AttentionArgs& a, int64_t bh, int64_t q0, const BackwardBuffers<T>& g, const Scratch<T>& w) {
   const Layout L{a.heads, a.seq, a.dim};
   const int64_t D = a.dim, Tn = a.seq;
   const int64_t rows = std::min(kTile, Tn - q0), last = q0 + rows - 1;
@@ -296,36 +243,12 @@ void query_tile_dq(
   const T* v = static_cast<const T*>(a.v) + L.v_off(a, bh);
   const T* dot = g.dout + (bh * Tn + q0) * D;
   T* dqt = g.dq + (bh * Tn + q0) * D;
-  load_scaled_q(
-      static_cast<const T*>(a.q) + L.q_off(a, bh), a.q_stride[2], q0, rows, D, static_cast<T>(a.scale), w.qs);
+  load_scaled_q(static_cast<const T*>(a.q) + L.q_off(a, bh), a.q_stride[2], q0, rows, D, static_cast<T>(a.scale), w.qs);
   for (int64_t k0 = 0; k0 <= last; k0 += kTile) {
     const int64_t cols = std::min(kTile, last + 1 - k0);
-    backward_block(rows,
-                   cols,
-                   q0,
-                   k0,
-                   D,
-                   w.qs,
-                   dot,
-                   k + k0 * a.k_stride[2],
-                   a.k_stride[2],
-                   v + k0 * a.v_stride[2],
-                   a.v_stride[2],
-                   g.lse + bh * Tn + q0,
-                   g.delta + bh * Tn + q0,
-                   w.p,
-                   w.ds);
-    gemm1<T>(false,
-             false,
-             rows,
-             D,
-             cols,
-             w.ds,
-             kTile,
-             k + k0 * a.k_stride[2],
-             a.k_stride[2],
-             dqt,
-             D,
+    backward_block(rows, cols, q0, k0, D, w.qs, dot, k + k0 * a.k_stride[2], a.k_stride[2], v + k0 * a.v_stride[2],
+                   a.v_stride[2], g.lse + bh * Tn + q0, g.delta + bh * Tn + q0, w.p, w.ds);
+    gemm1<T>(false, false, rows, D, cols, w.ds, kTile, k + k0 * a.k_stride[2], a.k_stride[2], dqt, D,
              k0 == 0 ? 0.f : 1.f);  // dQ += dS·K
   }
   const T scale = static_cast<T>(a.scale);
@@ -360,8 +283,7 @@ void backward_typed(const AttentionArgs& a, const T* out, const BackwardBuffers<
     if (BH % nthreads == 0 || BH >= 4 * nthreads) {
 #pragma omp for schedule(dynamic, 1)
       for (int64_t bh = 0; bh < BH; ++bh) {
-        for (int64_t k0 = 0; k0 < Tn; k0 += kTile)
-          key_tile_backward(a, bh, k0, out_grads, w, /*with_dq=*/true);
+        for (int64_t k0 = 0; k0 < Tn; k0 += kTile) key_tile_backward(a, bh, k0, out_grads, w, /*with_dq=*/true);
 #pragma omp simd
         for (int64_t i = 0; i < Tn * D; ++i) dq[bh * Tn * D + i] *= scale;
       }
@@ -389,24 +311,13 @@ void causal_attention_forward(Dtype dtype, const AttentionArgs& args, void* out,
   });
 }
 
-void causal_attention_backward(Dtype dtype,
-                               const AttentionArgs& args,
-                               const void* out,
-                               const void* dout,
-                               const void* lse,
-                               void* delta,
-                               void* dq,
-                               void* dk,
-                               void* dv) {
+void causal_attention_backward(Dtype dtype, const AttentionArgs& args, const void* out, const void* dout,
+                               const void* lse, void* delta, void* dq, void* dk, void* dv) {
   if (args.batch * args.heads * args.seq == 0) return;
   dispatch_float(dtype, "causal_attention_backward", [&](auto tag) {
     using T = TTT_T(tag);
-    const BackwardBuffers<T> g{static_cast<const T*>(dout),
-                               static_cast<const T*>(lse),
-                               static_cast<T*>(delta),
-                               static_cast<T*>(dq),
-                               static_cast<T*>(dk),
-                               static_cast<T*>(dv)};
+    const BackwardBuffers<T> g{static_cast<const T*>(dout), static_cast<const T*>(lse), static_cast<T*>(delta),
+                               static_cast<T*>(dq),         static_cast<T*>(dk),        static_cast<T*>(dv)};
     backward_typed<T>(args, static_cast<const T*>(out), g);
   });
 }

@@ -9,8 +9,8 @@
 
 namespace tttlm::kernels::cpu {
 
-void causal_conv1d_forward(Dtype dtype, const void* x, const void* weight, const void* bias, void* y,
-                           int64_t B, int64_t T, int64_t C, int64_t K) {
+void causal_conv1d_forward(Dtype dtype, const void* x, const void* weight, const void* bias, void* y, int64_t B,
+                           int64_t T, int64_t C, int64_t K) {
   dispatch_float(dtype, "causal_conv1d", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto X = static_cast<const scalar_t*>(x);
@@ -33,8 +33,8 @@ void causal_conv1d_forward(Dtype dtype, const void* x, const void* weight, const
   });
 }
 
-void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const void* weight, void* dx,
-                            void* dweight, void* dbias, int64_t B, int64_t T, int64_t C, int64_t K) {
+void causal_conv1d_backward(Dtype dtype, const void* dy, const void* x, const void* weight, void* dx, void* dweight,
+                            void* dbias, int64_t B, int64_t T, int64_t C, int64_t K) {
   dispatch_float(dtype, "causal_conv1d_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto G = static_cast<const scalar_t*>(dy);

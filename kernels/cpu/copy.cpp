@@ -55,12 +55,18 @@ void copy_typed(const void* src, const StridedDesc& d, void* dst, int64_t numel)
 template <class S>
 void copy_to_any(const void* src, const StridedDesc& d, Dtype dst_dtype, void* dst, int64_t numel) {
   switch (dst_dtype) {
-    case Dtype::f32: return copy_typed<S, float>(src, d, dst, numel);
-    case Dtype::bf16: return copy_typed<S, bf16_t>(src, d, dst, numel);
-    case Dtype::f64: return copy_typed<S, double>(src, d, dst, numel);
-    case Dtype::i32: return copy_typed<S, int32_t>(src, d, dst, numel);
-    case Dtype::i64: return copy_typed<S, int64_t>(src, d, dst, numel);
-    case Dtype::u16: return copy_typed<S, uint16_t>(src, d, dst, numel);
+    case Dtype::f32:
+      return copy_typed<S, float>(src, d, dst, numel);
+    case Dtype::bf16:
+      return copy_typed<S, bf16_t>(src, d, dst, numel);
+    case Dtype::f64:
+      return copy_typed<S, double>(src, d, dst, numel);
+    case Dtype::i32:
+      return copy_typed<S, int32_t>(src, d, dst, numel);
+    case Dtype::i64:
+      return copy_typed<S, int64_t>(src, d, dst, numel);
+    case Dtype::u16:
+      return copy_typed<S, uint16_t>(src, d, dst, numel);
   }
 }
 
@@ -69,12 +75,18 @@ void copy_to_any(const void* src, const StridedDesc& d, Dtype dst_dtype, void* d
 void copy_strided(Dtype src_dtype, const void* src, const StridedDesc& src_desc, Dtype dst_dtype, void* dst,
                   int64_t numel) {
   switch (src_dtype) {
-    case Dtype::f32: return copy_to_any<float>(src, src_desc, dst_dtype, dst, numel);
-    case Dtype::bf16: return copy_to_any<bf16_t>(src, src_desc, dst_dtype, dst, numel);
-    case Dtype::f64: return copy_to_any<double>(src, src_desc, dst_dtype, dst, numel);
-    case Dtype::i32: return copy_to_any<int32_t>(src, src_desc, dst_dtype, dst, numel);
-    case Dtype::i64: return copy_to_any<int64_t>(src, src_desc, dst_dtype, dst, numel);
-    case Dtype::u16: return copy_to_any<uint16_t>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::f32:
+      return copy_to_any<float>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::bf16:
+      return copy_to_any<bf16_t>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::f64:
+      return copy_to_any<double>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::i32:
+      return copy_to_any<int32_t>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::i64:
+      return copy_to_any<int64_t>(src, src_desc, dst_dtype, dst, numel);
+    case Dtype::u16:
+      return copy_to_any<uint16_t>(src, src_desc, dst_dtype, dst, numel);
   }
 }
 
@@ -94,9 +106,12 @@ void copy_into_typed(const void* src, const StridedDesc& sd, void* dst, const St
 void copy_into(Dtype dtype, const void* src, const StridedDesc& src_desc, void* dst, const StridedDesc& dst_desc,
                int64_t numel) {
   switch (dtype_size(dtype)) {
-    case 2: return copy_into_typed<2>(src, src_desc, dst, dst_desc, numel);
-    case 4: return copy_into_typed<4>(src, src_desc, dst, dst_desc, numel);
-    default: return copy_into_typed<8>(src, src_desc, dst, dst_desc, numel);
+    case 2:
+      return copy_into_typed<2>(src, src_desc, dst, dst_desc, numel);
+    case 4:
+      return copy_into_typed<4>(src, src_desc, dst, dst_desc, numel);
+    default:
+      return copy_into_typed<8>(src, src_desc, dst, dst_desc, numel);
   }
 }
 

@@ -78,10 +78,14 @@ void binary_forward(BinaryOp op, Dtype dtype, const void* a, const StridedDesc& 
     auto B = static_cast<const scalar_t*>(b);
     auto O = static_cast<scalar_t*>(out);
     switch (op) {
-      case BinaryOp::add: return binary_typed<scalar_t, BinaryOp::add>(A, a_desc, B, b_desc, O, numel);
-      case BinaryOp::sub: return binary_typed<scalar_t, BinaryOp::sub>(A, a_desc, B, b_desc, O, numel);
-      case BinaryOp::mul: return binary_typed<scalar_t, BinaryOp::mul>(A, a_desc, B, b_desc, O, numel);
-      case BinaryOp::div: return binary_typed<scalar_t, BinaryOp::div>(A, a_desc, B, b_desc, O, numel);
+      case BinaryOp::add:
+        return binary_typed<scalar_t, BinaryOp::add>(A, a_desc, B, b_desc, O, numel);
+      case BinaryOp::sub:
+        return binary_typed<scalar_t, BinaryOp::sub>(A, a_desc, B, b_desc, O, numel);
+      case BinaryOp::mul:
+        return binary_typed<scalar_t, BinaryOp::mul>(A, a_desc, B, b_desc, O, numel);
+      case BinaryOp::div:
+        return binary_typed<scalar_t, BinaryOp::div>(A, a_desc, B, b_desc, O, numel);
     }
   });
 }

@@ -21,8 +21,8 @@ void with_ids(Dtype id_dtype, const void* ids, const char* op, F&& body) {
 
 }  // namespace
 
-void embedding_forward(Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y, int64_t N,
-                       int64_t V, int64_t C) {
+void embedding_forward(Dtype dtype, Dtype id_dtype, const void* weight, const void* ids, void* y, int64_t N, int64_t V,
+                       int64_t C) {
   (void)V;
   const size_t row_bytes = static_cast<size_t>(C) * dtype_size(dtype);
   dispatch_float(dtype, "embedding", [&](auto tag) {
@@ -36,8 +36,8 @@ void embedding_forward(Dtype dtype, Dtype id_dtype, const void* weight, const vo
   });
 }
 
-void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight,
-                        int64_t N, int64_t V, int64_t C) {
+void embedding_backward(Dtype dtype, Dtype id_dtype, const void* dy, const void* ids, void* dweight, int64_t N,
+                        int64_t V, int64_t C) {
   // start[v]..start[v+1]: positions in `order` of the tokens with id v, in increasing token order.
   std::vector<int64_t> start(static_cast<size_t>(V + 1), 0), order(static_cast<size_t>(N));
   with_ids(id_dtype, ids, "embedding_backward", [&](auto I) {

@@ -15,22 +15,22 @@ namespace tttlm::kernels::cpu {
 namespace {
 
 void sgemm_one(const GemmArgs& g, const float* a, const float* b, float* c) {
-  dnnl_status_t st = dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', g.m, g.n, g.k, g.alpha, a, g.lda,
-                                b, g.ldb, g.beta, c, g.ldc);
-  TTT_CHECK_RT(st == dnnl_success, "[gemm] dnnl_sgemm failed with status ", static_cast<int>(st), " for m=",
-               g.m, " n=", g.n, " k=", g.k);
+  dnnl_status_t st = dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', g.m, g.n, g.k, g.alpha, a, g.lda, b,
+                                g.ldb, g.beta, c, g.ldc);
+  TTT_CHECK_RT(st == dnnl_success, "[gemm] dnnl_sgemm failed with status ", static_cast<int>(st), " for m=", g.m,
+               " n=", g.n, " k=", g.k);
 }
 
 void sgemm_small(const GemmArgs& g, const float* a, const float* b, float* c) {
   cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans, g.trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, a, static_cast<int>(g.lda), b,
-              static_cast<int>(g.ldb), g.beta, c, static_cast<int>(g.ldc));
+              static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, a, static_cast<int>(g.lda),
+              b, static_cast<int>(g.ldb), g.beta, c, static_cast<int>(g.ldc));
 }
 
 void dgemm_one(const GemmArgs& g, const double* a, const double* b, double* c) {
   cblas_dgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans, g.trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, a,
-              static_cast<int>(g.lda), b, static_cast<int>(g.ldb), g.beta, c, static_cast<int>(g.ldc));
+              static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, a, static_cast<int>(g.lda),
+              b, static_cast<int>(g.ldb), g.beta, c, static_cast<int>(g.ldc));
 }
 
 template <class T, class F, class G>

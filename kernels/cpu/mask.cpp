@@ -7,8 +7,8 @@
 
 namespace tttlm::kernels::cpu {
 
-void mask_upper_fill(Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C,
-                     int64_t diagonal, double value) {
+void mask_upper_fill(Dtype dtype, const void* x, void* y, int64_t outer, int64_t R, int64_t C, int64_t diagonal,
+                     double value) {
   dispatch_float(dtype, "mask_upper_fill", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto X = static_cast<const scalar_t*>(x);

@@ -16,8 +16,7 @@ constexpr int64_t kParallelMin = 1 << 14;
 
 // kCenter: LayerNorm (subtract the mean, add the bias); otherwise RMSNorm.
 template <bool kCenter, class T>
-void forward_typed(
-    const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols, double eps) {
+void forward_typed(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols, double eps) {
 #pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
@@ -35,8 +34,7 @@ void forward_typed(
       const double d = xr[c] - mu;
       ss += d * d;
     }
-    const T m = static_cast<T>(mu),
-            rs = static_cast<T>(1.0 / std::sqrt(ss / static_cast<double>(cols) + eps));
+    const T m = static_cast<T>(mu), rs = static_cast<T>(1.0 / std::sqrt(ss / static_cast<double>(cols) + eps));
     if constexpr (kCenter) {
 #pragma omp simd
       for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - m) * rs * w[c] + b[c];
@@ -53,16 +51,8 @@ void forward_typed(
 //   dx = rstd·(g − mean_c(g) − xhat·mean_c(g ⊙ xhat))   (RMSNorm: without the mean_c(g) term)
 //   dweight = Σ_rows dy ⊙ xhat,  dbias = Σ_rows dy
 template <bool kCenter, class T>
-void backward_typed(const T* x,
-                    const T* w,
-                    const T* mean,
-                    const T* rstd,
-                    const T* dy,
-                    T* dx,
-                    T* dw,
-                    T* db,
-                    int64_t rows,
-                    int64_t cols) {
+void backward_typed(const T* x, const T* w, const T* mean, const T* rstd, const T* dy, T* dx, T* dw, T* db,
+                    int64_t rows, int64_t cols) {
   const int64_t per = norm_rows_per_chunk(rows), chunks = (rows + per - 1) / per;
   std::vector<double> part_w(dw ? chunks * cols : 0), part_b(db ? chunks * cols : 0);
   const double inv_cols = 1.0 / static_cast<double>(cols);
@@ -113,99 +103,45 @@ void backward_typed(const T* x,
 
 }  // namespace
 
-void rms_norm_forward(Dtype dtype,
-                      const void* x,
-                      const void* weight,
-                      void* y,
-                      void* rstd,
-                      int64_t rows,
-                      int64_t cols,
+void rms_norm_forward(Dtype dtype, const void* x, const void* weight, void* y, void* rstd, int64_t rows, int64_t cols,
                       double eps) {
   dispatch_float(dtype, "rms_norm", [&](auto tag) {
     using scalar_t = TTT_T(tag);
-    forward_typed<false>(static_cast<const scalar_t*>(x),
-                         static_cast<const scalar_t*>(weight),
-                         static_cast<const scalar_t*>(nullptr),
-                         static_cast<scalar_t*>(y),
-                         static_cast<scalar_t*>(nullptr),
-                         static_cast<scalar_t*>(rstd),
-                         rows,
-                         cols,
-                         eps);
+    forward_typed<false>(static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
+                         static_cast<const scalar_t*>(nullptr), static_cast<scalar_t*>(y),
+                         static_cast<scalar_t*>(nullptr), static_cast<scalar_t*>(rstd), rows, cols, eps);
   });
 }
 
-void rms_norm_backward(Dtype dtype,
-                       const void* x,
-                       const void* weight,
-                       const void* rstd,
-                       const void* dy,
-                       void* dx,
-                       void* dweight,
-                       int64_t rows,
-                       int64_t cols) {
+void rms_norm_backward(Dtype dtype, const void* x, const void* weight, const void* rstd, const void* dy, void* dx,
+                       void* dweight, int64_t rows, int64_t cols) {
   dispatch_float(dtype, "rms_norm_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);
-    backward_typed<false>(static_cast<const scalar_t*>(x),
-                          static_cast<const scalar_t*>(weight),
-                          static_cast<const scalar_t*>(nullptr),
-                          static_cast<const scalar_t*>(rstd),
-                          static_cast<const scalar_t*>(dy),
-                          static_cast<scalar_t*>(dx),
-                          static_cast<scalar_t*>(dweight),
-                          static_cast<scalar_t*>(nullptr),
-                          rows,
-                          cols);
+    backward_typed<false>(static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
+                          static_cast<const scalar_t*>(nullptr), static_cast<const scalar_t*>(rstd),
+                          static_cast<const scalar_t*>(dy), static_cast<scalar_t*>(dx), static_cast<scalar_t*>(dweight),
+                          static_cast<scalar_t*>(nullptr), rows, cols);
   });
 }
 
-void layer_norm_forward(Dtype dtype,
-                        const void* x,
-                        const void* weight,
-                        const void* bias,
-                        void* y,
-                        void* mean,
-                        void* rstd,
-                        int64_t rows,
-                        int64_t cols,
-                        double eps) {
+void layer_norm_forward(Dtype dtype, const void* x, const void* weight, const void* bias, void* y, void* mean,
+                        void* rstd, int64_t rows, int64_t cols, double eps) {
   dispatch_float(dtype, "layer_norm", [&](auto tag) {
     using scalar_t = TTT_T(tag);
-    forward_typed<true>(static_cast<const scalar_t*>(x),
-                        static_cast<const scalar_t*>(weight),
-                        static_cast<const scalar_t*>(bias),
-                        static_cast<scalar_t*>(y),
-                        static_cast<scalar_t*>(mean),
-                        static_cast<scalar_t*>(rstd),
-                        rows,
-                        cols,
-                        eps);
+    forward_typed<true>(static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
+                        static_cast<const scalar_t*>(bias), static_cast<scalar_t*>(y), static_cast<scalar_t*>(mean),
+                        static_cast<scalar_t*>(rstd), rows, cols, eps);
   });
 }
 
-void layer_norm_backward(Dtype dtype,
-                         const void* x,
-                         const void* weight,
-                         const void* mean,
-                         const void* rstd,
-                         const void* dy,
-                         void* dx,
-                         void* dweight,
-                         void* dbias,
-                         int64_t rows,
-                         int64_t cols) {
+void layer_norm_backward(Dtype dtype, const void* x, const void* weight, const void* mean, const void* rstd,
+                         const void* dy, void* dx, void* dweight, void* dbias, int64_t rows, int64_t cols) {
   dispatch_float(dtype, "layer_norm_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);
-    backward_typed<true>(static_cast<const scalar_t*>(x),
-                         static_cast<const scalar_t*>(weight),
-                         static_cast<const scalar_t*>(mean),
-                         static_cast<const scalar_t*>(rstd),
-                         static_cast<const scalar_t*>(dy),
-                         static_cast<scalar_t*>(dx),
-                         static_cast<scalar_t*>(dweight),
-                         static_cast<scalar_t*>(dbias),
-                         rows,
-                         cols);
+    backward_typed<true>(static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
+                         static_cast<const scalar_t*>(mean), static_cast<const scalar_t*>(rstd),
+                         static_cast<const scalar_t*>(dy), static_cast<scalar_t*>(dx), static_cast<scalar_t*>(dweight),
+                         static_cast<scalar_t*>(dbias), rows, cols);
   });
 }
 

@@ -18,14 +18,11 @@ void fill(Dtype dtype, void* out, int64_t n, const char* op, F&& value) {
 }  // namespace
 
 void random_uniform(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi) {
-  fill(dtype, out, n, "random_uniform",
-       [&](uint64_t i) { return random_uniform_value(seed, offset, i, lo, hi); });
+  fill(dtype, out, n, "random_uniform", [&](uint64_t i) { return random_uniform_value(seed, offset, i, lo, hi); });
 }
 
-void random_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
-                   double std) {
-  fill(dtype, out, n, "random_normal",
-       [&](uint64_t i) { return random_normal_value(seed, offset, i, mean, std); });
+void random_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std) {
+  fill(dtype, out, n, "random_normal", [&](uint64_t i) { return random_normal_value(seed, offset, i, mean, std); });
 }
 
 void random_trunc_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double std,

@@ -8,8 +8,7 @@
 
 namespace tttlm::kernels::cpu {
 
-void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows,
-                 int64_t cols) {
+void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows, int64_t cols) {
   dispatch_float(dtype, "reduce", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto X = static_cast<const scalar_t*>(x);
@@ -60,8 +59,7 @@ void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* ar
   });
 }
 
-void reduce_max_backward(Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows,
-                         int64_t cols) {
+void reduce_max_backward(Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows, int64_t cols) {
   dispatch_float(dtype, "max_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     auto G = static_cast<const scalar_t*>(dout);

@@ -10,8 +10,7 @@ namespace tttlm::kernels::cpu {
 
 namespace {
 template <class P>
-void build_table(const P* pos, int64_t T, int64_t D, float theta, std::vector<float>& cs,
-                 std::vector<float>& sn) {
+void build_table(const P* pos, int64_t T, int64_t D, float theta, std::vector<float>& cs, std::vector<float>& sn) {
   const int64_t half = D / 2;
   cs.resize(static_cast<size_t>(T * half));
   sn.resize(static_cast<size_t>(T * half));
@@ -21,8 +20,8 @@ void build_table(const P* pos, int64_t T, int64_t D, float theta, std::vector<fl
 }
 }  // namespace
 
-void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, int64_t rows,
-                  int64_t T, int64_t D, float theta, RopeDirection direction) {
+void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, int64_t rows, int64_t T,
+                  int64_t D, float theta, RopeDirection direction) {
   std::vector<float> cs, sn;
   if (pos_dtype == Dtype::i32)
     build_table(static_cast<const int32_t*>(positions), T, D, theta, cs, sn);

@@ -50,9 +50,7 @@ inline float scan_log1p(float x) {
   const float lg = std::fma(k, 0.693359375f, f + y);
   return lg - ((v - 1.0f) - x) / v;
 }
-inline double scan_log1p(double x) {
-  return std::log1p(x);
-}
+inline double scan_log1p(double x) { return std::log1p(x); }
 
 // PyTorch's softplus with threshold 20 (spec §3 step 5); both branches computed, see scan_log1p.
 template <class scalar_t>
@@ -130,13 +128,8 @@ Block<scalar_t> make_block(const Scan<scalar_t>& p, int64_t b, int64_t c0) {
 // One step of the recurrence for a block at time t: h (N, kLanes) = h_t from h_prev = h_{t-1} (h may equal
 // h_prev); writes Δ_t and the pre-gate y_t (kLanes). The only place the forward states are computed.
 template <class scalar_t>
-inline void block_step(const Scan<scalar_t>& p,
-                       const Block<scalar_t>& k,
-                       int64_t t,
-                       const scalar_t* h_prev,
-                       scalar_t* h,
-                       scalar_t* delta,
-                       scalar_t* y) {
+inline void block_step(const Scan<scalar_t>& p, const Block<scalar_t>& k, int64_t t, const scalar_t* h_prev,
+                       scalar_t* h, scalar_t* delta, scalar_t* y) {
   const int64_t row = (k.b * p.T + t) * p.Di + k.c0;
   alignas(64) scalar_t u[kLanes], du[kLanes];
   load_lanes(p.u + row, k.width, u);
@@ -166,15 +159,13 @@ inline void block_step(const Scan<scalar_t>& p,
 
 // checkpoints (B, n_chunks, Di, N) <-> a block's state (N, kLanes).
 template <class scalar_t>
-void store_state(
-    const Scan<scalar_t>& p, const Block<scalar_t>& k, int64_t chunk, const scalar_t* h, scalar_t* ckpt) {
+void store_state(const Scan<scalar_t>& p, const Block<scalar_t>& k, int64_t chunk, const scalar_t* h, scalar_t* ckpt) {
   scalar_t* dst = ckpt + ((k.b * p.n_chunks + chunk) * p.Di + k.c0) * p.N;
   for (int64_t c = 0; c < k.width; ++c)
     for (int64_t n = 0; n < p.N; ++n) dst[c * p.N + n] = h[n * kLanes + c];
 }
 template <class scalar_t>
-void load_state(
-    const Scan<scalar_t>& p, const Block<scalar_t>& k, int64_t chunk, const scalar_t* ckpt, scalar_t* h) {
+void load_state(const Scan<scalar_t>& p, const Block<scalar_t>& k, int64_t chunk, const scalar_t* ckpt, scalar_t* h) {
   const scalar_t* src = ckpt + ((k.b * p.n_chunks + chunk) * p.Di + k.c0) * p.N;
   std::fill(h, h + p.N * kLanes, scalar_t(0));
   for (int64_t c = 0; c < k.width; ++c)
@@ -241,14 +232,8 @@ struct Partials {
 // The whole backward of one block (spec §5), chunks last to first. dB_rows, dC_rows (T, N): the group's
 // partial sums, to which the blocks of a group add in block order.
 template <class scalar_t>
-void backward_block(const Scan<scalar_t>& p,
-                    const Block<scalar_t>& k,
-                    const scalar_t* ckpt,
-                    const scalar_t* dout,
-                    const Grads<scalar_t>& g,
-                    scalar_t* dB_rows,
-                    scalar_t* dC_rows,
-                    Partials<scalar_t>& part,
+void backward_block(const Scan<scalar_t>& p, const Block<scalar_t>& k, const scalar_t* ckpt, const scalar_t* dout,
+                    const Grads<scalar_t>& g, scalar_t* dB_rows, scalar_t* dC_rows, Partials<scalar_t>& part,
                     Scratch<scalar_t>& s) {
   const int64_t NL = p.N * kLanes;
   std::fill(s.hhat.begin(), s.hhat.end(), scalar_t(0));
@@ -430,33 +415,22 @@ void step(const Scan<scalar_t>& p, scalar_t* state, scalar_t* out) {
 
 }  // namespace
 
-void selective_scan_forward(
-    Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints) {
+void selective_scan_forward(Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints) {
   dispatch_float(dtype, "selective_scan", [&](auto tag) {
     using scalar_t = TTT_T(tag);
     forward(typed<scalar_t>(dims, in), static_cast<scalar_t*>(out), static_cast<scalar_t*>(checkpoints));
   });
 }
 
-void selective_scan_backward(Dtype dtype,
-                             const ScanDims& dims,
-                             const ScanInputs& in,
-                             const void* checkpoints,
-                             const void* dout,
-                             const ScanGrads& grads) {
+void selective_scan_backward(Dtype dtype, const ScanDims& dims, const ScanInputs& in, const void* checkpoints,
+                             const void* dout, const ScanGrads& grads) {
   dispatch_float(dtype, "selective_scan_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);
-    Grads<scalar_t> g{static_cast<scalar_t*>(grads.du),
-                      static_cast<scalar_t*>(grads.ddelta_raw),
-                      static_cast<scalar_t*>(grads.dA),
-                      static_cast<scalar_t*>(grads.dBm),
-                      static_cast<scalar_t*>(grads.dCm),
-                      static_cast<scalar_t*>(grads.dD),
-                      static_cast<scalar_t*>(grads.ddelta_bias),
-                      static_cast<scalar_t*>(grads.dz)};
-    backward(typed<scalar_t>(dims, in),
-             static_cast<const scalar_t*>(checkpoints),
-             static_cast<const scalar_t*>(dout),
+    Grads<scalar_t> g{static_cast<scalar_t*>(grads.du),          static_cast<scalar_t*>(grads.ddelta_raw),
+                      static_cast<scalar_t*>(grads.dA),          static_cast<scalar_t*>(grads.dBm),
+                      static_cast<scalar_t*>(grads.dCm),         static_cast<scalar_t*>(grads.dD),
+                      static_cast<scalar_t*>(grads.ddelta_bias), static_cast<scalar_t*>(grads.dz)};
+    backward(typed<scalar_t>(dims, in), static_cast<const scalar_t*>(checkpoints), static_cast<const scalar_t*>(dout),
              g);
   });
 }

@@ -1,6 +1,6 @@
 // Small dense products on the CPU, all operands in L1/L2 (the TTT dual form's mini-batch x D x D and the
-// like, kernels/cpu/ttt_common.h): register-blocked tiles of MR rows x NV vectors written with GCC vector extensions at the native width
-// (AVX-512, AVX or SSE as compiled), so one code path serves every x86-64. Each output element is one
+// like, kernels/cpu/ttt_common.h): register-blocked tiles of MR rows x NV vectors written with GCC vector extensions at
+// the native width (AVX-512, AVX or SSE as compiled), so one code path serves every x86-64. Each output element is one
 // sum over k in order, then stored by mode: results never depend on the thread count.
 #pragma once
 
@@ -38,15 +38,8 @@ struct Simd {
 
 // C[MR rows, NV vectors] op= Σ_k A(i, k)·B[k, :] with A(i, k) = A[i·a_rs + k·a_ks], B rows ldb apart.
 template <class T, int MR, int NV>
-inline void mm_tile(Mm mode,
-                    int64_t K,
-                    const T* __restrict A,
-                    int64_t a_rs,
-                    int64_t a_ks,
-                    const T* __restrict B,
-                    int64_t ldb,
-                    T* __restrict C,
-                    int64_t ldc) {
+inline void mm_tile(Mm mode, int64_t K, const T* __restrict A, int64_t a_rs, int64_t a_ks, const T* __restrict B,
+                    int64_t ldb, T* __restrict C, int64_t ldc) {
   using S = Simd<T>;
   using V = typename S::V;
   V acc[MR][NV];
@@ -80,29 +73,29 @@ inline void mm_tile(Mm mode,
 
 // Rows [0, M) of one column panel of NV vectors: tiles of MR rows, then the remaining rows one tile.
 template <class T, int MR, int NV>
-inline void mm_panel(Mm mode,
-                     int64_t M,
-                     int64_t K,
-                     const T* A,
-                     int64_t a_rs,
-                     int64_t a_ks,
-                     const T* B,
-                     int64_t ldb,
-                     T* C,
-                     int64_t ldc) {
+inline void mm_panel(Mm mode, int64_t M, int64_t K, const T* A, int64_t a_rs, int64_t a_ks, const T* B, int64_t ldb,
+                     T* C, int64_t ldc) {
   int64_t i = 0;
   for (; i + MR <= M; i += MR) mm_tile<T, MR, NV>(mode, K, A + i * a_rs, a_rs, a_ks, B, ldb, C + i * ldc, ldc);
   const T* a = A + i * a_rs;
   T* c = C + i * ldc;
   switch (M - i) {
-    case 1: return mm_tile<T, 1, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 2: return mm_tile<T, 2, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 3: return mm_tile<T, 3, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 4: return mm_tile<T, 4, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 5: return mm_tile<T, 5, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 6: return mm_tile<T, 6, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    case 7: return mm_tile<T, 7, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
-    default: return;
+    case 1:
+      return mm_tile<T, 1, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 2:
+      return mm_tile<T, 2, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 3:
+      return mm_tile<T, 3, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 4:
+      return mm_tile<T, 4, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 5:
+      return mm_tile<T, 5, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 6:
+      return mm_tile<T, 6, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    case 7:
+      return mm_tile<T, 7, NV>(mode, K, a, a_rs, a_ks, B, ldb, c, ldc);
+    default:
+      return;
   }
 }
 
@@ -110,8 +103,8 @@ inline void mm_panel(Mm mode,
 // one, in tiles of 8 rows (16 or 8 sums in flight, each B load feeding 8 FMAs: the fastest of the shapes
 // measured at mini_batch 16, D 64 and 256), then the last N mod kLanes columns one sum at a time.
 template <class T>
-inline void mm_strided(
-    Mm mode, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_ks, const T* B, T* C) {
+inline void mm_strided(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_ks, const T* B,
+                       T* C) {
   constexpr int L = Simd<T>::kLanes;
   int64_t j = 0;
   for (; j + 2 * L <= N; j += 2 * L) mm_panel<T, 8, 2>(mode, M, K, A, a_rs, a_ks, B + j, N, C + j, N);

@@ -33,14 +33,12 @@ double row_sum_exp(const T* x, T m, int64_t cols) {
 }
 
 int64_t target_at(Dtype target_dtype, const void* targets, int64_t r) {
-  return target_dtype == Dtype::i32 ? static_cast<const int32_t*>(targets)[r]
-                                    : static_cast<const int64_t*>(targets)[r];
+  return target_dtype == Dtype::i32 ? static_cast<const int32_t*>(targets)[r] : static_cast<const int64_t*>(targets)[r];
 }
 
 void check_target_dtype(Dtype target_dtype) {
   TTT_CHECK(target_dtype == Dtype::i32 || target_dtype == Dtype::i64,
-            "[cross_entropy] targets must be i32 or i64, got ",
-            dtype_name(target_dtype));
+            "[cross_entropy] targets must be i32 or i64, got ", dtype_name(target_dtype));
 }
 
 }  // namespace
@@ -74,45 +72,38 @@ void softmax_forward(SoftmaxKind kind, Dtype dtype, const void* x, void* y, int6
   });
 }
 
-void softmax_backward(
-    SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows, int64_t cols) {
-  dispatch_float(
-      dtype, kind == SoftmaxKind::softmax ? "softmax_backward" : "log_softmax_backward", [&](auto tag) {
-        using scalar_t = TTT_T(tag);
-        auto Y = static_cast<const scalar_t*>(y);
-        auto DY = static_cast<const scalar_t*>(dy);
-        auto DX = static_cast<scalar_t*>(dx);
+void softmax_backward(SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows,
+                      int64_t cols) {
+  dispatch_float(dtype, kind == SoftmaxKind::softmax ? "softmax_backward" : "log_softmax_backward", [&](auto tag) {
+    using scalar_t = TTT_T(tag);
+    auto Y = static_cast<const scalar_t*>(y);
+    auto DY = static_cast<const scalar_t*>(dy);
+    auto DX = static_cast<scalar_t*>(dx);
 #pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
-        for (int64_t r = 0; r < rows; ++r) {
-          const scalar_t* yr = Y + r * cols;
-          const scalar_t* dyr = DY + r * cols;
-          scalar_t* dxr = DX + r * cols;
-          double s = 0;
-          if (kind == SoftmaxKind::softmax) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const scalar_t* yr = Y + r * cols;
+      const scalar_t* dyr = DY + r * cols;
+      scalar_t* dxr = DX + r * cols;
+      double s = 0;
+      if (kind == SoftmaxKind::softmax) {
 #pragma omp simd reduction(+ : s)
-            for (int64_t c = 0; c < cols; ++c) s += dyr[c] * yr[c];
-            const scalar_t st = static_cast<scalar_t>(s);
+        for (int64_t c = 0; c < cols; ++c) s += dyr[c] * yr[c];
+        const scalar_t st = static_cast<scalar_t>(s);
 #pragma omp simd
-            for (int64_t c = 0; c < cols; ++c) dxr[c] = yr[c] * (dyr[c] - st);
-          } else {
+        for (int64_t c = 0; c < cols; ++c) dxr[c] = yr[c] * (dyr[c] - st);
+      } else {
 #pragma omp simd reduction(+ : s)
-            for (int64_t c = 0; c < cols; ++c) s += dyr[c];
-            const scalar_t st = static_cast<scalar_t>(s);
+        for (int64_t c = 0; c < cols; ++c) s += dyr[c];
+        const scalar_t st = static_cast<scalar_t>(s);
 #pragma omp simd
-            for (int64_t c = 0; c < cols; ++c) dxr[c] = dyr[c] - std::exp(yr[c]) * st;
-          }
-        }
-      });
+        for (int64_t c = 0; c < cols; ++c) dxr[c] = dyr[c] - std::exp(yr[c]) * st;
+      }
+    }
+  });
 }
 
-void cross_entropy_forward(Dtype dtype,
-                           const void* logits,
-                           Dtype target_dtype,
-                           const void* targets,
-                           void* loss,
-                           void* lse,
-                           int64_t rows,
-                           int64_t cols) {
+void cross_entropy_forward(Dtype dtype, const void* logits, Dtype target_dtype, const void* targets, void* loss,
+                           void* lse, int64_t rows, int64_t cols) {
   check_target_dtype(target_dtype);
   dispatch_float(dtype, "cross_entropy", [&](auto tag) {
     using scalar_t = TTT_T(tag);
@@ -136,15 +127,8 @@ void cross_entropy_forward(Dtype dtype,
   });
 }
 
-void cross_entropy_backward(Dtype dtype,
-                            const void* logits,
-                            Dtype target_dtype,
-                            const void* targets,
-                            const void* lse,
-                            const void* dloss,
-                            void* dlogits,
-                            int64_t rows,
-                            int64_t cols) {
+void cross_entropy_backward(Dtype dtype, const void* logits, Dtype target_dtype, const void* targets, const void* lse,
+                            const void* dloss, void* dlogits, int64_t rows, int64_t cols) {
   check_target_dtype(target_dtype);
   dispatch_float(dtype, "cross_entropy_backward", [&](auto tag) {
     using scalar_t = TTT_T(tag);

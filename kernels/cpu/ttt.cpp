@@ -12,11 +12,7 @@ namespace tttlm::kernels::cpu {
 using namespace ttt_detail;
 using namespace ttt_dual;
 
-void ttt_forward(Dtype dtype,
-                 const TttDims& dims,
-                 const TttSequence& seq,
-                 const TttInnerParams& params,
-                 void* out,
+void ttt_forward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params, void* out,
                  void* snapshots) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
@@ -31,24 +27,15 @@ void ttt_forward(Dtype dtype,
         ParamPtrs<const T> p;
         for (int i = 0; i < Inner::kNumParams; ++i)
           p.p[i] = static_cast<const T*>(params.p[i]) + h * head_numel(Inner::param(i), d, I);
-        head_forward<Inner>(ex,
-                            head_at<T>(dims, seq, bh),
-                            p,
-                            O + bh * dims.seq * d,
-                            C ? C + bh * dims.num_snapshots() * S : nullptr,
-                            ws);
+        head_forward<Inner>(ex, head_at<T>(dims, seq, bh), p, O + bh * dims.seq * d,
+                            C ? C + bh * dims.num_snapshots() * S : nullptr, ws);
       });
     });
   });
 }
 
-void ttt_backward(Dtype dtype,
-                  const TttDims& dims,
-                  const TttSequence& seq,
-                  const void* snapshots,
-                  const void* dout,
-                  const TttSequenceGrads& grads,
-                  const TttInnerGrads& param_grads) {
+void ttt_backward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const void* snapshots, const void* dout,
+                  const TttSequenceGrads& grads, const TttInnerGrads& param_grads) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
     const std::string op = std::string(Inner::kOp) + "_backward";
@@ -63,12 +50,7 @@ void ttt_backward(Dtype dtype,
       };
       backward_heads<T>(dims, seq, snapshots, dout, grads, S, ws_size, head_backward, [&](const T* dstate) {
         for (int i = 0; i < Inner::kNumParams; ++i)
-          sum_over_batch(dstate,
-                         B,
-                         H,
-                         S,
-                         state_offset<Inner>(i, d, I),
-                         head_numel(Inner::param(i), d, I),
+          sum_over_batch(dstate, B, H, S, state_offset<Inner>(i, d, I), head_numel(Inner::param(i), d, I),
                          static_cast<T*>(param_grads.p[i]));
       });
     });

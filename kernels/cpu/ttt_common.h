@@ -15,11 +15,11 @@
 
 namespace tttlm::kernels::cpu::ttt_detail {
 
-using ttt_dual::Mm;
 using small_gemm::mm_nt_by_columns;
 using small_gemm::mm_strided;
 using small_gemm::Simd;
 using small_gemm::transpose_into;
+using ttt_dual::Mm;
 
 // The dual form's store modes are small_gemm's, value for value.
 inline small_gemm::Mm gemm_mode(Mm mode) { return static_cast<small_gemm::Mm>(mode); }
@@ -163,15 +163,8 @@ void for_each_head(int64_t BH, int64_t ws_size, F&& f) {
 // each (b, h), then the sums over the batch of the LayerNorm and token-eta gradients, in order;
 // sum_state(dstate) sums the per-(b, h) inner-state gradients (BH x S) into the variant's parameters.
 template <class T, class F, class G>
-void backward_heads(const TttDims& dims,
-                    const TttSequence& seq,
-                    const void* snapshots,
-                    const void* dout,
-                    const TttSequenceGrads& grads,
-                    int64_t S,
-                    int64_t ws_size,
-                    F&& head_backward,
-                    G&& sum_state) {
+void backward_heads(const TttDims& dims, const TttSequence& seq, const void* snapshots, const void* dout,
+                    const TttSequenceGrads& grads, int64_t S, int64_t ws_size, F&& head_backward, G&& sum_state) {
   const int64_t B = dims.batch, H = dims.heads, BH = B * H, d = dims.dim, m = dims.mini_batch;
   const CpuBuffer<T> dstate(BH * S), dtau(BH * m), dgamma(BH * d), dbeta(BH * d);
   auto C = static_cast<const T*>(snapshots);

@@ -15,8 +15,8 @@ namespace tttlm::kernels::cpu {
 
 using namespace ttt_dual;
 
-void ttt_primal_forward(
-    Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params, void* out) {
+void ttt_primal_forward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params,
+                        void* out) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
     const std::string op = std::string(Inner::kOp) + "_primal";
@@ -36,22 +36,15 @@ void ttt_primal_forward(
           std::copy_n(static_cast<const T*>(params.p[i]) + h * n, n, st[i]);
         }
         for (int64_t t = 0; t < dims.seq; ++t)
-          Inner::primal_token(token_at<T>(dims, seq, bh, t, t % dims.mini_batch),
-                              st,
-                              acc,
-                              static_cast<T*>(out) + (bh * dims.seq + t) * d,
-                              buf.data() + 2 * S);
+          Inner::primal_token(token_at<T>(dims, seq, bh, t, t % dims.mini_batch), st, acc,
+                              static_cast<T*>(out) + (bh * dims.seq + t) * d, buf.data() + 2 * S);
       }
     });
   });
 }
 
-void ttt_decode_step(Dtype dtype,
-                     const TttDims& dims,
-                     const TttSequence& token,
-                     int64_t offset,
-                     const TttDecodeBuffers& state,
-                     void* out) {
+void ttt_decode_step(Dtype dtype, const TttDims& dims, const TttSequence& token, int64_t offset,
+                     const TttDecodeBuffers& state, void* out) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
     const std::string op = std::string(Inner::kOp) + "_decode_step";
@@ -67,8 +60,8 @@ void ttt_decode_step(Dtype dtype,
           st[i] = static_cast<T*>(state.state[i]) + bh * n;
           acc[i] = static_cast<T*>(state.grad[i]) + bh * n;
         }
-        Inner::primal_token(
-            token_at<T>(dims, token, bh, 0, offset), st, acc, static_cast<T*>(out) + bh * d, tmp.data());
+        Inner::primal_token(token_at<T>(dims, token, bh, 0, offset), st, acc, static_cast<T*>(out) + bh * d,
+                            tmp.data());
       }
     });
   });

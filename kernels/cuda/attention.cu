@@ -15,23 +15,13 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float exp_acc(float x) {
-  return expf(x);
-}
-__device__ __forceinline__ double exp_acc(double x) {
-  return exp(x);
-}
-__device__ __forceinline__ float log_acc(float x) {
-  return logf(x);
-}
-__device__ __forceinline__ double log_acc(double x) {
-  return log(x);
-}
+__device__ __forceinline__ float exp_acc(float x) { return expf(x); }
+__device__ __forceinline__ double exp_acc(double x) { return exp(x); }
+__device__ __forceinline__ float log_acc(float x) { return logf(x); }
+__device__ __forceinline__ double log_acc(double x) { return log(x); }
 
 // Rows of a tile that starts `left` rows before the end of the sequence.
-__device__ __forceinline__ int tile_rows(int64_t left, int BQ) {
-  return static_cast<int>(left < BQ ? left : BQ);
-}
+__device__ __forceinline__ int tile_rows(int64_t left, int BQ) { return static_cast<int>(left < BQ ? left : BQ); }
 
 // Offset of head bh = b·H + h in a view with strides (b, h, t).
 __device__ __forceinline__ int64_t head_offset(const int64_t* stride, int64_t bh, int64_t heads) {
@@ -41,8 +31,8 @@ __device__ __forceinline__ int64_t head_offset(const int64_t* stride, int64_t bh
 // dst (BQ, dst_ld) = mul · src rows [t0, t0 + BQ) of one head (row stride src_rs, unit stride over D);
 // rows at or past Tn are zero, so products with masked (zero) probabilities never meet garbage.
 template <class T, class A>
-__device__ void load_tile(
-    A* dst, int dst_ld, const T* src, int64_t src_rs, int64_t t0, int64_t Tn, int D, int BQ, A mul) {
+__device__ void load_tile(A* dst, int dst_ld, const T* src, int64_t src_rs, int64_t t0, int64_t Tn, int D, int BQ,
+                          A mul) {
   for (int e = threadIdx.x; e < BQ * D; e += blockDim.x) {
     const int r = e / D, d = e % D;
     const int64_t t = t0 + r;
@@ -57,15 +47,9 @@ __device__ void load_stats(A* vals, const A* src, int64_t t0, int64_t Tn, int BQ
 }
 
 // Shared memory, in accumulator elements, of each kernel for tile size BQ and head dim D.
-inline size_t forward_smem(int BQ, int D) {
-  return 3 * BQ * D + BQ * (D + 1) + BQ * (BQ + 1) + 3 * BQ;
-}
-inline size_t dkdv_smem(int BQ, int D) {
-  return 2 * BQ * (D + 1) + 4 * BQ * D + 2 * BQ * (BQ + 1) + 2 * BQ;
-}
-inline size_t dq_smem(int BQ, int D) {
-  return 3 * BQ * D + 2 * BQ * (D + 1) + BQ * (BQ + 1) + 2 * BQ;
-}
+inline size_t forward_smem(int BQ, int D) { return 3 * BQ * D + BQ * (D + 1) + BQ * (BQ + 1) + 3 * BQ; }
+inline size_t dkdv_smem(int BQ, int D) { return 2 * BQ * (D + 1) + 4 * BQ * D + 2 * BQ * (BQ + 1) + 2 * BQ; }
+inline size_t dq_smem(int BQ, int D) { return 3 * BQ * D + 2 * BQ * (D + 1) + BQ * (BQ + 1) + 2 * BQ; }
 
 // ---- forward: one block per (bh, query tile); grid (B·H, tiles), the last (longest) tiles first ----
 template <class T, class A, int BQ>
@@ -164,18 +148,8 @@ __global__ void attention_delta_kernel(const T* dout, const T* out, A* delta, in
 // p and ds (BQ, BQ + 1) of one (query tile q0, key tile k0) block: P = exp(s − lse), dS = P ⊙ (dO·vᵀ −
 // delta); zero where masked or outside the sequence. p may be null (the dQ pass needs only dS).
 template <class A, int BQ>
-__device__ void backward_block(const A* qs,
-                               const A* dos,
-                               const A* ks,
-                               const A* vs,
-                               const A* lse_s,
-                               const A* delta_s,
-                               int64_t q0,
-                               int64_t k0,
-                               int rows,
-                               int D,
-                               A* p,
-                               A* ds) {
+__device__ void backward_block(const A* qs, const A* dos, const A* ks, const A* vs, const A* lse_s, const A* delta_s,
+                               int64_t q0, int64_t k0, int rows, int D, A* p, A* ds) {
   for (int e = threadIdx.x; e < BQ * BQ; e += blockDim.x) {
     const int r = e / BQ, c = e % BQ;
     A pv = 0, dsv = 0;
@@ -195,8 +169,8 @@ __device__ void backward_block(const A* qs,
 
 // dK and dV: one block per (bh, key tile); grid (B·H, tiles); it visits the query tiles from k0 on, in order.
 template <class T, class A, int BQ>
-__global__ void attention_dkdv_kernel(
-    const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dk, T* dv) {
+__global__ void attention_dkdv_kernel(const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dk,
+                                      T* dv) {
   TTT_DYNAMIC_SHARED(unsigned char, smem_raw, 16);
   const int D = static_cast<int>(a.dim);
   const int64_t Tn = a.seq, bh = blockIdx.x, k0 = static_cast<int64_t>(blockIdx.y) * BQ;
@@ -248,8 +222,7 @@ __global__ void attention_dkdv_kernel(
 
 // dQ: one block per (bh, query tile); grid (B·H, tiles), the last (longest) tiles first.
 template <class T, class A, int BQ>
-__global__ void attention_dq_kernel(
-    const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dq) {
+__global__ void attention_dq_kernel(const AttentionArgs a, const T* dout, const A* lse, const A* delta, T* dq) {
   TTT_DYNAMIC_SHARED(unsigned char, smem_raw, 16);
   const int D = static_cast<int>(a.dim);
   const int64_t Tn = a.seq, bh = blockIdx.x;
@@ -302,38 +275,22 @@ int pick_tile(size_t (*smem_elems)(int, int), int D, const char* op) {
   TTT_CUDA_CHECK(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
   if (smem_elems(64, D) * sizeof(A) <= static_cast<size_t>(limit)) return 64;
   const size_t need = smem_elems(32, D) * sizeof(A);
-  TTT_CHECK(need <= static_cast<size_t>(limit),
-            "[",
-            op,
-            "] head dim D=",
-            D,
-            " needs ",
-            need,
-            " bytes of shared memory per block even with 32-row tiles; the device allows ",
-            limit);
+  TTT_CHECK(need <= static_cast<size_t>(limit), "[", op, "] head dim D=", D, " needs ", need,
+            " bytes of shared memory per block even with 32-row tiles; the device allows ", limit);
   return 32;
 }
 
 template <class Kernel, class... Args>
 void launch(Kernel kernel, dim3 grid, size_t smem, Args... args) {
-  TTT_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  TTT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
   TTT_LAUNCH_FN(grid, kThreads, smem, stream(), kernel)(args...);
   TTT_CUDA_CHECK_LAUNCH();
 }
 
 dim3 tile_grid(const AttentionArgs& a, int BQ, const char* op) {
   const int64_t bh = a.batch * a.heads, tiles = (a.seq + BQ - 1) / BQ;
-  TTT_CHECK(bh <= 0x7fffffff && tiles <= 65535,
-            "[",
-            op,
-            "] B·H = ",
-            bh,
-            " and T = ",
-            a.seq,
-            " exceed the launch grid (B·H <= 2^31 − 1, T <= ",
-            65535 * BQ,
-            ")");
+  TTT_CHECK(bh <= 0x7fffffff && tiles <= 65535, "[", op, "] B·H = ", bh, " and T = ", a.seq,
+            " exceed the launch grid (B·H <= 2^31 − 1, T <= ", 65535 * BQ, ")");
   return dim3(static_cast<unsigned>(bh), static_cast<unsigned>(tiles));
 }
 
@@ -347,31 +304,16 @@ void causal_attention_forward(Dtype dtype, const AttentionArgs& args, void* out,
     auto O = static_cast<scalar_t*>(out);
     auto L = static_cast<A*>(lse);
     if (pick_tile<A>(forward_smem, D, "causal_attention") == 64)
-      launch(attention_forward_kernel<scalar_t, A, 64>,
-             tile_grid(args, 64, "causal_attention"),
-             forward_smem(64, D) * sizeof(A),
-             args,
-             O,
-             L);
+      launch(attention_forward_kernel<scalar_t, A, 64>, tile_grid(args, 64, "causal_attention"),
+             forward_smem(64, D) * sizeof(A), args, O, L);
     else
-      launch(attention_forward_kernel<scalar_t, A, 32>,
-             tile_grid(args, 32, "causal_attention"),
-             forward_smem(32, D) * sizeof(A),
-             args,
-             O,
-             L);
+      launch(attention_forward_kernel<scalar_t, A, 32>, tile_grid(args, 32, "causal_attention"),
+             forward_smem(32, D) * sizeof(A), args, O, L);
   });
 }
 
-void causal_attention_backward(Dtype dtype,
-                               const AttentionArgs& args,
-                               const void* out,
-                               const void* dout,
-                               const void* lse,
-                               void* delta,
-                               void* dq,
-                               void* dk,
-                               void* dv) {
+void causal_attention_backward(Dtype dtype, const AttentionArgs& args, const void* out, const void* dout,
+                               const void* lse, void* delta, void* dq, void* dk, void* dv) {
   if (args.batch * args.heads * args.seq == 0) return;
   const char* op = "causal_attention_backward";
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
@@ -384,47 +326,21 @@ void causal_attention_backward(Dtype dtype,
     auto dK = static_cast<scalar_t*>(dk);
     auto dV = static_cast<scalar_t*>(dv);
     const int64_t rows = args.batch * args.heads * args.seq;
-    TTT_LAUNCH(grid_for(rows, kThreads / 32), kThreads, 0, stream(), attention_delta_kernel<scalar_t, A>)(
-        dO, static_cast<const scalar_t*>(out), Dl, rows, D);
+    TTT_LAUNCH(grid_for(rows, kThreads / 32), kThreads, 0, stream(), attention_delta_kernel<scalar_t, A>)
+    (dO, static_cast<const scalar_t*>(out), Dl, rows, D);
     TTT_CUDA_CHECK_LAUNCH();
     if (pick_tile<A>(dkdv_smem, D, op) == 64)
-      launch(attention_dkdv_kernel<scalar_t, A, 64>,
-             tile_grid(args, 64, op),
-             dkdv_smem(64, D) * sizeof(A),
-             args,
-             dO,
-             L,
-             static_cast<const A*>(Dl),
-             dK,
-             dV);
+      launch(attention_dkdv_kernel<scalar_t, A, 64>, tile_grid(args, 64, op), dkdv_smem(64, D) * sizeof(A), args, dO, L,
+             static_cast<const A*>(Dl), dK, dV);
     else
-      launch(attention_dkdv_kernel<scalar_t, A, 32>,
-             tile_grid(args, 32, op),
-             dkdv_smem(32, D) * sizeof(A),
-             args,
-             dO,
-             L,
-             static_cast<const A*>(Dl),
-             dK,
-             dV);
+      launch(attention_dkdv_kernel<scalar_t, A, 32>, tile_grid(args, 32, op), dkdv_smem(32, D) * sizeof(A), args, dO, L,
+             static_cast<const A*>(Dl), dK, dV);
     if (pick_tile<A>(dq_smem, D, op) == 64)
-      launch(attention_dq_kernel<scalar_t, A, 64>,
-             tile_grid(args, 64, op),
-             dq_smem(64, D) * sizeof(A),
-             args,
-             dO,
-             L,
-             static_cast<const A*>(Dl),
-             dQ);
+      launch(attention_dq_kernel<scalar_t, A, 64>, tile_grid(args, 64, op), dq_smem(64, D) * sizeof(A), args, dO, L,
+             static_cast<const A*>(Dl), dQ);
     else
-      launch(attention_dq_kernel<scalar_t, A, 32>,
-             tile_grid(args, 32, op),
-             dq_smem(32, D) * sizeof(A),
-             args,
-             dO,
-             L,
-             static_cast<const A*>(Dl),
-             dQ);
+      launch(attention_dq_kernel<scalar_t, A, 32>, tile_grid(args, 32, op), dq_smem(32, D) * sizeof(A), args, dO, L,
+             static_cast<const A*>(Dl), dQ);
   });
 }
 

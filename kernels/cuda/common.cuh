@@ -17,7 +17,9 @@
 #else
 #define TTT_LAUNCH(grid, block, shared_bytes, stream, ...) __VA_ARGS__<<<grid, block, shared_bytes, stream>>>
 #define TTT_LAUNCH_FN(grid, block, shared_bytes, stream, fn) (fn)<<<grid, block, shared_bytes, stream>>>
-#define TTT_DYNAMIC_SHARED(T, name, align) extern __shared__ __align__(align) T name[]
+#define TTT_DYNAMIC_SHARED(T, name, align) \
+  extern __shared__ __align__(align)       \
+  T name[]
 #endif
 
 #include "core/cuda_check.h"
@@ -92,26 +94,25 @@ __device__ T block_sum(T v) {
 }
 
 // Dispatch a runtime float dtype to a device storage type: float, __nv_bfloat16 or double.
-#define TTT_CUDA_DISPATCH_FLOAT(DTYPE, OPNAME, ...)                                                \
-  [&] {                                                                                           \
-    switch (DTYPE) {                                                                              \
-      case ::tttlm::Dtype::f32: {                                                                 \
-        using scalar_t = float;                                                                   \
-        return __VA_ARGS__();                                                                     \
-      }                                                                                           \
-      case ::tttlm::Dtype::bf16: {                                                                \
-        using scalar_t = __nv_bfloat16;                                                           \
-        return __VA_ARGS__();                                                                     \
-      }                                                                                           \
-      case ::tttlm::Dtype::f64: {                                                                 \
-        using scalar_t = double;                                                                  \
-        return __VA_ARGS__();                                                                     \
-      }                                                                                           \
-      default:                                                                                    \
-        throw ::tttlm::InvalidArgument(::tttlm::detail::concat("[", OPNAME, "] dtype ",           \
-                                                               ::tttlm::dtype_name(DTYPE),        \
-                                                               " is not supported on CUDA"));     \
-    }                                                                                             \
+#define TTT_CUDA_DISPATCH_FLOAT(DTYPE, OPNAME, ...)                                                                 \
+  [&] {                                                                                                             \
+    switch (DTYPE) {                                                                                                \
+      case ::tttlm::Dtype::f32: {                                                                                   \
+        using scalar_t = float;                                                                                     \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      case ::tttlm::Dtype::bf16: {                                                                                  \
+        using scalar_t = __nv_bfloat16;                                                                             \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      case ::tttlm::Dtype::f64: {                                                                                   \
+        using scalar_t = double;                                                                                    \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      default:                                                                                                      \
+        throw ::tttlm::InvalidArgument(::tttlm::detail::concat("[", OPNAME, "] dtype ", ::tttlm::dtype_name(DTYPE), \
+                                                               " is not supported on CUDA"));                       \
+    }                                                                                                               \
   }()
 
 }  // namespace tttlm::kernels::cuda

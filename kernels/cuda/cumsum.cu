@@ -11,8 +11,7 @@ template <class T>
 __global__ void cumsum_kernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool rev) {
   using A = typename Acc<T>::type;
   const int64_t lines = outer * inner;
-  for (int64_t l = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; l < lines;
-       l += (int64_t)gridDim.x * blockDim.x) {
+  for (int64_t l = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; l < lines; l += (int64_t)gridDim.x * blockDim.x) {
     const int64_t o = l / inner, i = l % inner;
     const int64_t base = o * n * inner + i;
     A acc = 0;
@@ -30,9 +29,8 @@ void cumsum_forward(Dtype dtype, const void* x, void* y, int64_t outer, int64_t 
                     ScanDirection direction) {
   if (outer * n * inner == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "cumsum", [&] {
-    TTT_LAUNCH(grid_for(outer * inner), 256, 0, stream(), cumsum_kernel)(static_cast<const scalar_t*>(x),
-                                                                 static_cast<scalar_t*>(y), outer, n, inner,
-                                                                 direction == ScanDirection::reverse);
+    TTT_LAUNCH(grid_for(outer * inner), 256, 0, stream(), cumsum_kernel)
+    (static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), outer, n, inner, direction == ScanDirection::reverse);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }

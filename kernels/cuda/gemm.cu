@@ -15,12 +15,12 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/gemm.h"
 
-#define TTT_CUBLAS_CHECK(expr)                                                                  \
-  do {                                                                                          \
-    cublasStatus_t s_ = (expr);                                                                 \
-    if (s_ != CUBLAS_STATUS_SUCCESS)                                                            \
-      throw ::tttlm::RuntimeError(::tttlm::detail::concat(__FILE__, ":", __LINE__, ": ", #expr, \
-                                                          " failed with cuBLAS status ", (int)s_)); \
+#define TTT_CUBLAS_CHECK(expr)                                                                                    \
+  do {                                                                                                            \
+    cublasStatus_t s_ = (expr);                                                                                   \
+    if (s_ != CUBLAS_STATUS_SUCCESS)                                                                              \
+      throw ::tttlm::RuntimeError(                                                                                \
+          ::tttlm::detail::concat(__FILE__, ":", __LINE__, ": ", #expr, " failed with cuBLAS status ", (int)s_)); \
   } while (0)
 
 namespace tttlm::kernels::cuda {
@@ -63,8 +63,7 @@ DeviceState& state() {
 
 void gemm(Dtype dtype, const GemmArgs& g) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  TTT_CHECK(dtype == Dtype::f32 || dtype == Dtype::bf16, "[gemm] CUDA GEMM takes f32 or bf16, got ",
-            dtype_name(dtype));
+  TTT_CHECK(dtype == Dtype::f32 || dtype == Dtype::bf16, "[gemm] CUDA GEMM takes f32 or bf16, got ", dtype_name(dtype));
   DeviceState& s = state();
   const int device = cuda_current_device();
   cudaDataType_t type = dtype == Dtype::f32 ? CUDA_R_32F : CUDA_R_16BF;
@@ -97,8 +96,16 @@ void gemm(Dtype dtype, const GemmArgs& g) {
   // cuBLASLt's A is our B and its B our A (the column-major swap above); C and D are both g.c.
   const uint32_t align_1 = alignment(g.b, g.stride_b * es, g.batch), align_2 = alignment(g.a, g.stride_a * es, g.batch),
                  align_c = alignment(g.c, g.stride_c * (c_f32 ? 4 : es), g.batch);
-  Key key{device, static_cast<int>(dtype), g.trans_a, g.trans_b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc,
-          g.stride_a, g.stride_b, g.stride_c, g.batch, g.beta != 0.f, align_1, align_2, align_c, c_f32};
+  Key key{device,        static_cast<int>(dtype),
+          g.trans_a,     g.trans_b,
+          g.m,           g.n,
+          g.k,           g.lda,
+          g.ldb,         g.ldc,
+          g.stride_a,    g.stride_b,
+          g.stride_c,    g.batch,
+          g.beta != 0.f, align_1,
+          align_2,       align_c,
+          c_f32};
   cublasLtMatmulAlgo_t algo;
   bool have = false;
   {
@@ -113,8 +120,8 @@ void gemm(Dtype dtype, const GemmArgs& g) {
     cublasLtMatmulPreference_t pref;
     TTT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
     size_t ws = kWorkspace;
-    TTT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
-                                                          sizeof ws));
+    TTT_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
     for (auto [attr, value] : {std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_1},
                                std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_2},
                                std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_c},
@@ -131,8 +138,8 @@ void gemm(Dtype dtype, const GemmArgs& g) {
     algos[key] = algo;
   }
   float alpha = g.alpha, beta = g.beta;
-  TTT_CUBLAS_CHECK(cublasLtMatmul(s.handle, desc, &alpha, g.b, l1, g.a, l2, &beta, g.c, lc, g.c, lc, &algo,
-                                  s.workspace, kWorkspace, stream()));
+  TTT_CUBLAS_CHECK(cublasLtMatmul(s.handle, desc, &alpha, g.b, l1, g.a, l2, &beta, g.c, lc, g.c, lc, &algo, s.workspace,
+                                  kWorkspace, stream()));
   cublasLtMatrixLayoutDestroy(l1);
   cublasLtMatrixLayoutDestroy(l2);
   cublasLtMatrixLayoutDestroy(lc);

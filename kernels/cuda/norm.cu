@@ -14,8 +14,8 @@ constexpr int kTileRows = 8;      // threadIdx.y of the partial-sum kernel
 
 // kCenter: LayerNorm (subtract the mean, add the bias); otherwise RMSNorm. S: statistics type.
 template <bool kCenter, class T, class S>
-__global__ void norm_forward_kernel(
-    const T* x, const T* w, const T* b, T* y, S* mean, S* rstd, int64_t rows, int64_t cols, S eps) {
+__global__ void norm_forward_kernel(const T* x, const T* w, const T* b, T* y, S* mean, S* rstd, int64_t rows,
+                                    int64_t cols, S eps) {
   const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / 32;
   const int lane = threadIdx.x & 31;
   if (r >= rows) return;  // the whole warp leaves together
@@ -46,8 +46,8 @@ __global__ void norm_forward_kernel(
 
 // dx = rstd·(g − mean_c(g) − xhat·mean_c(g ⊙ xhat)), g = dy ⊙ w (RMSNorm: without the mean_c(g) term).
 template <bool kCenter, class T, class S>
-__global__ void norm_backward_dx_kernel(
-    const T* x, const T* w, const S* mean, const S* rstd, const T* dy, T* dx, int64_t rows, int64_t cols) {
+__global__ void norm_backward_dx_kernel(const T* x, const T* w, const S* mean, const S* rstd, const T* dy, T* dx,
+                                        int64_t rows, int64_t cols) {
   const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / 32;
   const int lane = threadIdx.x & 31;
   if (r >= rows) return;
@@ -63,22 +63,14 @@ __global__ void norm_backward_dx_kernel(
   const S mg = kCenter ? warp_sum(sg) / S(cols) : S(0);
   const S mgx = warp_sum(sgx) / S(cols);
   T* dxr = dx + r * cols;
-  for (int64_t c = lane; c < cols; c += 32)
-    st(dxr, c, rs * (ld(dyr, c) * ld(w, c) - mg - (ld(xr, c) - m) * rs * mgx));
+  for (int64_t c = lane; c < cols; c += 32) st(dxr, c, rs * (ld(dyr, c) * ld(w, c) - mg - (ld(xr, c) - m) * rs * mgx));
 }
 
 // Block (32, kTileRows) sums columns [32·blockIdx.x, +32) over the rows of chunk blockIdx.y:
 // part_w[chunk, c] = Σ dy ⊙ xhat, part_b[chunk, c] = Σ dy (either may be null).
 template <bool kCenter, class T, class S>
-__global__ void norm_backward_params_kernel(const T* x,
-                                            const S* mean,
-                                            const S* rstd,
-                                            const T* dy,
-                                            S* part_w,
-                                            S* part_b,
-                                            int64_t rows,
-                                            int64_t cols,
-                                            int64_t per) {
+__global__ void norm_backward_params_kernel(const T* x, const S* mean, const S* rstd, const T* dy, S* part_w, S* part_b,
+                                            int64_t rows, int64_t cols, int64_t per) {
   __shared__ S tile_w[kTileRows][33], tile_b[kTileRows][33];
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t c = (int64_t)blockIdx.x * 32 + tx, k = blockIdx.y;
@@ -108,8 +100,7 @@ __global__ void norm_backward_params_kernel(const T* x,
 // out[c] = Σ_k part[k, c], k in order (zeros when there are no chunks).
 template <class T, class S>
 __global__ void norm_reduce_chunks_kernel(const S* part, T* out, int64_t chunks, int64_t cols) {
-  for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < cols;
-       c += (int64_t)gridDim.x * blockDim.x) {
+  for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < cols; c += (int64_t)gridDim.x * blockDim.x) {
     S s = 0;
     for (int64_t k = 0; k < chunks; ++k) s += part[k * cols + c];
     st(out, c, s);
@@ -117,47 +108,22 @@ __global__ void norm_reduce_chunks_kernel(const S* part, T* out, int64_t chunks,
 }
 
 template <bool kCenter>
-void forward(const char* op,
-             Dtype dtype,
-             const void* x,
-             const void* weight,
-             const void* bias,
-             void* y,
-             void* mean,
-             void* rstd,
-             int64_t rows,
-             int64_t cols,
-             double eps) {
+void forward(const char* op, Dtype dtype, const void* x, const void* weight, const void* bias, void* y, void* mean,
+             void* rstd, int64_t rows, int64_t cols, double eps) {
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
     using S = typename Acc<scalar_t>::type;
     const unsigned grid = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-    TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_forward_kernel<kCenter>)(static_cast<const scalar_t*>(x),
-                                                    static_cast<const scalar_t*>(weight),
-                                                    static_cast<const scalar_t*>(bias),
-                                                    static_cast<scalar_t*>(y),
-                                                    static_cast<S*>(mean),
-                                                    static_cast<S*>(rstd),
-                                                    rows,
-                                                    cols,
-                                                    static_cast<S>(eps));
+    TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_forward_kernel<kCenter>)
+    (static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight), static_cast<const scalar_t*>(bias),
+     static_cast<scalar_t*>(y), static_cast<S*>(mean), static_cast<S*>(rstd), rows, cols, static_cast<S>(eps));
     TTT_CUDA_CHECK_LAUNCH();
   });
 }
 
 template <bool kCenter>
-void backward(const char* op,
-              Dtype dtype,
-              const void* x,
-              const void* weight,
-              const void* mean,
-              const void* rstd,
-              const void* dy,
-              void* dx,
-              void* dweight,
-              void* dbias,
-              int64_t rows,
-              int64_t cols) {
+void backward(const char* op, Dtype dtype, const void* x, const void* weight, const void* mean, const void* rstd,
+              const void* dy, void* dx, void* dweight, void* dbias, int64_t rows, int64_t cols) {
   if (cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
     using S = typename Acc<scalar_t>::type;
@@ -167,8 +133,8 @@ void backward(const char* op,
     auto R = static_cast<const S*>(rstd);
     if (dx && rows > 0) {
       const unsigned grid = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-      TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_backward_dx_kernel<kCenter>)(
-          X, static_cast<const scalar_t*>(weight), M, R, DY, static_cast<scalar_t*>(dx), rows, cols);
+      TTT_LAUNCH(grid, 32 * kRowsPerBlock, 0, stream(), norm_backward_dx_kernel<kCenter>)
+      (X, static_cast<const scalar_t*>(weight), M, R, DY, static_cast<scalar_t*>(dx), rows, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (!dweight && !dbias) return;
@@ -177,18 +143,18 @@ void backward(const char* op,
     Scratch part_w(dweight ? part_bytes : 0), part_b(dbias ? part_bytes : 0);
     if (chunks > 0) {
       dim3 grid(static_cast<unsigned>((cols + 31) / 32), static_cast<unsigned>(chunks));
-      TTT_LAUNCH(grid, dim3(32, kTileRows), 0, stream(), norm_backward_params_kernel<kCenter>)(
-          X, M, R, DY, part_w.as<S>(), part_b.as<S>(), rows, cols, per);
+      TTT_LAUNCH(grid, dim3(32, kTileRows), 0, stream(), norm_backward_params_kernel<kCenter>)
+      (X, M, R, DY, part_w.as<S>(), part_b.as<S>(), rows, cols, per);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dweight) {
-      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
-          part_w.as<const S>(), static_cast<scalar_t*>(dweight), chunks, cols);
+      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)
+      (part_w.as<const S>(), static_cast<scalar_t*>(dweight), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
     if (dbias) {
-      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)(
-          part_b.as<const S>(), static_cast<scalar_t*>(dbias), chunks, cols);
+      TTT_LAUNCH(grid_for(cols), 256, 0, stream(), norm_reduce_chunks_kernel)
+      (part_b.as<const S>(), static_cast<scalar_t*>(dbias), chunks, cols);
       TTT_CUDA_CHECK_LAUNCH();
     }
   });
@@ -196,53 +162,23 @@ void backward(const char* op,
 
 }  // namespace
 
-void rms_norm_forward(Dtype dtype,
-                      const void* x,
-                      const void* weight,
-                      void* y,
-                      void* rstd,
-                      int64_t rows,
-                      int64_t cols,
+void rms_norm_forward(Dtype dtype, const void* x, const void* weight, void* y, void* rstd, int64_t rows, int64_t cols,
                       double eps) {
   forward<false>("rms_norm", dtype, x, weight, nullptr, y, nullptr, rstd, rows, cols, eps);
 }
 
-void rms_norm_backward(Dtype dtype,
-                       const void* x,
-                       const void* weight,
-                       const void* rstd,
-                       const void* dy,
-                       void* dx,
-                       void* dweight,
-                       int64_t rows,
-                       int64_t cols) {
+void rms_norm_backward(Dtype dtype, const void* x, const void* weight, const void* rstd, const void* dy, void* dx,
+                       void* dweight, int64_t rows, int64_t cols) {
   backward<false>("rms_norm_backward", dtype, x, weight, nullptr, rstd, dy, dx, dweight, nullptr, rows, cols);
 }
 
-void layer_norm_forward(Dtype dtype,
-                        const void* x,
-                        const void* weight,
-                        const void* bias,
-                        void* y,
-                        void* mean,
-                        void* rstd,
-                        int64_t rows,
-                        int64_t cols,
-                        double eps) {
+void layer_norm_forward(Dtype dtype, const void* x, const void* weight, const void* bias, void* y, void* mean,
+                        void* rstd, int64_t rows, int64_t cols, double eps) {
   forward<true>("layer_norm", dtype, x, weight, bias, y, mean, rstd, rows, cols, eps);
 }
 
-void layer_norm_backward(Dtype dtype,
-                         const void* x,
-                         const void* weight,
-                         const void* mean,
-                         const void* rstd,
-                         const void* dy,
-                         void* dx,
-                         void* dweight,
-                         void* dbias,
-                         int64_t rows,
-                         int64_t cols) {
+void layer_norm_backward(Dtype dtype, const void* x, const void* weight, const void* mean, const void* rstd,
+                         const void* dy, void* dx, void* dweight, void* dbias, int64_t rows, int64_t cols) {
   backward<true>("layer_norm_backward", dtype, x, weight, mean, rstd, dy, dx, dweight, dbias, rows, cols);
 }
 

@@ -10,10 +10,8 @@ namespace {
 enum class Dist : uint8_t { uniform, normal, trunc_normal };
 
 template <class T>
-__global__ void random_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Dist dist, double a,
-                              double b) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-       i += (int64_t)gridDim.x * blockDim.x) {
+__global__ void random_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Dist dist, double a, double b) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
     const uint64_t u = static_cast<uint64_t>(i);
     double r;
     switch (dist) {
@@ -38,8 +36,7 @@ void launch(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, D
             const char* op) {
   if (n == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, op, [&] {
-    TTT_LAUNCH(grid_for(n), 256, 0, stream(), random_kernel)(static_cast<scalar_t*>(out), n, seed, offset, dist, a,
-                                                     b);
+    TTT_LAUNCH(grid_for(n), 256, 0, stream(), random_kernel)(static_cast<scalar_t*>(out), n, seed, offset, dist, a, b);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }
@@ -50,8 +47,7 @@ void random_uniform(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t o
   launch(dtype, out, n, seed, offset, Dist::uniform, lo, hi, "random_uniform");
 }
 
-void random_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
-                   double std) {
+void random_normal(Dtype dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std) {
   launch(dtype, out, n, seed, offset, Dist::normal, mean, std, "random_normal");
 }
 

@@ -53,8 +53,7 @@ __global__ void reduce_max_kernel(const T* x, T* out, int64_t* argmax, int64_t c
 
 }  // namespace
 
-void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows,
-                 int64_t cols) {
+void reduce_rows(ReduceOp op, Dtype dtype, const void* x, void* out, int64_t* argmax, int64_t rows, int64_t cols) {
   if (rows == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "reduce", [&] {
     auto X = static_cast<const scalar_t*>(x);
@@ -78,12 +77,11 @@ __global__ void max_backward_kernel(const T* g, const int64_t* argmax, T* dx, in
 }
 }  // namespace
 
-void reduce_max_backward(Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows,
-                         int64_t cols) {
+void reduce_max_backward(Dtype dtype, const void* dout, const int64_t* argmax, void* dx, int64_t rows, int64_t cols) {
   if (rows * cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "max_backward", [&] {
-    TTT_LAUNCH(grid_for(rows * cols), 256, 0, stream(), max_backward_kernel)(
-        static_cast<const scalar_t*>(dout), argmax, static_cast<scalar_t*>(dx), rows, cols);
+    TTT_LAUNCH(grid_for(rows * cols), 256, 0, stream(), max_backward_kernel)
+    (static_cast<const scalar_t*>(dout), argmax, static_cast<scalar_t*>(dx), rows, cols);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }

@@ -13,8 +13,7 @@ __global__ void rope_kernel(const T* x, const P* pos, T* y, int64_t rows, int64_
   using A = typename Acc<T>::type;
   const int64_t half = D / 2;
   const int64_t n = rows * T_ * half;
-  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < n;
-       j += (int64_t)gridDim.x * blockDim.x) {
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < n; j += (int64_t)gridDim.x * blockDim.x) {
     const int64_t i = j % half, t = (j / half) % T_;
     float c, s;
     rope_cos_sin(static_cast<int64_t>(pos[t]), i, D, theta, c, s);
@@ -27,8 +26,8 @@ __global__ void rope_kernel(const T* x, const P* pos, T* y, int64_t rows, int64_
 
 }  // namespace
 
-void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, int64_t rows,
-                  int64_t T, int64_t D, float theta, RopeDirection direction) {
+void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* positions, void* y, int64_t rows, int64_t T,
+                  int64_t D, float theta, RopeDirection direction) {
   TTT_CHECK(pos_dtype == Dtype::i32 || pos_dtype == Dtype::i64, "[rope] positions must be i32 or i64, got ",
             dtype_name(pos_dtype));
   const int64_t n = rows * T * (D / 2);
@@ -37,12 +36,13 @@ void rope_forward(Dtype dtype, Dtype pos_dtype, const void* x, const void* posit
   TTT_CUDA_DISPATCH_FLOAT(dtype, "rope", [&] {
     auto X = static_cast<const scalar_t*>(x);
     auto Y = static_cast<scalar_t*>(y);
-    if (pos_dtype == Dtype::i32)
-      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)(X, static_cast<const int32_t*>(positions), Y, rows, T, D,
-                                                     theta, sign);
-    else
-      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)(X, static_cast<const int64_t*>(positions), Y, rows, T, D,
-                                                     theta, sign);
+    if (pos_dtype == Dtype::i32) {
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)
+      (X, static_cast<const int32_t*>(positions), Y, rows, T, D, theta, sign);
+    } else {
+      TTT_LAUNCH(grid_for(n), 256, 0, stream(), rope_kernel)
+      (X, static_cast<const int64_t*>(positions), Y, rows, T, D, theta, sign);
+    }
     TTT_CUDA_CHECK_LAUNCH();
   });
 }

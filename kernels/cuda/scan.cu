@@ -19,21 +19,11 @@ namespace {
 constexpr int kThreads = 128;  // channels per block
 constexpr int kSub = 16;       // steps per backward sub-chunk (thread-local states: (kSub + 1) x kN)
 
-__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) {
-  return a < b ? a : b;
-}
-__device__ __forceinline__ float dev_exp(float x) {
-  return expf(x);
-}
-__device__ __forceinline__ double dev_exp(double x) {
-  return exp(x);
-}
-__device__ __forceinline__ float dev_log1p(float x) {
-  return log1pf(x);
-}
-__device__ __forceinline__ double dev_log1p(double x) {
-  return log1p(x);
-}
+__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+__device__ __forceinline__ float dev_exp(float x) { return expf(x); }
+__device__ __forceinline__ double dev_exp(double x) { return exp(x); }
+__device__ __forceinline__ float dev_log1p(float x) { return log1pf(x); }
+__device__ __forceinline__ double dev_log1p(double x) { return log1p(x); }
 
 // PyTorch's softplus with threshold 20 (docs/spec/mamba.md §3 step 5).
 template <class P>
@@ -76,14 +66,9 @@ Args<T> args_of(const ScanDims& d, const ScanInputs& in) {
 // One step for channel c of row b at time t: h (kN) from h_{t-1} to h_t; sets Δ_t, returns the pre-gate
 // y_t. Inactive threads (c >= Di, kept only for warp-wide reductions) read nothing and stay at zero.
 template <class T, int kN>
-__device__ __forceinline__ typename Acc<T>::type scan_step(const Args<T>& a,
-                                                           int64_t b,
-                                                           int64_t c,
-                                                           int64_t t,
-                                                           bool active,
-                                                           const typename Acc<T>::type (&A)[kN],
-                                                           typename Acc<T>::type bias,
-                                                           typename Acc<T>::type D,
+__device__ __forceinline__ typename Acc<T>::type scan_step(const Args<T>& a, int64_t b, int64_t c, int64_t t,
+                                                           bool active, const typename Acc<T>::type (&A)[kN],
+                                                           typename Acc<T>::type bias, typename Acc<T>::type D,
                                                            typename Acc<T>::type (&h)[kN],
                                                            typename Acc<T>::type& delta) {
   using P = typename Acc<T>::type;
@@ -104,12 +89,8 @@ __device__ __forceinline__ typename Acc<T>::type scan_step(const Args<T>& a,
 }
 
 template <class T, int kN>
-__device__ __forceinline__ void load_params(const Args<T>& a,
-                                            int64_t c,
-                                            bool active,
-                                            typename Acc<T>::type (&A)[kN],
-                                            typename Acc<T>::type& bias,
-                                            typename Acc<T>::type& D) {
+__device__ __forceinline__ void load_params(const Args<T>& a, int64_t c, bool active, typename Acc<T>::type (&A)[kN],
+                                            typename Acc<T>::type& bias, typename Acc<T>::type& D) {
   using P = typename Acc<T>::type;
 #pragma unroll
   for (int n = 0; n < kN; ++n) A[n] = active && n < a.N ? a.A[c * a.N + n] : P(0);
@@ -245,8 +226,7 @@ __global__ void scan_backward_kernel(Args<T> a, BackwardBuffers<T> o) {
 // out[i] = Σ_b part[b, i] over part (B, n), in order of b.
 template <class P>
 __global__ void scan_sum_batch_kernel(const P* part, P* out, int64_t batch, int64_t n) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-       i += (int64_t)gridDim.x * blockDim.x) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
     P s = 0;
     for (int64_t b = 0; b < batch; ++b) s += part[b * n + i];
     out[i] = s;
@@ -300,25 +280,20 @@ dim3 grid_of(const ScanDims& d) {
 
 }  // namespace
 
-void selective_scan_forward(
-    Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints) {
+void selective_scan_forward(Dtype dtype, const ScanDims& dims, const ScanInputs& in, void* out, void* checkpoints) {
   if (dims.batch * dims.steps * dims.channels == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "selective_scan", [&] {
     using P = typename Acc<scalar_t>::type;
     dispatch_states(dims.states, "selective_scan", [&](auto kn) {
-      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_forward_kernel<scalar_t, decltype(kn)::value>)(
-          args_of<scalar_t>(dims, in), static_cast<scalar_t*>(out), static_cast<P*>(checkpoints));
+      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_forward_kernel<scalar_t, decltype(kn)::value>)
+      (args_of<scalar_t>(dims, in), static_cast<scalar_t*>(out), static_cast<P*>(checkpoints));
       TTT_CUDA_CHECK_LAUNCH();
     });
   });
 }
 
-void selective_scan_backward(Dtype dtype,
-                             const ScanDims& dims,
-                             const ScanInputs& in,
-                             const void* checkpoints,
-                             const void* dout,
-                             const ScanGrads& grads) {
+void selective_scan_backward(Dtype dtype, const ScanDims& dims, const ScanInputs& in, const void* checkpoints,
+                             const void* dout, const ScanGrads& grads) {
   TTT_CUDA_DISPATCH_FLOAT(dtype, "selective_scan_backward", [&] {
     using P = typename Acc<scalar_t>::type;
     const int64_t B = dims.batch, T = dims.steps, Di = dims.channels, N = dims.states;
@@ -352,23 +327,24 @@ void selective_scan_backward(Dtype dtype,
                                 n_sub,
                                 n_warps};
     dispatch_states(N, "selective_scan_backward", [&](auto kn) {
-      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_backward_kernel<scalar_t, decltype(kn)::value>)(args_of<scalar_t>(dims, in), o);
+      TTT_LAUNCH(grid_of(dims), kThreads, 0, stream(), scan_backward_kernel<scalar_t, decltype(kn)::value>)
+      (args_of<scalar_t>(dims, in), o);
       TTT_CUDA_CHECK_LAUNCH();
     });
-    TTT_LAUNCH(grid_for(Di * N), 256, 0, stream(), scan_sum_batch_kernel)(
-        part_dA.as<P>(), static_cast<P*>(grads.dA), B, Di * N);
+    TTT_LAUNCH(grid_for(Di * N), 256, 0, stream(), scan_sum_batch_kernel)
+    (part_dA.as<P>(), static_cast<P*>(grads.dA), B, Di * N);
     TTT_CUDA_CHECK_LAUNCH();
-    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)(
-        part_dD.as<P>(), static_cast<P*>(grads.dD), B, Di);
+    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)
+    (part_dD.as<P>(), static_cast<P*>(grads.dD), B, Di);
     TTT_CUDA_CHECK_LAUNCH();
-    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)(
-        part_db.as<P>(), static_cast<P*>(grads.ddelta_bias), B, Di);
+    TTT_LAUNCH(grid_for(Di), 256, 0, stream(), scan_sum_batch_kernel)
+    (part_db.as<P>(), static_cast<P*>(grads.ddelta_bias), B, Di);
     TTT_CUDA_CHECK_LAUNCH();
-    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)(
-        part_dB.as<P>(), static_cast<scalar_t*>(grads.dBm), B, n_warps, T * N);
+    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)
+    (part_dB.as<P>(), static_cast<scalar_t*>(grads.dBm), B, n_warps, T * N);
     TTT_CUDA_CHECK_LAUNCH();
-    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)(
-        part_dC.as<P>(), static_cast<scalar_t*>(grads.dCm), B, n_warps, T * N);
+    TTT_LAUNCH(grid_for(B * T * N), 256, 0, stream(), scan_sum_warps_kernel)
+    (part_dC.as<P>(), static_cast<scalar_t*>(grads.dCm), B, n_warps, T * N);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }
@@ -380,8 +356,8 @@ void selective_scan_step(Dtype dtype, const ScanDims& dims, const ScanInputs& in
     ScanDims one = dims;
     one.steps = 1;
     one.chunk = 1;
-    TTT_LAUNCH(grid_for(dims.batch * dims.channels), 256, 0, stream(), scan_step_kernel)(
-        args_of<scalar_t>(one, in), static_cast<P*>(state), static_cast<scalar_t*>(out));
+    TTT_LAUNCH(grid_for(dims.batch * dims.channels), 256, 0, stream(), scan_step_kernel)
+    (args_of<scalar_t>(one, in), static_cast<P*>(state), static_cast<scalar_t*>(out));
     TTT_CUDA_CHECK_LAUNCH();
   });
 }

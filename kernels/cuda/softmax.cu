@@ -12,9 +12,7 @@ namespace tttlm::kernels::cuda {
 namespace {
 
 // Threads per row-block: enough to cover short rows without idle warps, up to 512 for vocabulary rows.
-int row_threads(int64_t cols) {
-  return cols <= 128 ? 32 : cols <= 1024 ? 128 : cols <= 8192 ? 256 : 512;
-}
+int row_threads(int64_t cols) { return cols <= 128 ? 32 : cols <= 1024 ? 128 : cols <= 8192 ? 256 : 512; }
 
 // (m, s) ← the pair for the union of both ranges; m = −inf means "no finite element yet" (s = 0). A NaN
 // element makes s NaN (m itself never is: CUDA's max drops NaN), and every merge keeps it NaN.
@@ -100,8 +98,7 @@ __global__ void softmax_backward_kernel(SoftmaxKind kind, const T* y, const T* d
 }
 
 template <class T, class I, class A = typename Acc<T>::type>
-__global__ void cross_entropy_forward_kernel(
-    const T* logits, const I* targets, A* loss, A* lse, int64_t cols) {
+__global__ void cross_entropy_forward_kernel(const T* logits, const I* targets, A* loss, A* lse, int64_t cols) {
   const T* xr = logits + blockIdx.x * cols;
   A m, s;
   row_max_sum(xr, cols, m, s);
@@ -118,8 +115,8 @@ __global__ void cross_entropy_forward_kernel(
 }
 
 template <class T, class I, class A = typename Acc<T>::type>
-__global__ void cross_entropy_backward_kernel(
-    const T* logits, const I* targets, const A* lse, const A* dloss, T* dlogits, int64_t cols) {
+__global__ void cross_entropy_backward_kernel(const T* logits, const I* targets, const A* lse, const A* dloss,
+                                              T* dlogits, int64_t cols) {
   const T* xr = logits + blockIdx.x * cols;
   T* dxr = dlogits + blockIdx.x * cols;
   const int64_t t = targets[blockIdx.x];
@@ -128,8 +125,7 @@ __global__ void cross_entropy_backward_kernel(
     return;
   }
   const A g = t < 0 || t >= cols ? A(NAN) : dloss[blockIdx.x], l = lse[blockIdx.x];
-  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
-    st(dxr, c, g * (exp(ld(xr, c) - l) - A(c == t ? 1 : 0)));
+  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) st(dxr, c, g * (exp(ld(xr, c) - l) - A(c == t ? 1 : 0)));
 }
 
 // Calls body with a null I* that names the targets' element type, I = int32_t or int64_t.
@@ -140,8 +136,7 @@ void dispatch_target(Dtype target_dtype, F&& body) {
   else if (target_dtype == Dtype::i64)
     body(static_cast<int64_t*>(nullptr));
   else
-    throw InvalidArgument(
-        detail::concat("[cross_entropy] targets must be i32 or i64, got ", dtype_name(target_dtype)));
+    throw InvalidArgument(detail::concat("[cross_entropy] targets must be i32 or i64, got ", dtype_name(target_dtype)));
 }
 
 }  // namespace
@@ -149,72 +144,47 @@ void dispatch_target(Dtype target_dtype, F&& body) {
 void softmax_forward(SoftmaxKind kind, Dtype dtype, const void* x, void* y, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, kind == SoftmaxKind::softmax ? "softmax" : "log_softmax", [&] {
-    TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_forward_kernel)(
-        kind, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), cols);
+    TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_forward_kernel)
+    (kind, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(y), cols);
     TTT_CUDA_CHECK_LAUNCH();
   });
 }
 
-void softmax_backward(
-    SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows, int64_t cols) {
+void softmax_backward(SoftmaxKind kind, Dtype dtype, const void* y, const void* dy, void* dx, int64_t rows,
+                      int64_t cols) {
   if (rows == 0 || cols == 0) return;
-  TTT_CUDA_DISPATCH_FLOAT(
-      dtype, kind == SoftmaxKind::softmax ? "softmax_backward" : "log_softmax_backward", [&] {
-        TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_backward_kernel)(
-            kind,
-            static_cast<const scalar_t*>(y),
-            static_cast<const scalar_t*>(dy),
-            static_cast<scalar_t*>(dx),
-            cols);
-        TTT_CUDA_CHECK_LAUNCH();
-      });
+  TTT_CUDA_DISPATCH_FLOAT(dtype, kind == SoftmaxKind::softmax ? "softmax_backward" : "log_softmax_backward", [&] {
+    TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), softmax_backward_kernel)
+    (kind, static_cast<const scalar_t*>(y), static_cast<const scalar_t*>(dy), static_cast<scalar_t*>(dx), cols);
+    TTT_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void cross_entropy_forward(Dtype dtype,
-                           const void* logits,
-                           Dtype target_dtype,
-                           const void* targets,
-                           void* loss,
-                           void* lse,
-                           int64_t rows,
-                           int64_t cols) {
+void cross_entropy_forward(Dtype dtype, const void* logits, Dtype target_dtype, const void* targets, void* loss,
+                           void* lse, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "cross_entropy", [&] {
     using A = typename Acc<scalar_t>::type;
     dispatch_target(target_dtype, [&](auto* tag) {
       using I = std::remove_pointer_t<decltype(tag)>;
-      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_forward_kernel)(
-          static_cast<const scalar_t*>(logits),
-          static_cast<const I*>(targets),
-          static_cast<A*>(loss),
-          static_cast<A*>(lse),
-          cols);
+      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_forward_kernel)
+      (static_cast<const scalar_t*>(logits), static_cast<const I*>(targets), static_cast<A*>(loss),
+       static_cast<A*>(lse), cols);
       TTT_CUDA_CHECK_LAUNCH();
     });
   });
 }
 
-void cross_entropy_backward(Dtype dtype,
-                            const void* logits,
-                            Dtype target_dtype,
-                            const void* targets,
-                            const void* lse,
-                            const void* dloss,
-                            void* dlogits,
-                            int64_t rows,
-                            int64_t cols) {
+void cross_entropy_backward(Dtype dtype, const void* logits, Dtype target_dtype, const void* targets, const void* lse,
+                            const void* dloss, void* dlogits, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
   TTT_CUDA_DISPATCH_FLOAT(dtype, "cross_entropy_backward", [&] {
     using A = typename Acc<scalar_t>::type;
     dispatch_target(target_dtype, [&](auto* tag) {
       using I = std::remove_pointer_t<decltype(tag)>;
-      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_backward_kernel)(
-          static_cast<const scalar_t*>(logits),
-          static_cast<const I*>(targets),
-          static_cast<const A*>(lse),
-          static_cast<const A*>(dloss),
-          static_cast<scalar_t*>(dlogits),
-          cols);
+      TTT_LAUNCH(static_cast<unsigned>(rows), row_threads(cols), 0, stream(), cross_entropy_backward_kernel)
+      (static_cast<const scalar_t*>(logits), static_cast<const I*>(targets), static_cast<const A*>(lse),
+       static_cast<const A*>(dloss), static_cast<scalar_t*>(dlogits), cols);
       TTT_CUDA_CHECK_LAUNCH();
     });
   });

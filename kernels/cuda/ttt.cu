@@ -1,9 +1,9 @@
 // The TTT dual form on CUDA for every inner model: one thread block per (b, h) runs the same per-(b, h) math
-// as the CPU (kernels/ttt_dual*.h, the generic drivers over the model's traits) through a block executor: for_n spreads indices over the block's threads and
-// ends with __syncthreads(); small products compute one output element per thread. State, caches and
-// scratch live in a global workspace (one slice per block). bf16 tensors are converted to f32 first and
-// the results back. Parameter gradients are summed per (b, h), then over b by a second kernel, in order.
-// Correct first: no shared-memory tiling and only B·H blocks, so it is far from the GPU's peak.
+// as the CPU (kernels/ttt_dual*.h, the generic drivers over the model's traits) through a block executor: for_n spreads
+// indices over the block's threads and ends with __syncthreads(); small products compute one output element per thread.
+// State, caches and scratch live in a global workspace (one slice per block). bf16 tensors are converted to f32 first
+// and the results back. Parameter gradients are summed per (b, h), then over b by a second kernel, in order. Correct
+// first: no shared-memory tiling and only B·H blocks, so it is far from the GPU's peak.
 #include <type_traits>
 #include <vector>
 
@@ -68,17 +68,8 @@ struct BlockExec {
   // C (M, N) op= A·B with A(i, k) = A[i·a_i + k·a_k], B(k, j) = B[k·b_k + j·b_j]: one output element per
   // thread, each a sum over k in order.
   template <class T>
-  __device__ void product(Mm mode,
-                          int64_t M,
-                          int64_t N,
-                          int64_t K,
-                          const T* A,
-                          int64_t a_i,
-                          int64_t a_k,
-                          const T* B,
-                          int64_t b_k,
-                          int64_t b_j,
-                          T* C) {
+  __device__ void product(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_i, int64_t a_k, const T* B,
+                          int64_t b_k, int64_t b_j, T* C) {
     for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
       const int64_t i = idx / N, j = idx % N;
       T s = 0;
@@ -114,21 +105,12 @@ __device__ ParamPtrs<const T> head_params(const TttInnerParams& p, int64_t h, in
 }
 
 template <class Inner, class T>
-__global__ void ttt_forward_kernel(TttDims dims,
-                                   TttSequence seq,
-                                   TttInnerParams p,
-                                   T* out,
-                                   T* ckpt,
-                                   int64_t ckpt_stride,
-                                   T* ws,
-                                   int64_t ws_size) {
+__global__ void ttt_forward_kernel(TttDims dims, TttSequence seq, TttInnerParams p, T* out, T* ckpt,
+                                   int64_t ckpt_stride, T* ws, int64_t ws_size) {
   BlockExec ex;
   const int64_t bh = blockIdx.x, h = bh % dims.heads;
-  head_forward<Inner>(ex,
-                      head_at<T>(dims, seq, bh),
-                      head_params<Inner, T>(p, h, dims.dim, dims.hidden),
-                      out + bh * dims.seq * dims.dim,
-                      ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
+  head_forward<Inner>(ex, head_at<T>(dims, seq, bh), head_params<Inner, T>(p, h, dims.dim, dims.hidden),
+                      out + bh * dims.seq * dims.dim, ckpt ? ckpt + bh * ckpt_stride : static_cast<T*>(nullptr),
                       ws + bh * ws_size);
 }
 
@@ -139,12 +121,8 @@ struct PerHead {
 };
 
 template <class T>
-__device__ HeadGrads<T> head_grads_at(const TttDims& dims,
-                                      const T* dout,
-                                      const TttSequenceGrads& g,
-                                      const PerHead<T>& ph,
-                                      int64_t S,
-                                      int64_t bh) {
+__device__ HeadGrads<T> head_grads_at(const TttDims& dims, const T* dout, const TttSequenceGrads& g,
+                                      const PerHead<T>& ph, int64_t S, int64_t bh) {
   const int64_t rows = bh * dims.seq * dims.dim;
   return {dout + rows,
           static_cast<T*>(g.dxq) + rows,
@@ -158,20 +136,11 @@ __device__ HeadGrads<T> head_grads_at(const TttDims& dims,
 }
 
 template <class Inner, class T>
-__global__ void ttt_backward_kernel(TttDims dims,
-                                    TttSequence seq,
-                                    const T* ckpt,
-                                    int64_t ckpt_stride,
-                                    const T* dout,
-                                    TttSequenceGrads g,
-                                    PerHead<T> ph,
-                                    T* ws,
-                                    int64_t ws_size) {
+__global__ void ttt_backward_kernel(TttDims dims, TttSequence seq, const T* ckpt, int64_t ckpt_stride, const T* dout,
+                                    TttSequenceGrads g, PerHead<T> ph, T* ws, int64_t ws_size) {
   BlockExec ex;
   const int64_t bh = blockIdx.x;
-  head_backward<Inner>(ex,
-                       head_at<T>(dims, seq, bh),
-                       ckpt + bh * ckpt_stride,
+  head_backward<Inner>(ex, head_at<T>(dims, seq, bh), ckpt + bh * ckpt_stride,
                        head_grads_at(dims, dout, g, ph, state_size<Inner>(dims.dim, dims.hidden), bh),
                        ws + bh * ws_size);
 }
@@ -179,8 +148,8 @@ __global__ void ttt_backward_kernel(TttDims dims,
 // out (H, len)[h, i] = Σ_b per_bh[(b·H + h)·n + offset + i], b in order (groups = H; B·H when groups = 1
 // sums over every (b, h)).
 template <class C, class S>
-__global__ void sum_groups_kernel(
-    const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, S* out) {
+__global__ void sum_groups_kernel(const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset,
+                                  int64_t len, S* out) {
   for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < groups * len;
        idx += (int64_t)gridDim.x * blockDim.x) {
     const int64_t g = idx / len, i = idx % len;
@@ -192,8 +161,7 @@ __global__ void sum_groups_kernel(
 
 template <class S, class C>
 __global__ void convert_kernel(const S* in, C* out, int64_t n) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-       i += (int64_t)gridDim.x * blockDim.x)
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
     st(out, i, ld(in, i));
 }
 
@@ -270,26 +238,18 @@ TttSequence stage_sequence(Workspace<S, C>& w, const TttDims& d, const TttSequen
 }
 
 template <class S, class C>
-void sum_groups(
-    const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, void* out) {
+void sum_groups(const C* per_bh, int64_t count, int64_t groups, int64_t n, int64_t offset, int64_t len, void* out) {
   if (groups * len == 0) return;
-  TTT_LAUNCH(grid_for(groups * len), kThreads, 0, stream(), sum_groups_kernel)(
-      per_bh, count, groups, n, offset, len, static_cast<S*>(out));
+  TTT_LAUNCH(grid_for(groups * len), kThreads, 0, stream(), sum_groups_kernel)
+  (per_bh, count, groups, n, offset, len, static_cast<S*>(out));
   TTT_CUDA_CHECK_LAUNCH();
 }
 
 // The shared half of the backward launcher: staged inputs and outputs, per-(b, h) buffers, the kernel
 // (launch(ws, ws_size, ...)), then the sums of the sequence-level parameter gradients.
 template <class S, class C, class Launch>
-void run_backward(const TttDims& d,
-                  const TttSequence& seq,
-                  const TttSequenceGrads& g,
-                  int64_t state_size,
-                  int64_t ws_size,
-                  const void* dout,
-                  Launch&& launch,
-                  Workspace<S, C>& w,
-                  PerHead<C>& ph) {
+void run_backward(const TttDims& d, const TttSequence& seq, const TttSequenceGrads& g, int64_t state_size,
+                  int64_t ws_size, const void* dout, Launch&& launch, Workspace<S, C>& w, PerHead<C>& ph) {
   const int64_t BH = d.batch * d.heads, rows = BH * d.seq;
   TttSequence cs = stage_sequence(w, d, seq);
   const C* cdout = w.in(dout, rows * d.dim);
@@ -311,11 +271,7 @@ void run_backward(const TttDims& d,
 
 }  // namespace
 
-void ttt_forward(Dtype dtype,
-                 const TttDims& dims,
-                 const TttSequence& seq,
-                 const TttInnerParams& params,
-                 void* out,
+void ttt_forward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const TttInnerParams& params, void* out,
                  void* snapshots) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
@@ -331,28 +287,16 @@ void ttt_forward(Dtype dtype,
       C* o = w.out(out, BH * dims.seq * d);
       const int64_t ws_size = forward_workspace<Inner>(dims.mini_batch, d, I);
       C* ws = w.alloc(BH * ws_size);
-      TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_forward_kernel<Inner, C>)(
-          dims,
-          cs,
-          cp,
-          o,
-          static_cast<C*>(snapshots),
-          dims.num_snapshots() * state_size<Inner>(d, I),
-          ws,
-          ws_size);
+      TTT_LAUNCH(static_cast<unsigned>(BH), kThreads, 0, stream(), ttt_forward_kernel<Inner, C>)
+      (dims, cs, cp, o, static_cast<C*>(snapshots), dims.num_snapshots() * state_size<Inner>(d, I), ws, ws_size);
       TTT_CUDA_CHECK_LAUNCH();
       w.flush();
     });
   });
 }
 
-void ttt_backward(Dtype dtype,
-                  const TttDims& dims,
-                  const TttSequence& seq,
-                  const void* snapshots,
-                  const void* dout,
-                  const TttSequenceGrads& grads,
-                  const TttInnerGrads& param_grads) {
+void ttt_backward(Dtype dtype, const TttDims& dims, const TttSequence& seq, const void* snapshots, const void* dout,
+                  const TttSequenceGrads& grads, const TttInnerGrads& param_grads) {
   with_inner_model(dims.inner, [&](auto inner) {
     using Inner = decltype(inner);
     const std::string op = std::string(Inner::kOp) + "_backward";
@@ -364,27 +308,14 @@ void ttt_backward(Dtype dtype,
       Workspace<scalar_t, C> w;
       PerHead<C> ph;
       auto launch = [&](const TttSequence& cs, const C* cdout, const TttSequenceGrads& cg, C* ws) {
-        TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_backward_kernel<Inner, C>)(
-            dims,
-            cs,
-            static_cast<const C*>(snapshots),
-            dims.num_snapshots() * S,
-            cdout,
-            cg,
-            ph,
-            ws,
-            ws_size);
+        TTT_LAUNCH(static_cast<unsigned>(dims.batch * dims.heads), kThreads, 0, stream(), ttt_backward_kernel<Inner, C>)
+        (dims, cs, static_cast<const C*>(snapshots), dims.num_snapshots() * S, cdout, cg, ph, ws, ws_size);
         TTT_CUDA_CHECK_LAUNCH();
       };
       run_backward(dims, seq, grads, S, ws_size, dout, launch, w, ph);
       for (int i = 0; i < Inner::kNumParams; ++i)
-        sum_groups<scalar_t>(ph.dstate,
-                             dims.batch,
-                             dims.heads,
-                             S,
-                             state_offset<Inner>(i, d, I),
-                             head_numel(Inner::param(i), d, I),
-                             param_grads.p[i]);
+        sum_groups<scalar_t>(ph.dstate, dims.batch, dims.heads, S, state_offset<Inner>(i, d, I),
+                             head_numel(Inner::param(i), d, I), param_grads.p[i]);
       w.flush();
     });
   });

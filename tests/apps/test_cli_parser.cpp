@@ -68,14 +68,16 @@ TEST_CASE("option values are typed and range-checked at parse time", "[apps][cli
 
   CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "abc"})),
                     "[sample] --batches: 'abc' is not an integer; expected an integer >= 1");
-  CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "0"})), "[sample] --batches: expected an integer >= 1; found \"0\"");
+  CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "0"})),
+                    "[sample] --batches: expected an integer >= 1; found \"0\"");
   CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "99999999999999999999"})),
                     Catch::Contains("expected an integer >= 1; found \"99999999999999999999\""));
   CHECK_THROWS_WITH(parse(with_in_and_out({"--threads", "65"})), Catch::Contains("expected an integer in [0, 64]"));
   CHECK_THROWS_WITH(parse(with_in_and_out({"--seed", "-1"})),
                     Catch::Contains("--seed: expected an integer in [0, 18446744073709551615]; found \"-1\""));
   CHECK_THROWS_WITH(parse(with_in_and_out({"--fraction", "x1"})), Catch::Contains("--fraction: 'x1' is not a number"));
-  CHECK_THROWS_WITH(parse(with_in_and_out({"--fraction", "1"})), Catch::Contains("a finite number in [0, 1); found \"1\""));
+  CHECK_THROWS_WITH(parse(with_in_and_out({"--fraction", "1"})),
+                    Catch::Contains("a finite number in [0, 1); found \"1\""));
   CHECK_THROWS_WITH(parse(with_in_and_out({"--fraction", "nan"})), Catch::Contains("found \"nan\""));
   CHECK_THROWS_WITH(parse(with_in_and_out({"--format", "bim"})),
                     Catch::Contains("--format: expected one of npy, bin, both; found \"bim\" (did you mean bin?)"));
@@ -94,12 +96,14 @@ TEST_CASE("the device option accepts cpu, cuda and cuda:N only", "[apps][cli]") 
 }
 
 TEST_CASE("command-line mistakes are usage errors with a suggestion for a likely typo", "[apps][cli]") {
-  CHECK_THROWS_WITH(parse(with_in_and_out({"--batchs", "2"})), "[sample] unknown option --batchs; did you mean --batches?");
+  CHECK_THROWS_WITH(parse(with_in_and_out({"--batchs", "2"})),
+                    "[sample] unknown option --batchs; did you mean --batches?");
   CHECK_THROWS_WITH(parse(with_in_and_out({"--elephant"})), "[sample] unknown option --elephant");
   CHECK_THROWS_WITH(parse(with_in_and_out({"-x"})), "[sample] unknown option -x");
   CHECK_THROWS_WITH(parse(with_in_and_out({"--batches"})), "[sample] --batches needs a value (N)");
   CHECK_THROWS_WITH(parse(with_in_and_out({"--quiet=yes"})), Catch::Contains("--quiet takes no value"));
-  CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "1", "--batches", "2"})), Catch::Contains("--batches is given more than once"));
+  CHECK_THROWS_WITH(parse(with_in_and_out({"--batches", "1", "--batches", "2"})),
+                    Catch::Contains("--batches is given more than once"));
   CHECK_THROWS_WITH(parse({"--out", "o"}), "[sample] missing argument IN");
   CHECK_THROWS_WITH(parse({"in.txt"}), "[sample] --out DIR is required");
   CHECK_THROWS_WITH(parse(with_in_and_out({"extra"})), "[sample] unexpected argument 'extra'");

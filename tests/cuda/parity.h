@@ -58,8 +58,8 @@ inline void require_parity(const OpFn& fn, const std::vector<Tensor>& inputs, Dt
   autograd::backward({yg}, {ops::to(ops::cast(dy, dtype), cuda_device())});
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!cpu_in[i].requires_grad()) continue;
-    require_close(ops::cast(ops::to(gpu_in[i].grad(), cpu_device()), cpu_in[i].grad().dtype()), cpu_in[i].grad(), atol_for(cpu_in[i].grad()),
-                  tol.rtol, "grad of input " + std::to_string(i));
+    require_close(ops::cast(ops::to(gpu_in[i].grad(), cpu_device()), cpu_in[i].grad().dtype()), cpu_in[i].grad(),
+                  atol_for(cpu_in[i].grad()), tol.rtol, "grad of input " + std::to_string(i));
   }
 }
 

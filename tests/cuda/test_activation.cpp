@@ -8,15 +8,9 @@ using namespace tttlm::test;
 
 namespace {
 using kernels::Activation;
-const Activation kAll[] = {Activation::exp,
-                           Activation::log,
-                           Activation::sigmoid,
-                           Activation::silu,
-                           Activation::gelu_tanh,
-                           Activation::gelu_exact,
-                           Activation::softplus,
-                           Activation::tanh,
-                           Activation::square, Activation::relu};
+const Activation kAll[] = {Activation::exp,       Activation::log,        Activation::sigmoid,  Activation::silu,
+                           Activation::gelu_tanh, Activation::gelu_exact, Activation::softplus, Activation::tanh,
+                           Activation::square,    Activation::relu};
 }  // namespace
 
 TEST_CASE("cuda parity: activations", "[cuda]") {

@@ -11,6 +11,5 @@ TEST_CASE("cuda parity: cumsum along each dimension", "[cuda]") {
   Tensor x = randn({5, 67, 3}, 1);
   Tol tol = tol_for(dtype);
   tol.atol *= 4;  // running sums of up to 67 terms
-  for (int64_t dim : {0, 1, 2})
-    require_parity([dim](auto& in) { return ops::cumsum(in[0], dim); }, {x}, dtype, tol);
+  for (int64_t dim : {0, 1, 2}) require_parity([dim](auto& in) { return ops::cumsum(in[0], dim); }, {x}, dtype, tol);
 }

@@ -12,8 +12,7 @@ TEST_CASE("cuda parity: tril and masked_fill_upper", "[cuda]") {
   Tensor x = randn({3, 11, 13}, 1);
   for (int64_t d : {-2, 0, 1}) {
     require_parity([d](auto& in) { return ops::tril(in[0], d); }, {x}, dtype, tol_for(dtype));
-    require_parity([d](auto& in) { return ops::masked_fill_upper(in[0], 7.5, d); }, {x}, dtype,
-                   tol_for(dtype));
+    require_parity([d](auto& in) { return ops::masked_fill_upper(in[0], 7.5, d); }, {x}, dtype, tol_for(dtype));
   }
   // -inf survives the trip: compare positions of the infinities and the finite values.
   const double inf = std::numeric_limits<double>::infinity();

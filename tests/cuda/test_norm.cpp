@@ -31,8 +31,8 @@ TEST_CASE("cuda parity: rms_norm and layer_norm", "[cuda]") {
     Tensor x = ops::add_scalar(randn(shape, 1, in_dtype), offset);
     Tensor w = randn({C}, 2, in_dtype), b = randn({C}, 3, in_dtype);
     require_parity([](auto& v) { return ops::rms_norm(v[0], v[1], 1e-6); }, {x, w}, dtype, norm_tol(dtype, offset));
-    require_parity(
-        [](auto& v) { return ops::layer_norm(v[0], v[1], v[2], 1e-6); }, {x, w, b}, dtype, norm_tol(dtype, offset));
+    require_parity([](auto& v) { return ops::layer_norm(v[0], v[1], v[2], 1e-6); }, {x, w, b}, dtype,
+                   norm_tol(dtype, offset));
   }
 }
 

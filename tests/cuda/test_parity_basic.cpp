@@ -54,8 +54,8 @@ TEST_CASE("cuda parity: matmul in every transpose combination", "[cuda]") {
           },
           {a, b}, dtype, tol);
     }
-  require_parity([](auto& in) { return ops::linear(in[0], in[1]); }, {randn({2, 9, 32}, 6), randn({32, 24}, 7)},
-                 dtype, tol);
+  require_parity([](auto& in) { return ops::linear(in[0], in[1]); }, {randn({2, 9, 32}, 6), randn({32, 24}, 7)}, dtype,
+                 tol);
 }
 
 TEST_CASE("cuda parity: matmul on offset views and on size-1 batch dims", "[cuda]") {
@@ -65,9 +65,7 @@ TEST_CASE("cuda parity: matmul on offset views and on size-1 batch dims", "[cuda
   // which must not reuse an algorithm chosen for the misaligned one (or the other way round).
   for (int64_t start : {1, 0, 1}) {
     require_parity(
-        [start](auto& in) {
-          return ops::matmul(ops::narrow(in[0], 2, start, 16), ops::narrow(in[1], 2, start, 8));
-        },
+        [start](auto& in) { return ops::matmul(ops::narrow(in[0], 2, start, 16), ops::narrow(in[1], 2, start, 8)); },
         {randn({3, 8, 17}, 21), randn({3, 16, 9}, 22)}, dtype, tol);
   }
   // A narrow of length 1 along dim 1 of (2, 3, 4, 5): the size-1 batch dim keeps its parent's stride.

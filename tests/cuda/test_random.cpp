@@ -7,9 +7,7 @@ using namespace tttlm;
 using namespace tttlm::test;
 
 namespace {
-Tensor on_cpu(const Tensor& t) {
-  return ops::to(t, cpu_device());
-}
+Tensor on_cpu(const Tensor& t) { return ops::to(t, cpu_device()); }
 }  // namespace
 
 TEST_CASE("cuda parity: random_uniform is bit-identical to the CPU", "[cuda]") {

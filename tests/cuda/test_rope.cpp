@@ -17,6 +17,6 @@ TEST_CASE("cuda parity: rope with absolute and modulo positions", "[cuda]") {
   Tensor p64 = Tensor::from_vector(absolute, {13});
   Tensor p32 = Tensor::from_vector(std::vector<int32_t>(modulo.begin(), modulo.end()), {13});
   for (const Tensor& pos : {p64, p32})
-    require_parity([pos](auto& in) { return ops::rope(in[0], ops::to(pos, in[0].device()), 10000.0); }, {x},
-                   dtype, tol_for(dtype));
+    require_parity([pos](auto& in) { return ops::rope(in[0], ops::to(pos, in[0].device()), 10000.0); }, {x}, dtype,
+                   tol_for(dtype));
 }

@@ -24,20 +24,13 @@ std::vector<Tensor> scan_operands(int64_t B, int64_t T, int64_t Di, int64_t N, u
   auto f32 = [](const std::vector<double>& v, const Shape& s) {
     return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), s);
   };
-  return {randn({B, T, Di}, seed),
-          f32(dr, {B, T, Di}),
-          f32(a, {Di, N}),
-          randn({B, T, N}, seed + 3),
-          randn({B, T, N}, seed + 4),
-          randn({Di}, seed + 5),
-          randu({Di}, seed + 6, -3.0, 0.5),
-          randn({B, T, Di}, seed + 7)};
+  return {randn({B, T, Di}, seed),          f32(dr, {B, T, Di}),        f32(a, {Di, N}),
+          randn({B, T, N}, seed + 3),       randn({B, T, N}, seed + 4), randn({Di}, seed + 5),
+          randu({Di}, seed + 6, -3.0, 0.5), randn({B, T, Di}, seed + 7)};
 }
 
 // Operands 2, 5, 6 (A, D, delta_bias) are parameters: always in the compute dtype (f32, or f64 for f64).
-bool is_param(size_t i) {
-  return i == 2 || i == 5 || i == 6;
-}
+bool is_param(size_t i) { return i == 2 || i == 5 || i == 6; }
 
 // The operands as `dtype` activations on `device` (leaves requiring grad); the CPU copies hold the same
 // rounded values in f32 (f64 for f64).
@@ -52,9 +45,7 @@ std::vector<Tensor> place(const std::vector<Tensor>& in, Dtype dtype, Device dev
   return out;
 }
 
-Tensor to_cpu(const Tensor& t, Dtype dtype) {
-  return ops::cast(ops::to(t, cpu_device()), dtype);
-}
+Tensor to_cpu(const Tensor& t, Dtype dtype) { return ops::cast(ops::to(t, cpu_device()), dtype); }
 
 }  // namespace
 
@@ -80,26 +71,16 @@ TEST_CASE("cuda parity: selective_scan forward, last state and every gradient", 
     double atol, rtol;
   };
   const double s = dtype == Dtype::f64 ? 1e-6 : 1.0;
-  const Check checks[] = {{"du", 4e-3 * s, 1.2e-3 * s},
-                          {"ddelta_raw", 2e-2 * s, 3e-3 * s},
-                          {"dA", 5e-3 * s, 1e-3 * s},
-                          {"dBm", 2e-3 * s, 6e-4 * s},
-                          {"dCm", 2e-3 * s, 6e-4 * s},
-                          {"dD", 1e-3 * s, 1e-3 * s},
-                          {"ddelta_bias", 1e-3 * s, 1e-3 * s},
-                          {"dz", 1e-3 * s, 1e-3 * s}};
+  const Check checks[] = {{"du", 4e-3 * s, 1.2e-3 * s},        {"ddelta_raw", 2e-2 * s, 3e-3 * s},
+                          {"dA", 5e-3 * s, 1e-3 * s},          {"dBm", 2e-3 * s, 6e-4 * s},
+                          {"dCm", 2e-3 * s, 6e-4 * s},         {"dD", 1e-3 * s, 1e-3 * s},
+                          {"ddelta_bias", 1e-3 * s, 1e-3 * s}, {"dz", 1e-3 * s, 1e-3 * s}};
   const bool bf16 = dtype == Dtype::bf16;
   require_close(to_cpu(rg.out, compute), rc.out, bf16 ? 5e-2 : 2e-3 * s, bf16 ? 3e-2 : 6e-4 * s, "out");
-  require_close(to_cpu(rg.last_state, compute),
-                rc.last_state,
-                bf16 ? 5e-2 : 2e-3 * s,
-                bf16 ? 3e-2 : 6e-4 * s,
+  require_close(to_cpu(rg.last_state, compute), rc.last_state, bf16 ? 5e-2 : 2e-3 * s, bf16 ? 3e-2 : 6e-4 * s,
                 "last state");
   for (size_t i = 0; i < c.size(); ++i)
-    require_close(to_cpu(g[i].grad(), compute),
-                  c[i].grad(),
-                  bf16 ? 5e-2 : checks[i].atol,
-                  bf16 ? 3e-2 : checks[i].rtol,
+    require_close(to_cpu(g[i].grad(), compute), c[i].grad(), bf16 ? 5e-2 : checks[i].atol, bf16 ? 3e-2 : checks[i].rtol,
                   checks[i].name);
 }
 
@@ -133,18 +114,15 @@ TEST_CASE("cuda parity: selective_scan_step", "[cuda]") {
   for (int64_t t = 0; t < 3; ++t) {
     auto step = [t](const std::vector<Tensor>& x, const Tensor& state) {
       auto at = [t](const Tensor& v) { return ops::select(v, 1, t); };
-      return ops::selective_scan_step(
-          state, at(x[0]), at(x[1]), at(x[7]), at(x[3]), at(x[4]), x[2], x[5], x[6]);
+      return ops::selective_scan_step(state, at(x[0]), at(x[1]), at(x[7]), at(x[3]), at(x[4]), x[2], x[5], x[6]);
     };
     Tensor oc = step(c, state_c), og = step(g, state_g);
     require_close(to_cpu(og, compute), oc, tol.atol, tol.rtol, "out at step " + std::to_string(t));
-    require_close(
-        to_cpu(state_g, compute), state_c, tol.atol, tol.rtol, "state at step " + std::to_string(t));
+    require_close(to_cpu(state_g, compute), state_c, tol.atol, tol.rtol, "state at step " + std::to_string(t));
   }
 }
 
-TEST_CASE("cuda parity: selective_scan at Mamba 125M's width (1536 channels, 48 warps), states 16 and 64",
-          "[cuda]") {
+TEST_CASE("cuda parity: selective_scan at Mamba 125M's width (1536 channels, 48 warps), states 16 and 64", "[cuda]") {
   const int64_t N = GENERATE(16, 64);
   const int64_t B = 1, T = 21, Di = 1536;
   INFO("N " << N);

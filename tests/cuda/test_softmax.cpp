@@ -9,9 +9,7 @@ using namespace tttlm;
 using namespace tttlm::test;
 
 namespace {
-Tol softmax_tol(Dtype dtype) {
-  return dtype == Dtype::f64 ? Tol{1e-12, 1e-11} : tol_for(dtype);
-}
+Tol softmax_tol(Dtype dtype) { return dtype == Dtype::f64 ? Tol{1e-12, 1e-11} : tol_for(dtype); }
 
 // Targets for `rows` positions of a vocabulary of V, every fifth one ignored (-1).
 Tensor make_targets(int64_t rows, int64_t V, Dtype dtype) {
@@ -29,8 +27,8 @@ TEST_CASE("cuda parity: softmax and log_softmax", "[cuda]") {
   // logits of 500 ± 30 that overflow exp without the max subtraction.
   for (const Shape& shape : {Shape{7, 13}, Shape{3, 2, 1000}, Shape{2, 33001}}) {
     INFO(shape_str(shape));
-    Tensor x = ops::affine(
-        randn(shape, 1, in_dtype), shape.back() == 13 ? 30.0 : 2.0, shape.back() == 13 ? 500.0 : 0.0);
+    Tensor x =
+        ops::affine(randn(shape, 1, in_dtype), shape.back() == 13 ? 30.0 : 2.0, shape.back() == 13 ? 500.0 : 0.0);
     require_parity([](auto& v) { return ops::softmax(v[0]); }, {x}, dtype, softmax_tol(dtype));
     require_parity([](auto& v) { return ops::log_softmax(v[0]); }, {x}, dtype, softmax_tol(dtype));
   }
@@ -40,9 +38,7 @@ TEST_CASE("cuda parity: softmax of rows with -inf entries (masks)", "[cuda]") {
   std::vector<float> v = randn({4, 37}, 2).to_vector<float>();
   for (int64_t c = 20; c < 37; ++c) v[37 + c] = -std::numeric_limits<float>::infinity();
   for (int64_t c = 0; c < 36; ++c) v[2 * 37 + c] = -std::numeric_limits<float>::infinity();
-  require_parity([](auto& in) { return ops::softmax(in[0]); },
-                 {Tensor::from_vector(v, {4, 37})},
-                 Dtype::f32,
+  require_parity([](auto& in) { return ops::softmax(in[0]); }, {Tensor::from_vector(v, {4, 37})}, Dtype::f32,
                  tol_for(Dtype::f32));
 }
 
@@ -54,11 +50,8 @@ TEST_CASE("cuda parity: cross_entropy", "[cuda]") {
     INFO(rows << " x " << V);
     Tensor logits = ops::affine(randn({rows, V}, 3, in_dtype), 3.0, 100.0);
     Tensor t = make_targets(rows, V, target_dtype);
-    require_parity(
-        [](auto& v) { return ops::cross_entropy(v[0], v[1]); }, {logits, t}, dtype, softmax_tol(dtype));
-    require_parity([](auto& v) { return ops::cross_entropy_reference(v[0], v[1]); },
-                   {logits, t},
-                   dtype,
+    require_parity([](auto& v) { return ops::cross_entropy(v[0], v[1]); }, {logits, t}, dtype, softmax_tol(dtype));
+    require_parity([](auto& v) { return ops::cross_entropy_reference(v[0], v[1]); }, {logits, t}, dtype,
                    softmax_tol(dtype));
   }
 }

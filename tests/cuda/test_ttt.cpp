@@ -18,11 +18,11 @@ Tol ttt_tol(Dtype d) {
 }
 
 void ttt_parity(const TttCase& c, const ops::TttOptions& o, ops::InnerModel model, Dtype dtype) {
-  INFO((model == ops::InnerModel::mlp ? "ttt_mlp" : "ttt_linear") << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " snapshot_every "
-            << o.snapshot_every << " dtype " << dtype_name(dtype));
+  INFO((model == ops::InnerModel::mlp ? "ttt_mlp" : "ttt_linear")
+       << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << o.mini_batch << " snapshot_every "
+       << o.snapshot_every << " dtype " << dtype_name(dtype));
   require_parity([&](auto& in) { return call_ttt(in, o, model); },
-                 ttt_args(make_ttt_inputs(c, dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32), model),
-                 dtype,
+                 ttt_args(make_ttt_inputs(c, dtype == Dtype::f64 ? Dtype::f64 : Dtype::f32), model), dtype,
                  ttt_tol(dtype));
 }
 
@@ -30,8 +30,8 @@ void ttt_parity(const TttCase& c, const ops::TttOptions& o, ops::InnerModel mode
 // width, and the 125M head size. I is unused by TTT-Linear.
 struct InnerCase {
   ops::InnerModel model;
-  int64_t hidden;                   // I of the parity case
-  int64_t big_T, big_D, big_I;      // the 125M head size
+  int64_t hidden;               // I of the parity case
+  int64_t big_T, big_D, big_I;  // the 125M head size
 };
 std::vector<InnerCase> inner_cases() {
   return {{ops::InnerModel::linear, 8, 80, 64, 8}, {ops::InnerModel::mlp, 32, 48, 64, 256}};
@@ -79,8 +79,7 @@ TEST_CASE("cuda ttt backward is bitwise identical for every snapshot_every", "[c
   c.I = 16;
   c.mini_batch = 4;
   std::vector<Tensor> args;
-  for (const Tensor& a : ttt_args(make_ttt_inputs(c, Dtype::f32), ic.model))
-    args.push_back(ops::to(a, cuda_device()));
+  for (const Tensor& a : ttt_args(make_ttt_inputs(c, Dtype::f32), ic.model)) args.push_back(ops::to(a, cuda_device()));
   ops::TttOptions o;
   o.mini_batch = 4;
   o.snapshot_every = 1;
@@ -90,8 +89,7 @@ TEST_CASE("cuda ttt backward is bitwise identical for every snapshot_every", "[c
     const std::vector<Tensor> got = ttt_grads(args, o, ic.model);
     for (size_t i = 0; i < got.size(); ++i) {
       INFO("model " << static_cast<int>(ic.model) << ", snapshot_every " << k << ", argument " << i);
-      REQUIRE(ops::to(got[i], cpu_device()).to_vector<float>() ==
-              ops::to(want[i], cpu_device()).to_vector<float>());
+      REQUIRE(ops::to(got[i], cpu_device()).to_vector<float>() == ops::to(want[i], cpu_device()).to_vector<float>());
     }
   }
 }

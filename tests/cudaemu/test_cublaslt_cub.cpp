@@ -65,8 +65,7 @@ T* dev(size_t n) {
 
 }  // namespace
 
-TEST_CASE("cuBLASLt stand-in: column-major batched GEMM with transposes, padding, strides and beta",
-          "[cudaemu]") {
+TEST_CASE("cuBLASLt stand-in: column-major batched GEMM with transposes, padding, strides and beta", "[cudaemu]") {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
   for (bool ta : {false, true})
@@ -127,8 +126,7 @@ TEST_CASE("cuBLASLt stand-in: beta 0 never reads C, and bf16 rounds the result",
   cudaFree(h);
 }
 
-TEST_CASE("cuBLASLt stand-in: an algorithm chosen for aligned operands fails on an offset pointer",
-          "[cudaemu]") {
+TEST_CASE("cuBLASLt stand-in: an algorithm chosen for aligned operands fails on an offset pointer", "[cudaemu]") {
   float* d = dev<float>(64);
   std::vector<float> ones(64, 1.f);
   cudaMemcpy(d, ones.data(), 256, cudaMemcpyHostToDevice);

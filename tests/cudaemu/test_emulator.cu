@@ -146,8 +146,7 @@ TEST_CASE("emulator: shuffles follow CUDA's lane rules (xor, down within a width
   cudaFree(db);
 }
 
-TEST_CASE("emulator: divergent barriers and shuffles with exited lanes are launch failures, not hangs",
-          "[cudaemu]") {
+TEST_CASE("emulator: divergent barriers and shuffles with exited lanes are launch failures, not hangs", "[cudaemu]") {
   float* d = device_copy(std::vector<float>(64, 0.f));
   TTT_LAUNCH(1, 64, 0, nullptr, divergent_barrier_kernel)(d);
   cudaError_t e = cudaGetLastError();

@@ -46,8 +46,7 @@ class FlakySource final : public TokenSource {
   uint64_t size() const override { return inner_->size(); }
   void read(uint64_t offset, uint64_t n, int32_t* out) const override {
     reads++;
-    if (sleep_us_ > 0)
-      std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_ * static_cast<int>(offset % 3)));
+    if (sleep_us_ > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_ * static_cast<int>(offset % 3)));
     if (offset + n > fail_from_) throw RuntimeError("flaky read at offset " + std::to_string(offset));
     inner_->read(offset, n, out);
   }
@@ -90,8 +89,7 @@ TEST_CASE("batch loader builds (B, T) tensors of the sampled windows", "[data][l
 TEST_CASE("prefetching loader gives the same batches as the synchronous one", "[data][loader]") {
   auto ds = dataset(TokenFormat::npy, 7);  // 285 samples, 23 steps of 12 per epoch
   auto slow = std::make_shared<WindowDataset>(
-      std::make_shared<FlakySource>(
-          open_split(TokenFormat::npy, fixture("tokens/npy"), "train"), UINT64_MAX, 50),
+      std::make_shared<FlakySource>(open_split(TokenFormat::npy, fixture("tokens/npy"), "train"), UINT64_MAX, 50),
       WindowOptions{7, true, 1});
   BatchLoader sync(ds, sampler(*ds, 12, 3, 2), {0});
   BatchLoader ahead(ds, sampler(*ds, 12, 3, 2), {2});
@@ -100,8 +98,7 @@ TEST_CASE("prefetching loader gives the same batches as the synchronous one", "[
     Batch a = sync.next();
     require_same(a, ahead.next());
     require_same(a, deep.next());
-    if (step % 7 == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the producer run ahead
+    if (step % 7 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the producer run ahead
   }
   REQUIRE(sync.state() == ahead.state());
   REQUIRE(sync.state().epoch == 2);
@@ -129,8 +126,7 @@ TEST_CASE("npy and bin sources give identical batches", "[data][loader]") {
   for (int i = 0; i < 40; ++i) require_same(la.next(), lb.next());
 }
 
-TEST_CASE("batch loader forwards a producer exception to the consumer, at its turn and after",
-          "[data][loader]") {
+TEST_CASE("batch loader forwards a producer exception to the consumer, at its turn and after", "[data][loader]") {
   auto tokens = open_split(TokenFormat::npy, fixture("tokens/npy"), "train");
   WindowOptions wo{16, true, 1};
   auto good = std::make_shared<WindowDataset>(tokens, wo);
@@ -151,8 +147,8 @@ TEST_CASE("batch loader forwards a producer exception to the consumer, at its tu
 }
 
 TEST_CASE("prefetch builds at most `prefetch` batches ahead of the consumer", "[data][loader]") {
-  auto source = std::make_shared<FlakySource>(
-      open_split(TokenFormat::npy, fixture("tokens/npy"), "train"), UINT64_MAX, 0);
+  auto source =
+      std::make_shared<FlakySource>(open_split(TokenFormat::npy, fixture("tokens/npy"), "train"), UINT64_MAX, 0);
   auto ds = std::make_shared<WindowDataset>(source, WindowOptions{16, true, 1});
   const uint64_t reads_per_batch = 2 * 4;  // two reads per window, 4 windows
   BatchLoader loader(ds, sampler(*ds, 4), {2});

@@ -48,8 +48,8 @@ TEST_CASE("JSONL: each non-blank line's text field is one document", "[data][tok
   spec.inputs = {tmp / "a.jsonl", tmp / "b.jsonl"};
   Read r = read_all(spec);
   REQUIRE(r.texts == std::vector<std::string>{"First doc.\nSecond line.", "caf\xc3\xa9 \"quoted\"", "", "from b"});
-  REQUIRE(r.where == std::vector<std::string>{tmp / "a.jsonl line 1", tmp / "a.jsonl line 4",
-                                              tmp / "a.jsonl line 5", tmp / "b.jsonl line 1"});
+  REQUIRE(r.where == std::vector<std::string>{tmp / "a.jsonl line 1", tmp / "a.jsonl line 4", tmp / "a.jsonl line 5",
+                                              tmp / "b.jsonl line 1"});
   REQUIRE(r.last_end == r.total);
 
   spec.text_field = "content";
@@ -72,12 +72,12 @@ TEST_CASE("JSONL errors name the file, the line and what was found", "[data][tok
   };
   const std::string good = "{\"text\": \"ok\"}\n";
   REQUIRE_THROWS_AS(fails(good + good + "{\"text\": \"unterminated}\n"), InvalidArgument);
-  REQUIRE_THROWS_WITH(fails(good + good + "{\"text\": \"unterminated}\n" + good),
-                      Contains(tmp / "bad.jsonl line 3: invalid JSON at byte") &&
-                          Contains("found \"{\"text\": \"unterminated}\""));
-  REQUIRE_THROWS_WITH(fails(good + "{\"body\": \"x\", \"meta\": {}}\n"),
-                      Contains("line 2: no field \"text\"") && Contains("the fields body, meta") &&
-                          Contains("--text-field"));
+  REQUIRE_THROWS_WITH(
+      fails(good + good + "{\"text\": \"unterminated}\n" + good),
+      Contains(tmp / "bad.jsonl line 3: invalid JSON at byte") && Contains("found \"{\"text\": \"unterminated}\""));
+  REQUIRE_THROWS_WITH(fails(good + "{\"body\": \"x\", \"meta\": {}}\n"), Contains("line 2: no field \"text\"") &&
+                                                                             Contains("the fields body, meta") &&
+                                                                             Contains("--text-field"));
   REQUIRE_THROWS_WITH(fails("{\"text\": 17}\n"),
                       Contains("line 1: field \"text\" must be a string; found a JSON number"));
   REQUIRE_THROWS_WITH(fails(good + "\n[\"text\", \"x\"]\n"),

@@ -15,15 +15,9 @@ using test::fixture;
 namespace {
 
 // The value formulas of scripts/make_data_fixtures.py.
-int64_t u16_value(int64_t i) {
-  return (i * 7919 + 13) % 65521;
-}
-int64_t i32_value(int64_t i) {
-  return i * 104729 - 5000000;
-}
-int64_t i64_value(int64_t i) {
-  return i * (int64_t{1} << 33) - 7 * i + 3;
-}
+int64_t u16_value(int64_t i) { return (i * 7919 + 13) % 65521; }
+int64_t i32_value(int64_t i) { return i * 104729 - 5000000; }
+int64_t i64_value(int64_t i) { return i * (int64_t{1} << 33) - 7 * i + 3; }
 
 std::string header_bytes(const std::string& dict, int major = 1) {
   std::string out("\x93NUMPY", 6);
@@ -88,38 +82,29 @@ TEST_CASE("npy reads int32, int64, float arrays of any rank, scalars and empty a
   REQUIRE(read_npy(fixture("npy/i64_2x0x3.npy")).shape() == Shape{2, 0, 3});
 }
 
-TEST_CASE("npy rejects big-endian, unsupported and structured dtypes naming the file and offset",
-          "[data][npy]") {
+TEST_CASE("npy rejects big-endian, unsupported and structured dtypes naming the file and offset", "[data][npy]") {
   std::string be = fixture("npy/bad_big_endian.npy");
-  REQUIRE_THROWS_WITH(
-      read_npy_header(be),
-      Contains("[npy]") && Contains(be) && Contains("byte offset 20") && Contains("big-endian dtype '>u2'"));
-  REQUIRE_THROWS_WITH(
-      read_npy(fixture("npy/bad_u8.npy")),
-      Contains("bad_u8.npy") && Contains("unsupported dtype '|u1'") && Contains("'<u2', '<i4'"));
+  REQUIRE_THROWS_WITH(read_npy_header(be), Contains("[npy]") && Contains(be) && Contains("byte offset 20") &&
+                                               Contains("big-endian dtype '>u2'"));
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_u8.npy")),
+                      Contains("bad_u8.npy") && Contains("unsupported dtype '|u1'") && Contains("'<u2', '<i4'"));
   REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_f16.npy")), Contains("unsupported dtype '<f2'"));
-  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_structured.npy")),
-                      Contains("structured dtypes are not supported"));
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_structured.npy")), Contains("structured dtypes are not supported"));
   REQUIRE_THROWS_AS(read_npy(be), InvalidArgument);
 }
 
-TEST_CASE("npy rejects a wrong magic, version, truncation and Fortran order with the expected text",
-          "[data][npy]") {
-  REQUIRE_THROWS_WITH(
-      read_npy(fixture("npy/bad_magic.npy")),
-      Contains("bad_magic.npy") && Contains("byte offset 0: expected the magic") && Contains("NUMPZ"));
+TEST_CASE("npy rejects a wrong magic, version, truncation and Fortran order with the expected text", "[data][npy]") {
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_magic.npy")),
+                      Contains("bad_magic.npy") && Contains("byte offset 0: expected the magic") && Contains("NUMPZ"));
   REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_version.npy")),
                       Contains("byte offset 6: expected format version 1.0, 2.0 or 3.0; found 4.0"));
-  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_tiny.npy")),
-                      Contains("truncated") && Contains("found only 7 bytes"));
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_tiny.npy")), Contains("truncated") && Contains("found only 7 bytes"));
   // The header of a (50,) uint16 array ends at byte 128; the file was cut at 60.
-  REQUIRE_THROWS_WITH(
-      read_npy(fixture("npy/bad_truncated_header.npy")),
-      Contains("truncated header") && Contains("ends at byte offset 128") && Contains("found only 60"));
-  REQUIRE_THROWS_WITH(
-      read_npy(fixture("npy/bad_truncated_data.npy")),
-      Contains("truncated data: shape (50,) of '<u2' needs a file of 228 bytes (100 data bytes from "
-               "byte offset 128); found 218 bytes"));
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_truncated_header.npy")),
+                      Contains("truncated header") && Contains("ends at byte offset 128") && Contains("found only 60"));
+  REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_truncated_data.npy")),
+                      Contains("truncated data: shape (50,) of '<u2' needs a file of 228 bytes (100 data bytes from "
+                               "byte offset 128); found 218 bytes"));
   NpyHeader h = read_npy_header(fixture("npy/bad_fortran.npy"));
   REQUIRE(h.fortran_order);
   REQUIRE_THROWS_WITH(read_npy(fixture("npy/bad_fortran.npy")),
@@ -142,9 +127,8 @@ TEST_CASE("npy header parser accepts numpy's spellings and rejects malformed dic
   REQUIRE_THROWS_WITH(parse(huge), Contains("byte offset 8: expected HEADER_LEN <= 1048576; found 16777219"));
   REQUIRE_THROWS_WITH(parse(header_bytes("{'descr': '<u2', 'shape': (5,), }\n")),
                       Contains("mem.npy") && Contains("lacks the key 'fortran_order'"));
-  REQUIRE_THROWS_WITH(
-      parse(header_bytes("{'descr': '<u2', 'fortran_order': False, 'shape': (5,), 'x': 1}\n")),
-      Contains("unknown header key 'x'") && Contains("byte offset 66"));
+  REQUIRE_THROWS_WITH(parse(header_bytes("{'descr': '<u2', 'fortran_order': False, 'shape': (5,), 'x': 1}\n")),
+                      Contains("unknown header key 'x'") && Contains("byte offset 66"));
   REQUIRE_THROWS_WITH(parse(header_bytes("{'descr': '<u2', 'fortran_order': False, 'shape': (5,), }")),
                       Contains("header to end with '\\n'"));
   REQUIRE_THROWS_WITH(parse(header_bytes("{'descr': '<u2', 'fortran_order': Nope, 'shape': (5,), }\n")),
@@ -155,16 +139,8 @@ TEST_CASE("npy header parser accepts numpy's spellings and rejects malformed dic
 
 TEST_CASE("npy writer reproduces numpy's bytes and round-trips", "[data][npy]") {
   test::TempDir tmp;
-  for (const char* name : {"u16_v1.npy",
-                           "i32_300.npy",
-                           "i32_2x7.npy",
-                           "i64_3x5.npy",
-                           "f32_2x3.npy",
-                           "f64_4.npy",
-                           "f32_scalar.npy",
-                           "u16_empty.npy",
-                           "i64_2x0x3.npy",
-                           "i32_align_edge.npy"}) {
+  for (const char* name : {"u16_v1.npy", "i32_300.npy", "i32_2x7.npy", "i64_3x5.npy", "f32_2x3.npy", "f64_4.npy",
+                           "f32_scalar.npy", "u16_empty.npy", "i64_2x0x3.npy", "i32_align_edge.npy"}) {
     INFO(name);
     std::string src = fixture(std::string("npy/") + name);
     Tensor t = read_npy(src);
@@ -186,7 +162,6 @@ TEST_CASE("npy writer rejects non-contiguous tensors and unsupported dtypes", "[
   Tensor x = Tensor::zeros({3, 4}, Dtype::f32);
   REQUIRE_THROWS_WITH(write_npy(tmp / "t.npy", view::transpose(x, 0, 1)),
                       Contains("[npy]") && Contains("contiguous") && Contains("(4, 3)"));
-  REQUIRE_THROWS_WITH(write_npy(tmp / "b.npy", Tensor::zeros({2}, Dtype::bf16)),
-                      Contains("cannot write dtype bf16"));
+  REQUIRE_THROWS_WITH(write_npy(tmp / "b.npy", Tensor::zeros({2}, Dtype::bf16)), Contains("cannot write dtype bf16"));
   REQUIRE(!std::filesystem::exists(tmp / "b.npy"));
 }

@@ -37,7 +37,8 @@ TEST_CASE("npy: a shape whose byte size overflows 64 bits is refused before any 
   TempDir dir;
   // (2**62 - 1,) of '<i4': 4 * (2^62 - 1) + 128 wraps to 124, which a 192-byte file "holds".
   const std::string wrap = npy_with(dir, "wrap.npy", Dtype::i32, {(int64_t{1} << 62) - 1}, 64);
-  for (auto open : {+[](const std::string& p) { NpyTokenFile f(p); }, +[](const std::string& p) { read_npy_header(p); }})
+  for (auto open :
+       {+[](const std::string& p) { NpyTokenFile f(p); }, +[](const std::string& p) { read_npy_header(p); }})
     REQUIRE_THROWS_WITH(open(wrap), Contains(wrap) && Contains("field 'shape'") && Contains("(4611686018427387903,)") &&
                                         Contains("'<i4'") && Contains("64-bit"));
   // The size check alone, for a header a caller built: the sum is checked as well.
@@ -85,8 +86,9 @@ TEST_CASE("a token file truncated after it was mapped is reported, not a SIGBUS"
   REQUIRE(out[9] == 9);
   fs::resize_file(dir / "train.npy", 200);  // in place: same inode, like `cp small.npy train.npy`
   REQUIRE_THROWS_AS(f.read(4000, 10, out.data()), RuntimeError);
-  REQUIRE_THROWS_WITH(f.read(4000, 10, out.data()),
-                      Contains(dir / "train.npy") && Contains("size expected 10128 bytes") && Contains("found 200 bytes"));
+  REQUIRE_THROWS_WITH(f.read(4000, 10, out.data()), Contains(dir / "train.npy") &&
+                                                        Contains("size expected 10128 bytes") &&
+                                                        Contains("found 200 bytes"));
   REQUIRE_THROWS_WITH(check_token_ids(f, 1000), Contains(dir / "train.npy"));
 }
 
@@ -134,7 +136,7 @@ TEST_CASE("a .bin shard truncated after it was mapped is reported naming that sh
   fs::resize_file(dir / "t_train_000001.bin", 1024);
   shards.read(100, 20, out.data());  // the first shard is untouched
   REQUIRE(out[0] == 100);
-  REQUIRE_THROWS_WITH(shards.read(3990, 20, out.data()),
-                      Contains(dir / "t_train_000001.bin") && Contains("size expected 9024 bytes") &&
-                          Contains("found 1024 bytes"));
+  REQUIRE_THROWS_WITH(shards.read(3990, 20, out.data()), Contains(dir / "t_train_000001.bin") &&
+                                                             Contains("size expected 9024 bytes") &&
+                                                             Contains("found 1024 bytes"));
 }

@@ -12,11 +12,7 @@ using Catch::Contains;
 
 namespace {
 
-SamplerOptions opts(uint64_t n,
-                    int64_t g,
-                    int w = 1,
-                    int r = 0,
-                    uint64_t seed = 7,
+SamplerOptions opts(uint64_t n, int64_t g, int w = 1, int r = 0, uint64_t seed = 7,
                     SampleOrder order = SampleOrder::shuffled) {
   SamplerOptions o;
   o.num_samples = n;
@@ -65,8 +61,7 @@ TEST_CASE("sampler order differs across epochs and seeds and looks shuffled", "[
   for (uint64_t i = 0; i < n; ++i) id[i] = i;
   REQUIRE(agree(a0, id) < 10);
   double displacement = 0;
-  for (uint64_t i = 0; i < n; ++i)
-    displacement += std::abs(static_cast<double>(a0[i]) - static_cast<double>(i));
+  for (uint64_t i = 0; i < n; ++i) displacement += std::abs(static_cast<double>(a0[i]) - static_cast<double>(i));
   REQUIRE(std::abs(displacement / n - n / 3.0) < n / 20.0);
 }
 
@@ -120,17 +115,14 @@ TEST_CASE("sampler rejects bad configurations and mismatched states", "[data][sa
   REQUIRE_THROWS_WITH(Sampler(opts(100, 10, 4)),
                       Contains("[sampler] global_batch 10 must be divisible by the world size 4"));
   REQUIRE_THROWS_WITH(Sampler(opts(100, 8, 4, 4)), Contains("rank must be in [0, 4); got 4"));
-  REQUIRE_THROWS_WITH(Sampler(opts(5, 8)),
-                      Contains("the dataset has 5 samples, fewer than one global batch of 8"));
+  REQUIRE_THROWS_WITH(Sampler(opts(5, 8)), Contains("the dataset has 5 samples, fewer than one global batch of 8"));
   REQUIRE_THROWS_WITH(Sampler(opts(5, 0)), Contains("global_batch must be >= 1"));
   Sampler s(opts(100, 10));
   nlohmann::json j = s.state_json();
   REQUIRE_THROWS_WITH(Sampler(opts(101, 10)).load_state_json(j),
                       Contains("saved for 100 samples; the dataset now has 101"));
-  REQUIRE_THROWS_WITH(Sampler(opts(100, 20)).load_state_json(j),
-                      Contains("global_batch 10; this run uses 20"));
-  REQUIRE_THROWS_WITH(Sampler(opts(100, 10, 1, 0, 8)).load_state_json(j),
-                      Contains("seed 7; this run uses 8"));
+  REQUIRE_THROWS_WITH(Sampler(opts(100, 20)).load_state_json(j), Contains("global_batch 10; this run uses 20"));
+  REQUIRE_THROWS_WITH(Sampler(opts(100, 10, 1, 0, 8)).load_state_json(j), Contains("seed 7; this run uses 8"));
   REQUIRE_THROWS_WITH(Sampler(opts(100, 10, 1, 0, 7, SampleOrder::sequential)).load_state_json(j),
                       Contains("order \"shuffled\""));
   nlohmann::json missing = j;

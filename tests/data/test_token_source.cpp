@@ -63,9 +63,8 @@ TEST_CASE("token sources: the npy folder and the bin shards hold the same stream
 TEST_CASE("token sources reject reads past the end", "[data][tokens]") {
   NpyTokenFile npy(fixture("tokens/npy/train.npy"));
   std::vector<int32_t> buf(16);
-  REQUIRE_THROWS_WITH(
-      npy.read(1995, 10, buf.data()),
-      Contains("[tokens] read of 10 tokens at offset 1995 passes the end") && Contains("2000 tokens"));
+  REQUIRE_THROWS_WITH(npy.read(1995, 10, buf.data()),
+                      Contains("[tokens] read of 10 tokens at offset 1995 passes the end") && Contains("2000 tokens"));
   BinShards bin(list_bin_shards(fixture("tokens/bin/tok_train_*.bin")));
   REQUIRE_THROWS_AS(bin.read(2000, 1, buf.data()), InvalidArgument);
   REQUIRE_NOTHROW(bin.read(2000, 0, buf.data()));
@@ -73,35 +72,27 @@ TEST_CASE("token sources reject reads past the end", "[data][tokens]") {
 
 TEST_CASE("bin shards with a wrong magic, version or size fail naming the file", "[data][tokens]") {
   auto open = [](const std::string& name) { return BinShards({fixture("tokens/bad/" + name)}); };
-  REQUIRE_THROWS_WITH(open("magic.bin"),
-                      Contains("magic.bin: byte offset 0: expected magic 20240520; found 20240521"));
+  REQUIRE_THROWS_WITH(open("magic.bin"), Contains("magic.bin: byte offset 0: expected magic 20240520; found 20240521"));
   REQUIRE_THROWS_WITH(open("llama3.bin"), Contains("found 20240801") && Contains("uint32"));
-  REQUIRE_THROWS_WITH(open("version.bin"),
-                      Contains("version.bin: byte offset 4: expected version 1; found 2"));
-  REQUIRE_THROWS_WITH(
-      open("size.bin"),
-      Contains("size.bin: expected file size 1024 + 2*21 = 1066 bytes") && Contains("found 1064 bytes"));
-  REQUIRE_THROWS_WITH(
-      open("short.bin"),
-      Contains("short.bin: truncated: a shard starts with a 1024-byte header; found a file of 700"));
+  REQUIRE_THROWS_WITH(open("version.bin"), Contains("version.bin: byte offset 4: expected version 1; found 2"));
+  REQUIRE_THROWS_WITH(open("size.bin"), Contains("size.bin: expected file size 1024 + 2*21 = 1066 bytes") &&
+                                            Contains("found 1064 bytes"));
+  REQUIRE_THROWS_WITH(open("short.bin"),
+                      Contains("short.bin: truncated: a shard starts with a 1024-byte header; found a file of 700"));
   // A bad shard among good ones is named.
-  REQUIRE_THROWS_WITH(
-      BinShards({fixture("tokens/bin/tok_train_000000.bin"), fixture("tokens/bad/version.bin")}),
-      Contains("bad/version.bin"));
+  REQUIRE_THROWS_WITH(BinShards({fixture("tokens/bin/tok_train_000000.bin"), fixture("tokens/bad/version.bin")}),
+                      Contains("bad/version.bin"));
   REQUIRE_THROWS_WITH(BinShards({}), Contains("at least one .bin shard"));
 }
 
 TEST_CASE("split discovery finds the nested official directory and refuses ambiguity", "[data][tokens]") {
   std::string nested = find_npy_split(fixture("tokens/nested"), "validation");
-  REQUIRE_THAT(nested,
-               Contains("tokenizer_name-meta-llama/Llama-2-7b-hf-val_ratio-0.0005-val_split_seed-2357"));
+  REQUIRE_THAT(nested, Contains("tokenizer_name-meta-llama/Llama-2-7b-hf-val_ratio-0.0005-val_split_seed-2357"));
   REQUIRE(find_npy_split(fixture("tokens/npy"), "train") == fixture("tokens/npy/train.npy"));
-  REQUIRE(find_npy_split(fixture("tokens/npy/validation.npy"), "train") ==
-          fixture("tokens/npy/validation.npy"));
+  REQUIRE(find_npy_split(fixture("tokens/npy/validation.npy"), "train") == fixture("tokens/npy/validation.npy"));
   // tokens/npy/train.npy and tokens/i32/train.npy are both one level below tokens/.
-  REQUIRE_THROWS_WITH(
-      find_npy_split(fixture("tokens"), "train"),
-      Contains("2 candidates for train.npy") && Contains("i32/train.npy") && Contains("npy/train.npy"));
+  REQUIRE_THROWS_WITH(find_npy_split(fixture("tokens"), "train"),
+                      Contains("2 candidates for train.npy") && Contains("i32/train.npy") && Contains("npy/train.npy"));
   REQUIRE_THROWS_WITH(find_npy_split(fixture("tokens/npy"), "test"), Contains("no test.npy in"));
   REQUIRE_THROWS_WITH(find_npy_split(fixture("tokens/npy"), "dev"), Contains("unknown split 'dev'"));
   REQUIRE_THROWS_WITH(open_split(TokenFormat::bin, fixture("tokens/bin"), "test"),
@@ -113,21 +104,18 @@ TEST_CASE("split discovery finds the nested official directory and refuses ambig
 }
 
 TEST_CASE("npy token files must be 1-D uint16 or int32", "[data][tokens]") {
-  REQUIRE_THROWS_WITH(
-      NpyTokenFile(fixture("npy/i32_2x7.npy")),
-      Contains("i32_2x7.npy: expected a 1-D array of '<u2' or '<i4' token ids; found shape (2, 7)"));
+  REQUIRE_THROWS_WITH(NpyTokenFile(fixture("npy/i32_2x7.npy")),
+                      Contains("i32_2x7.npy: expected a 1-D array of '<u2' or '<i4' token ids; found shape (2, 7)"));
   REQUIRE_THROWS_WITH(NpyTokenFile(fixture("npy/f64_4.npy")), Contains("of '<f8'"));
   REQUIRE_THROWS_WITH(NpyTokenFile(fixture("npy/bad_truncated_data.npy")), Contains("truncated data"));
   REQUIRE_THROWS_AS(NpyTokenFile("/nonexistent/train.npy"), RuntimeError);
-  REQUIRE_THROWS_WITH(NpyTokenFile("/nonexistent/train.npy"),
-                      Contains("[mmap] cannot open /nonexistent/train.npy"));
+  REQUIRE_THROWS_WITH(NpyTokenFile("/nonexistent/train.npy"), Contains("[mmap] cannot open /nonexistent/train.npy"));
 }
 
-TEST_CASE("check_token_ids names the file and position of the first id outside the vocabulary",
-          "[data][tokens]") {
+TEST_CASE("check_token_ids names the file and position of the first id outside the vocabulary", "[data][tokens]") {
   auto want = npy_values(fixture("tokens/npy/train.npy"));
-  auto first_bad = static_cast<uint64_t>(
-      std::find_if(want.begin(), want.end(), [](int32_t t) { return t >= 500; }) - want.begin());
+  auto first_bad =
+      static_cast<uint64_t>(std::find_if(want.begin(), want.end(), [](int32_t t) { return t >= 500; }) - want.begin());
   // No cache: these reads must happen, and nothing is written beside the fixtures (test_token_check.cpp
   // covers the cache).
   const TokenCheckOptions no_cache{false, ""};
@@ -138,8 +126,7 @@ TEST_CASE("check_token_ids names the file and position of the first id outside t
   REQUIRE_THROWS_WITH(
       check_token_ids(*npy, 500, no_cache),
       Contains("token id " + std::to_string(want[first_bad]) + " at position " + std::to_string(first_bad)) &&
-          Contains("train.npy token " + std::to_string(first_bad)) &&
-          Contains("outside the vocabulary [0, 500)"));
+          Contains("train.npy token " + std::to_string(first_bad)) && Contains("outside the vocabulary [0, 500)"));
   // An id only in the second shard: the largest id of the stream, first seen after token 1234?
   int32_t max_id = *std::max_element(want.begin(), want.end());
   auto first_max = static_cast<uint64_t>(std::find(want.begin(), want.end(), max_id) - want.begin());

@@ -14,11 +14,8 @@ using test::fixture;
 
 namespace {
 
-const std::vector<std::string> kTexts = {"macbeth_gut.txt",
-                                         "comedy_of_errors_gut.txt",
-                                         "lovers_complaint_gut.txt",
-                                         "passionate_pilgrim_gut.txt",
-                                         "phoenix_and_the_turtle_gut.txt"};
+const std::vector<std::string> kTexts = {"macbeth_gut.txt", "comedy_of_errors_gut.txt", "lovers_complaint_gut.txt",
+                                         "passionate_pilgrim_gut.txt", "phoenix_and_the_turtle_gut.txt"};
 
 std::vector<std::string> inputs() {
   std::vector<std::string> out;
@@ -34,8 +31,7 @@ std::vector<int32_t> read_all(const TokenSource& src) {
 
 }  // namespace
 
-TEST_CASE("tokenize writes npy and bin with identical tokens, one [BOS] ids [EOS] per file",
-          "[data][tokenize]") {
+TEST_CASE("tokenize writes npy and bin with identical tokens, one [BOS] ids [EOS] per file", "[data][tokenize]") {
   test::TempDir tmp;
   Tokenizer tok = Tokenizer::load(fixture("tiny_bpe.model"));
   auto files = inputs();
@@ -172,8 +168,7 @@ TEST_CASE("tokenize errors are clear", "[data][tokenize]") {
       tokenize_files(tok, inputs(), tmp / "o", opt),
       Contains("[tokenize] val_fraction 0.9 of 5 documents holds out 5 and leaves no training document"));
   opt.val_fraction = 1.0;
-  REQUIRE_THROWS_WITH(tokenize_files(tok, inputs(), tmp / "o", opt),
-                      Contains("val_fraction must be in [0, 1)"));
+  REQUIRE_THROWS_WITH(tokenize_files(tok, inputs(), tmp / "o", opt), Contains("val_fraction must be in [0, 1)"));
   opt.val_fraction = 0.0;
   opt.write_npy = opt.write_bin = false;
   REQUIRE_THROWS_WITH(tokenize_files(tok, inputs(), tmp / "o", opt), Contains("no output format selected"));

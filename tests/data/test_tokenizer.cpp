@@ -14,11 +14,8 @@ using Catch::Contains;
 using test::fixture;
 
 namespace {
-const std::vector<std::string> kTexts = {"macbeth_gut.txt",
-                                         "comedy_of_errors_gut.txt",
-                                         "lovers_complaint_gut.txt",
-                                         "passionate_pilgrim_gut.txt",
-                                         "phoenix_and_the_turtle_gut.txt"};
+const std::vector<std::string> kTexts = {"macbeth_gut.txt", "comedy_of_errors_gut.txt", "lovers_complaint_gut.txt",
+                                         "passionate_pilgrim_gut.txt", "phoenix_and_the_turtle_gut.txt"};
 }
 
 TEST_CASE("tokenizer loads a BPE model with unk 0, bos 1, eos 2 and no pad", "[data][tokenizer]") {
@@ -97,8 +94,8 @@ TEST_CASE("tokenizer errors name the file", "[data][tokenizer]") {
   const std::string bad = tmp / "empty_piece.model";
   std::ofstream(bad, std::ios::binary) << empty_piece;
   REQUIRE_THROWS_AS(Tokenizer::load(bad), InvalidArgument);
-  REQUIRE_THROWS_WITH(Tokenizer::load(bad), Contains("[tokenizer] cannot load the sentencepiece model") &&
-                                                Contains("empty_piece.model"));
+  REQUIRE_THROWS_WITH(Tokenizer::load(bad),
+                      Contains("[tokenizer] cannot load the sentencepiece model") && Contains("empty_piece.model"));
   REQUIRE_THROWS_WITH(train_bpe({}, tmp / "m"), Contains("at least one input file"));
   REQUIRE_THROWS_WITH(train_bpe({tmp / "missing.txt"}, tmp / "m"), Contains("missing.txt"));
 }

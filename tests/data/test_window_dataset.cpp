@@ -76,11 +76,10 @@ TEST_CASE("window dataset: npy and bin give identical windows for odd sequence l
 }
 
 TEST_CASE("window dataset errors name the sizes", "[data][window]") {
-  REQUIRE_THROWS_WITH(WindowDataset(train(TokenFormat::npy), {2000, true, 1}),
-                      Contains("[window]") && Contains("2000 tokens") &&
-                          Contains("too short for one window of seq_len + 1 = 2001"));
-  REQUIRE_THROWS_WITH(WindowDataset(train(TokenFormat::npy), {0, true, 1}),
-                      Contains("seq_len must be >= 1; got 0"));
+  REQUIRE_THROWS_WITH(
+      WindowDataset(train(TokenFormat::npy), {2000, true, 1}),
+      Contains("[window]") && Contains("2000 tokens") && Contains("too short for one window of seq_len + 1 = 2001"));
+  REQUIRE_THROWS_WITH(WindowDataset(train(TokenFormat::npy), {0, true, 1}), Contains("seq_len must be >= 1; got 0"));
   WindowDataset ds(train(TokenFormat::npy), {16, true, 1});
   std::vector<int32_t> a(16), b(16);
   std::vector<float> m(16);

@@ -58,8 +58,7 @@ std::unique_ptr<CausalLM> small_model(const std::string& kind, Dtype dtype, int6
 Tensor token_ids(int64_t B, int64_t T) {
   std::vector<int32_t> v(B * T);
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t)
-      v[b * T + t] = static_cast<int32_t>((t * 7 + b * 13 + 3 + t * t) % kVocab);
+    for (int64_t t = 0; t < T; ++t) v[b * T + t] = static_cast<int32_t>((t * 7 + b * 13 + 3 + t * t) % kVocab);
   return Tensor::from_vector(v, {B, T});
 }
 
@@ -70,9 +69,7 @@ Tensor token_ids(int64_t B, int64_t T) {
 // ~1000x resp. ~13x margin. Dropping one recurrent state moves the logits by far more: 8e-4 for the Mamba
 // scan state (hence the larger dt range in small_config), 0.14 to 0.6 for the TTT inner-loop update, the
 // TTT RoPE offset or the attention positions, 2 for a conv history (checked by hand on broken variants).
-double tolerance(Dtype dtype) {
-  return dtype == Dtype::f64 ? 1e-12 : 1e-5;
-}
+double tolerance(Dtype dtype) { return dtype == Dtype::f64 ? 1e-12 : 1e-5; }
 
 void require_logits_close(const Tensor& got, const Tensor& want, Dtype dtype, const std::string& what) {
   double scale = 1.0;
@@ -120,10 +117,9 @@ TEST_CASE("prefill and extend in chunks give the full forward's logits, for ever
   const Dtype dtype = GENERATE(Dtype::f64, Dtype::f32);
   // Chunks of every kind: the whole sequence, a prefill ending on a mini-batch boundary, chunks after a
   // non-empty state (masked attention over the cache, the Mamba scan step by step), single steps.
-  const std::vector<int64_t> chunks = GENERATE(std::vector<int64_t>{11},
-                                               std::vector<int64_t>{4, 7},
-                                               std::vector<int64_t>{3, 5, 1, 2},
-                                               std::vector<int64_t>{6, 1, 1, 1, 1, 1});
+  const std::vector<int64_t> chunks =
+      GENERATE(std::vector<int64_t>{11}, std::vector<int64_t>{4, 7}, std::vector<int64_t>{3, 5, 1, 2},
+               std::vector<int64_t>{6, 1, 1, 1, 1, 1});
   const int64_t B = 2, T = 11;
   for (const std::string& kind : model_kind_names()) {
     INFO(kind << ", " << dtype_name(dtype) << ", " << chunks.size() << " chunks");
@@ -134,13 +130,9 @@ TEST_CASE("prefill and extend in chunks give the full forward's logits, for ever
     int64_t start = 0;
     for (int64_t n : chunks) {
       Tensor part = ops::narrow(ids, 1, start, n);
-      require_logits_close(by_extend.extend(part),
-                           ops::narrow(want, 1, start, n),
-                           dtype,
+      require_logits_close(by_extend.extend(part), ops::narrow(want, 1, start, n), dtype,
                            "extend at " + std::to_string(start));
-      require_logits_close(by_prefill.prefill(part),
-                           ops::select(want, 1, start + n - 1),
-                           dtype,
+      require_logits_close(by_prefill.prefill(part), ops::select(want, 1, start + n - 1), dtype,
                            "prefill at " + std::to_string(start));
       start += n;
     }
@@ -150,8 +142,7 @@ TEST_CASE("prefill and extend in chunks give the full forward's logits, for ever
   }
 }
 
-TEST_CASE("decoding the golden models token by token reproduces the numpy reference's logits",
-          "[layers][decode]") {
+TEST_CASE("decoding the golden models token by token reproduces the numpy reference's logits", "[layers][decode]") {
   // tests/golden: independent float64 numpy logits (primal-form TTT, sequential scan) for (2, 24) ids; the
   // tolerance is the one of tests/golden/test_golden.cpp for our full forward.
   for (const std::string& kind : model_kind_names()) {
@@ -162,16 +153,12 @@ TEST_CASE("decoding the golden models token by token reproduces the numpy refere
     Tensor want = data::read_npy(dir + "/logits.npy");  // (B, T, V')
     Decoder decoder(*m.model, ids.size(0));
     for (int64_t t = 0; t < ids.size(1); ++t)
-      test::require_close(decoder.step(ops::contiguous(ops::select(ids, 1, t))),
-                          ops::select(want, 1, t),
-                          1e-4,
-                          1e-4,
+      test::require_close(decoder.step(ops::contiguous(ops::select(ids, 1, t))), ops::select(want, 1, t), 1e-4, 1e-4,
                           "position " + std::to_string(t));
   }
 }
 
-TEST_CASE("generate's greedy tokens are the argmax of the full forward recomputed at each step",
-          "[layers][decode]") {
+TEST_CASE("generate's greedy tokens are the argmax of the full forward recomputed at each step", "[layers][decode]") {
   for (const std::string& kind : model_kind_names()) {
     INFO(kind);
     auto model = small_model(kind, Dtype::f32);
@@ -190,14 +177,12 @@ TEST_CASE("generate's greedy tokens are the argmax of the full forward recompute
   }
 }
 
-TEST_CASE("a Transformer decoder stops at max_seq_len and generate restarts from half a window",
-          "[layers][decode]") {
+TEST_CASE("a Transformer decoder stops at max_seq_len and generate restarts from half a window", "[layers][decode]") {
   auto model = small_model("transformer", Dtype::f32, 8);
   Tensor ids = token_ids(1, 9);
   Decoder decoder(*model, 1);
-  REQUIRE_THROWS_WITH(decoder.prefill(ids),
-                      Catch::Contains("[decode]") && Catch::Contains("max_seq_len = 8") &&
-                          Catch::Contains("0 are consumed and 9 more"));
+  REQUIRE_THROWS_WITH(decoder.prefill(ids), Catch::Contains("[decode]") && Catch::Contains("max_seq_len = 8") &&
+                                                Catch::Contains("0 are consumed and 9 more"));
   decoder.prefill(ops::narrow(ids, 1, 0, 8));
   REQUIRE_THROWS_WITH(decoder.step(ops::select(ids, 1, 8)),
                       Catch::Contains("[decode]") && Catch::Contains("8 are consumed and 1 more"));
@@ -222,10 +207,8 @@ TEST_CASE("the decoder rejects ids of the wrong shape", "[layers][decode]") {
   Decoder decoder(*model, 2);
   REQUIRE_THROWS_WITH(decoder.step(token_ids(3, 1)),
                       Catch::Contains("[decode]") && Catch::Contains("B = 2") && Catch::Contains("(3, 1)"));
-  REQUIRE_THROWS_WITH(decoder.step(token_ids(2, 2)),
-                      Catch::Contains("[decode]") && Catch::Contains("(2, 2)"));
-  REQUIRE_THROWS_WITH(decoder.prefill(token_ids(1, 4)),
-                      Catch::Contains("[decode]") && Catch::Contains("(1, 4)"));
+  REQUIRE_THROWS_WITH(decoder.step(token_ids(2, 2)), Catch::Contains("[decode]") && Catch::Contains("(2, 2)"));
+  REQUIRE_THROWS_WITH(decoder.prefill(token_ids(1, 4)), Catch::Contains("[decode]") && Catch::Contains("(1, 4)"));
   REQUIRE_THROWS_WITH(Decoder(*model, 0), Catch::Contains("[decode] batch must be >= 1"));
   REQUIRE(decoder.position() == 0);
 }

@@ -74,7 +74,8 @@ TEST_CASE("block recompute gives the same gradients as the plain graph", "[layer
 TEST_CASE("a tiny model of each kind overfits a batch of real text", "[layers][overfit]") {
   data::Tokenizer tok = data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
   std::string text;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/text")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/text")) {
     std::ifstream f(e.path());
     std::stringstream ss;
     ss << f.rdbuf();
@@ -111,7 +112,7 @@ TEST_CASE("a tiny model of each kind overfits a batch of real text", "[layers][o
       (step == 0 ? first : last) = loss.item();
     }
     INFO("loss " << first << " -> " << last);
-    REQUIRE(first > 5.0);        // about ln(1000) = 6.9 at init
+    REQUIRE(first > 5.0);         // about ln(1000) = 6.9 at init
     REQUIRE(last < 0.5 * first);  // memorised
   }
 }

@@ -41,9 +41,9 @@ TEST_CASE("parameter counts equal the spec's tables for every kind and size", "[
 
 TEST_CASE("per-block counts match the spec (125m)", "[layers][info]") {
   // docs/spec/ttt.md §6: 7,153,948 / 7,501,084 / 7,141,660 / 7,488,796 / 7,079,424; docs/spec/mamba.md §1: 3,771,648.
-  const std::pair<const char*, int64_t> rows[] = {{"ttt-linear-mamba", 7153948}, {"ttt-mlp-mamba", 7501084},
-                                                  {"ttt-linear-transformer", 7141660}, {"ttt-mlp-transformer", 7488796},
-                                                  {"transformer", 7079424},           {"mamba", 3771648}};
+  const std::pair<const char*, int64_t> rows[] = {
+      {"ttt-linear-mamba", 7153948},    {"ttt-mlp-mamba", 7501084}, {"ttt-linear-transformer", 7141660},
+      {"ttt-mlp-transformer", 7488796}, {"transformer", 7079424},   {"mamba", 3771648}};
   for (auto [kind, per_block] : rows) {
     ModelConfig c = load(kind, "125m");
     int64_t total = CausalLM(c).num_parameters();

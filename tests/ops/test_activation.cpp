@@ -23,20 +23,12 @@ struct Case {
   double lo = -4, hi = 4;
 };
 
-double sigmoid_ref(double x) {
-  return 0.5 * (1 + std::tanh(0.5 * x));
-}
-double normal_cdf(double x) {
-  return 0.5 * std::erfc(-x / std::sqrt(2.0));
-}
-double normal_pdf(double x) {
-  return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI);
-}
+double sigmoid_ref(double x) { return 0.5 * (1 + std::tanh(0.5 * x)); }
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double normal_pdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI); }
 
 Case exp_case() {
-  return {"exp",
-          [](auto& x) { return ops::exp(x); },
-          [](double x) { return std::exp(x); },
+  return {"exp", [](auto& x) { return ops::exp(x); }, [](double x) { return std::exp(x); },
           [](double x) { return std::exp(x); }};
 }
 Case log_case() {
@@ -48,33 +40,25 @@ Case log_case() {
           5.0};
 }
 Case sigmoid_case() {
-  return {"sigmoid",
-          [](auto& x) { return ops::sigmoid(x); },
-          sigmoid_ref,
+  return {"sigmoid", [](auto& x) { return ops::sigmoid(x); }, sigmoid_ref,
           [](double x) { return sigmoid_ref(x) * sigmoid_ref(-x); }};
 }
 Case silu_case() {
-  return {"silu",
-          [](auto& x) { return ops::silu(x); },
-          [](double x) { return x * sigmoid_ref(x); },
+  return {"silu", [](auto& x) { return ops::silu(x); }, [](double x) { return x * sigmoid_ref(x); },
           [](double x) { return sigmoid_ref(x) + x * sigmoid_ref(x) * sigmoid_ref(-x); }};
 }
 // The derivative uses the hand-written constants of docs/spec/ttt.md §2.1 (diff_gelu), an independent form.
 Case gelu_tanh_case() {
-  return {
-      "gelu_tanh",
-      [](auto& x) { return ops::gelu(x); },
-      [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); },
-      [](double x) {
-        double t = std::tanh(0.79788456 * x * (1 + 0.044715 * x * x));
-        return 0.5 * x * (1 - t * t) * (0.79788456 + 0.1070322243 * x * x) + 0.5 * (1 + t);
-      }};
+  return {"gelu_tanh", [](auto& x) { return ops::gelu(x); },
+          [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); },
+          [](double x) {
+            double t = std::tanh(0.79788456 * x * (1 + 0.044715 * x * x));
+            return 0.5 * x * (1 - t * t) * (0.79788456 + 0.1070322243 * x * x) + 0.5 * (1 + t);
+          }};
 }
 Case gelu_exact_case() {
-  return {"gelu_exact",
-          [](auto& x) { return ops::gelu(x, ops::GeluApprox::exact); },
-          [](double x) { return x * normal_cdf(x); },
-          [](double x) { return normal_cdf(x) + x * normal_pdf(x); }};
+  return {"gelu_exact", [](auto& x) { return ops::gelu(x, ops::GeluApprox::exact); },
+          [](double x) { return x * normal_cdf(x); }, [](double x) { return normal_cdf(x) + x * normal_pdf(x); }};
 }
 Case softplus_case() {
   return {"softplus",
@@ -85,22 +69,16 @@ Case softplus_case() {
           6};
 }
 Case tanh_case() {
-  return {"tanh",
-          [](auto& x) { return ops::tanh(x); },
-          [](double x) { return std::tanh(x); },
+  return {"tanh", [](auto& x) { return ops::tanh(x); }, [](double x) { return std::tanh(x); },
           [](double x) { return 1 / (std::cosh(x) * std::cosh(x)); }};
 }
 Case square_case() {
-  return {"square",
-          [](auto& x) { return ops::square(x); },
-          [](double x) { return x * x; },
+  return {"square", [](auto& x) { return ops::square(x); }, [](double x) { return x * x; },
           [](double x) { return 2 * x; }};
 }
 
 Case relu_case() {
-  return {"relu",
-          [](auto& x) { return ops::relu(x); },
-          [](double x) { return x > 0 ? x : 0.0; },
+  return {"relu", [](auto& x) { return ops::relu(x); }, [](double x) { return x > 0 ? x : 0.0; },
           [](double x) { return x > 0 ? 1.0 : 0.0; }};
 }
 
@@ -146,45 +124,21 @@ void check_gradcheck(const Case& c) {
 
 }  // namespace
 
-TEST_CASE("exp forward matches std::exp", "[ops][activation]") {
-  check_forward(exp_case());
-}
-TEST_CASE("exp backward is exp(x)", "[ops][activation]") {
-  check_backward(exp_case());
-}
-TEST_CASE("exp gradcheck", "[ops][activation]") {
-  check_gradcheck(exp_case());
-}
+TEST_CASE("exp forward matches std::exp", "[ops][activation]") { check_forward(exp_case()); }
+TEST_CASE("exp backward is exp(x)", "[ops][activation]") { check_backward(exp_case()); }
+TEST_CASE("exp gradcheck", "[ops][activation]") { check_gradcheck(exp_case()); }
 
-TEST_CASE("log forward matches std::log", "[ops][activation]") {
-  check_forward(log_case());
-}
-TEST_CASE("log backward is 1/x", "[ops][activation]") {
-  check_backward(log_case());
-}
-TEST_CASE("log gradcheck", "[ops][activation]") {
-  check_gradcheck(log_case());
-}
+TEST_CASE("log forward matches std::log", "[ops][activation]") { check_forward(log_case()); }
+TEST_CASE("log backward is 1/x", "[ops][activation]") { check_backward(log_case()); }
+TEST_CASE("log gradcheck", "[ops][activation]") { check_gradcheck(log_case()); }
 
-TEST_CASE("sigmoid forward matches 1/(1+e^-x)", "[ops][activation]") {
-  check_forward(sigmoid_case());
-}
-TEST_CASE("sigmoid backward is s(1-s)", "[ops][activation]") {
-  check_backward(sigmoid_case());
-}
-TEST_CASE("sigmoid gradcheck", "[ops][activation]") {
-  check_gradcheck(sigmoid_case());
-}
+TEST_CASE("sigmoid forward matches 1/(1+e^-x)", "[ops][activation]") { check_forward(sigmoid_case()); }
+TEST_CASE("sigmoid backward is s(1-s)", "[ops][activation]") { check_backward(sigmoid_case()); }
+TEST_CASE("sigmoid gradcheck", "[ops][activation]") { check_gradcheck(sigmoid_case()); }
 
-TEST_CASE("silu forward matches x*sigmoid(x)", "[ops][activation]") {
-  check_forward(silu_case());
-}
-TEST_CASE("silu backward matches the analytic derivative", "[ops][activation]") {
-  check_backward(silu_case());
-}
-TEST_CASE("silu gradcheck", "[ops][activation]") {
-  check_gradcheck(silu_case());
-}
+TEST_CASE("silu forward matches x*sigmoid(x)", "[ops][activation]") { check_forward(silu_case()); }
+TEST_CASE("silu backward matches the analytic derivative", "[ops][activation]") { check_backward(silu_case()); }
+TEST_CASE("silu gradcheck", "[ops][activation]") { check_gradcheck(silu_case()); }
 
 TEST_CASE("gelu forward (tanh approximation) matches the formula", "[ops][activation]") {
   check_forward(gelu_tanh_case());
@@ -192,58 +146,26 @@ TEST_CASE("gelu forward (tanh approximation) matches the formula", "[ops][activa
 TEST_CASE("gelu backward (tanh approximation) matches diff_gelu of docs/spec/ttt.md", "[ops][activation]") {
   check_backward(gelu_tanh_case());
 }
-TEST_CASE("gelu gradcheck (tanh approximation)", "[ops][activation]") {
-  check_gradcheck(gelu_tanh_case());
-}
+TEST_CASE("gelu gradcheck (tanh approximation)", "[ops][activation]") { check_gradcheck(gelu_tanh_case()); }
 
-TEST_CASE("gelu forward (exact) matches x*Phi(x)", "[ops][activation]") {
-  check_forward(gelu_exact_case());
-}
-TEST_CASE("gelu backward (exact) is Phi(x) + x*phi(x)", "[ops][activation]") {
-  check_backward(gelu_exact_case());
-}
-TEST_CASE("gelu gradcheck (exact)", "[ops][activation]") {
-  check_gradcheck(gelu_exact_case());
-}
+TEST_CASE("gelu forward (exact) matches x*Phi(x)", "[ops][activation]") { check_forward(gelu_exact_case()); }
+TEST_CASE("gelu backward (exact) is Phi(x) + x*phi(x)", "[ops][activation]") { check_backward(gelu_exact_case()); }
+TEST_CASE("gelu gradcheck (exact)", "[ops][activation]") { check_gradcheck(gelu_exact_case()); }
 
-TEST_CASE("softplus forward matches log(1+e^x)", "[ops][activation]") {
-  check_forward(softplus_case());
-}
-TEST_CASE("softplus backward is sigmoid(x)", "[ops][activation]") {
-  check_backward(softplus_case());
-}
-TEST_CASE("softplus gradcheck", "[ops][activation]") {
-  check_gradcheck(softplus_case());
-}
+TEST_CASE("softplus forward matches log(1+e^x)", "[ops][activation]") { check_forward(softplus_case()); }
+TEST_CASE("softplus backward is sigmoid(x)", "[ops][activation]") { check_backward(softplus_case()); }
+TEST_CASE("softplus gradcheck", "[ops][activation]") { check_gradcheck(softplus_case()); }
 
-TEST_CASE("tanh forward matches std::tanh", "[ops][activation]") {
-  check_forward(tanh_case());
-}
-TEST_CASE("tanh backward is 1/cosh^2", "[ops][activation]") {
-  check_backward(tanh_case());
-}
-TEST_CASE("tanh gradcheck", "[ops][activation]") {
-  check_gradcheck(tanh_case());
-}
+TEST_CASE("tanh forward matches std::tanh", "[ops][activation]") { check_forward(tanh_case()); }
+TEST_CASE("tanh backward is 1/cosh^2", "[ops][activation]") { check_backward(tanh_case()); }
+TEST_CASE("tanh gradcheck", "[ops][activation]") { check_gradcheck(tanh_case()); }
 
-TEST_CASE("square forward matches x*x", "[ops][activation]") {
-  check_forward(square_case());
-}
-TEST_CASE("square backward is 2x", "[ops][activation]") {
-  check_backward(square_case());
-}
-TEST_CASE("square gradcheck", "[ops][activation]") {
-  check_gradcheck(square_case());
-}
-TEST_CASE("relu forward matches max(0, x)", "[ops][activation]") {
-  check_forward(relu_case());
-}
-TEST_CASE("relu backward is the step function", "[ops][activation]") {
-  check_backward(relu_case());
-}
-TEST_CASE("relu gradcheck", "[ops][activation]") {
-  check_gradcheck(relu_case());
-}
+TEST_CASE("square forward matches x*x", "[ops][activation]") { check_forward(square_case()); }
+TEST_CASE("square backward is 2x", "[ops][activation]") { check_backward(square_case()); }
+TEST_CASE("square gradcheck", "[ops][activation]") { check_gradcheck(square_case()); }
+TEST_CASE("relu forward matches max(0, x)", "[ops][activation]") { check_forward(relu_case()); }
+TEST_CASE("relu backward is the step function", "[ops][activation]") { check_backward(relu_case()); }
+TEST_CASE("relu gradcheck", "[ops][activation]") { check_gradcheck(relu_case()); }
 
 TEST_CASE("softplus follows PyTorch's threshold of 20 and does not overflow", "[ops][activation]") {
   Tensor x = Tensor::from_vector(std::vector<float>{-80, -30, 19.5f, 20, 20.5f, 100}, {6});
@@ -279,8 +201,7 @@ TEST_CASE("activation kernels write exactly n elements (guard bytes)", "[ops][ac
   std::vector<float> x(n), dy(n, 1.f), y(n + 2 * guard, sentinel), dx(n + 2 * guard, sentinel);
   for (int64_t i = 0; i < n; ++i) x[i] = 0.25f * static_cast<float>(i) - 1.f;
   kernels::cpu::unary_forward(kernels::Activation::gelu_tanh, Dtype::f32, x.data(), y.data() + guard, n);
-  kernels::cpu::unary_backward(
-      kernels::Activation::silu, Dtype::f32, x.data(), dy.data(), dx.data() + guard, n);
+  kernels::cpu::unary_backward(kernels::Activation::silu, Dtype::f32, x.data(), dy.data(), dx.data() + guard, n);
   for (int64_t i = 0; i < guard; ++i) {
     REQUIRE(y[i] == sentinel);
     REQUIRE(y[n + guard + i] == sentinel);

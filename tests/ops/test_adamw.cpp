@@ -49,18 +49,12 @@ void run_against_reference(Dtype dtype, double tol) {
 }  // namespace
 
 TEST_CASE("adamw_update matches a double-precision optax loop over several steps", "[ops][adamw]") {
-  SECTION("f64") {
-    run_against_reference(Dtype::f64, 1e-13);
-  }
-  SECTION("f32") {
-    run_against_reference(Dtype::f32, 2e-6);
-  }
+  SECTION("f64") { run_against_reference(Dtype::f64, 1e-13); }
+  SECTION("f32") { run_against_reference(Dtype::f32, 2e-6); }
 }
 
-TEST_CASE("adamw_update with lr 0 moves only the moments, and a first step is about lr * sign(g)",
-          "[ops][adamw]") {
-  Tensor p = Tensor::full({3}, 1.0, Dtype::f64), m = Tensor::zeros({3}, Dtype::f64),
-         v = Tensor::zeros({3}, Dtype::f64);
+TEST_CASE("adamw_update with lr 0 moves only the moments, and a first step is about lr * sign(g)", "[ops][adamw]") {
+  Tensor p = Tensor::full({3}, 1.0, Dtype::f64), m = Tensor::zeros({3}, Dtype::f64), v = Tensor::zeros({3}, Dtype::f64);
   Tensor g = Tensor::from_vector(std::vector<double>{2.0, -0.5, 1e-3}, {3});
   ops::AdamWHyper h;
   h.lr = 0.0;
@@ -81,9 +75,9 @@ TEST_CASE("adamw_update errors name the op and every operand", "[ops][adamw]") {
   Tensor p = Tensor::zeros({4, 3}, Dtype::f32), m = Tensor::zeros({4, 3}, Dtype::f32),
          v = Tensor::zeros({4, 3}, Dtype::f32);
   ops::AdamWHyper h;
-  REQUIRE_THROWS_WITH(ops::adamw_update(p, Tensor::zeros({3, 4}, Dtype::f32), m, v, h, 1),
-                      Catch::Contains("[adamw_update]") && Catch::Contains("grad: f32 (3, 4)") &&
-                          Catch::Contains("param: f32 (4, 3)"));
+  REQUIRE_THROWS_WITH(
+      ops::adamw_update(p, Tensor::zeros({3, 4}, Dtype::f32), m, v, h, 1),
+      Catch::Contains("[adamw_update]") && Catch::Contains("grad: f32 (3, 4)") && Catch::Contains("param: f32 (4, 3)"));
   REQUIRE_THROWS_WITH(ops::adamw_update(p, p, m, v, h, 0),
                       Catch::Contains("[adamw_update]") && Catch::Contains("got 0"));
   Tensor b = Tensor::zeros({4, 3}, Dtype::bf16);

@@ -38,14 +38,11 @@ Tensor reference(const Tensor& q, const Tensor& k, const Tensor& v) {
   return ops::causal_attention_reference(q, k, v, 1.0 / std::sqrt(static_cast<double>(q.size(3))));
 }
 
-double tol_of(Dtype d) {
-  return d == Dtype::f64 ? 1e-12 : 2e-5;
-}
+double tol_of(Dtype d) { return d == Dtype::f64 ? 1e-12 : 2e-5; }
 
 }  // namespace
 
-TEST_CASE("causal_attention_reference averages the visible values when all scores are equal",
-          "[ops][attention]") {
+TEST_CASE("causal_attention_reference averages the visible values when all scores are equal", "[ops][attention]") {
   // k = 0 makes every score 0, so o[t] = mean(v[0..t]): a check of the reference that needs no softmax.
   Tensor q = randn({1, 2, 5, 3}, 1, Dtype::f64), k = Tensor::zeros({1, 2, 5, 3}, Dtype::f64);
   Tensor v = randn({1, 2, 5, 3}, 2, Dtype::f64);
@@ -64,18 +61,14 @@ TEST_CASE("causal_attention forward matches the reference", "[ops][attention]") 
   const int64_t D = GENERATE(4, 8);
   const Dtype dtype = GENERATE(Dtype::f32, Dtype::f64);
   INFO("T = " << T << ", D = " << D << ", " << dtype_name(dtype));
-  Tensor q = randn({2, 2, T, D}, 10, dtype), k = randn({2, 2, T, D}, 11, dtype),
-         v = randn({2, 2, T, D}, 12, dtype);
+  Tensor q = randn({2, 2, T, D}, 10, dtype), k = randn({2, 2, T, D}, 11, dtype), v = randn({2, 2, T, D}, 12, dtype);
   Tensor o = fused(q, k, v);
   REQUIRE(o.is_contiguous());
   require_close(o, reference(q, k, v), tol_of(dtype), tol_of(dtype));
   // A scale other than 1/sqrt(D) and scores large enough that an unstabilised softmax would overflow.
   Tensor qb = ops::affine(q, 30.0);
-  require_close(ops::causal_attention(qb, k, v, 0.9),
-                ops::causal_attention_reference(qb, k, v, 0.9),
-                10 * tol_of(dtype),
-                10 * tol_of(dtype),
-                "large scores");
+  require_close(ops::causal_attention(qb, k, v, 0.9), ops::causal_attention_reference(qb, k, v, 0.9),
+                10 * tol_of(dtype), 10 * tol_of(dtype), "large scores");
 }
 
 TEST_CASE("causal_attention forward takes strided views", "[ops][attention]") {
@@ -95,8 +88,7 @@ TEST_CASE("causal_attention backward matches the reference", "[ops][attention]")
   const int64_t D = GENERATE(4, 8);
   const Dtype dtype = GENERATE(Dtype::f32, Dtype::f64);
   INFO("T = " << T << ", D = " << D << ", " << dtype_name(dtype));
-  Tensor q = randn({2, 2, T, D}, 30, dtype), k = randn({2, 2, T, D}, 31, dtype),
-         v = randn({2, 2, T, D}, 32, dtype);
+  Tensor q = randn({2, 2, T, D}, 30, dtype), k = randn({2, 2, T, D}, 31, dtype), v = randn({2, 2, T, D}, 32, dtype);
   Tensor dout = randn({2, 2, T, D}, 33, dtype);
   Grads got = run_with_grads(fused, q, k, v, dout), want = run_with_grads(reference, q, k, v, dout);
   const double tol = tol_of(dtype);
@@ -106,8 +98,7 @@ TEST_CASE("causal_attention backward matches the reference", "[ops][attention]")
   require_close(got.dv, want.dv, tol, tol, "dv");
 }
 
-TEST_CASE("causal_attention backward with strided inputs and only some inputs requiring grad",
-          "[ops][attention]") {
+TEST_CASE("causal_attention backward with strided inputs and only some inputs requiring grad", "[ops][attention]") {
   Tensor q = ops::permute(randn({1, 70, 2, 6}, 40, Dtype::f64), {0, 2, 1, 3});
   Tensor k = ops::permute(randn({1, 70, 2, 6}, 41, Dtype::f64), {0, 2, 1, 3});
   Tensor v = randn({1, 2, 70, 6}, 42, Dtype::f64);
@@ -129,25 +120,19 @@ TEST_CASE("causal_attention gradcheck", "[ops][attention]") {
   const double scale = 0.6;
   auto fn = [scale](auto& in) { return ops::causal_attention(in[0], in[1], in[2], scale); };
   // One tile with a partial row block, then a sequence that crosses a tile boundary (64).
-  require_gradcheck(fn,
-                    {req(randn({2, 2, 5, 4}, 50, Dtype::f64)),
-                     req(randn({2, 2, 5, 4}, 51, Dtype::f64)),
-                     req(randn({2, 2, 5, 4}, 52, Dtype::f64))});
-  require_gradcheck(fn,
-                    {req(randn({1, 1, 67, 3}, 53, Dtype::f64)),
-                     req(randn({1, 1, 67, 3}, 54, Dtype::f64)),
-                     req(randn({1, 1, 67, 3}, 55, Dtype::f64))});
+  require_gradcheck(fn, {req(randn({2, 2, 5, 4}, 50, Dtype::f64)), req(randn({2, 2, 5, 4}, 51, Dtype::f64)),
+                         req(randn({2, 2, 5, 4}, 52, Dtype::f64))});
+  require_gradcheck(fn, {req(randn({1, 1, 67, 3}, 53, Dtype::f64)), req(randn({1, 1, 67, 3}, 54, Dtype::f64)),
+                         req(randn({1, 1, 67, 3}, 55, Dtype::f64))});
 }
 
 TEST_CASE("causal_attention_reference gradcheck", "[ops][attention]") {
   require_gradcheck([](auto& in) { return ops::causal_attention_reference(in[0], in[1], in[2], 0.6); },
-                    {req(randn({2, 2, 7, 4}, 56, Dtype::f64)),
-                     req(randn({2, 2, 7, 4}, 57, Dtype::f64)),
+                    {req(randn({2, 2, 7, 4}, 56, Dtype::f64)), req(randn({2, 2, 7, 4}, 57, Dtype::f64)),
                      req(randn({2, 2, 7, 4}, 58, Dtype::f64))});
 }
 
-TEST_CASE("causal_attention is causal: changing k and v at t changes no output before t",
-          "[ops][attention]") {
+TEST_CASE("causal_attention is causal: changing k and v at t changes no output before t", "[ops][attention]") {
   const int64_t t = GENERATE(0, 40, 64, 100);
   Tensor q = randn({2, 2, 130, 8}, 60), k = randn({2, 2, 130, 8}, 61), v = randn({2, 2, 130, 8}, 62);
   Tensor k2 = ops::clone(k), v2 = ops::clone(v);
@@ -194,15 +179,13 @@ TEST_CASE("causal_attention errors name every operand", "[ops][attention]") {
                           Catch::Contains("q: f32 (2, 5, 4)") && Catch::Contains("k: f32 (2, 2, 5, 4)"));
   REQUIRE_THROWS_WITH(ops::causal_attention(q, q, randn({2, 2, 6, 4}, 82), 0.5),
                       Catch::Contains("[causal_attention]") && Catch::Contains("v: f32 (2, 2, 6, 4)"));
-  REQUIRE_THROWS_WITH(ops::causal_attention(q, randn({2, 2, 5, 4}, 83, Dtype::f64), q, 0.5),
-                      Catch::Contains("[causal_attention] operands must have one dtype") &&
-                          Catch::Contains("k: f64 (2, 2, 5, 4)"));
+  REQUIRE_THROWS_WITH(
+      ops::causal_attention(q, randn({2, 2, 5, 4}, 83, Dtype::f64), q, 0.5),
+      Catch::Contains("[causal_attention] operands must have one dtype") && Catch::Contains("k: f64 (2, 2, 5, 4)"));
   REQUIRE_THROWS_WITH(
       ops::causal_attention(randn({2, 2, 5, 0}, 84), randn({2, 2, 5, 0}, 84), randn({2, 2, 5, 0}, 84), 0.5),
       Catch::Contains("[causal_attention]") && Catch::Contains("(2, 2, 5, 0)"));
-  REQUIRE_THROWS_WITH(ops::causal_attention(q, q, q, std::nan("")),
-                      Catch::Contains("[causal_attention] scale"));
-  REQUIRE_THROWS_WITH(
-      ops::causal_attention_reference(q, q, randn({1, 2, 5, 4}, 85), 0.5),
-      Catch::Contains("[causal_attention_reference]") && Catch::Contains("v: f32 (1, 2, 5, 4)"));
+  REQUIRE_THROWS_WITH(ops::causal_attention(q, q, q, std::nan("")), Catch::Contains("[causal_attention] scale"));
+  REQUIRE_THROWS_WITH(ops::causal_attention_reference(q, q, randn({1, 2, 5, 4}, 85), 0.5),
+                      Catch::Contains("[causal_attention_reference]") && Catch::Contains("v: f32 (1, 2, 5, 4)"));
 }

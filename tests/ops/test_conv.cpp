@@ -34,8 +34,7 @@ Tensor reference_conv(const Tensor& x, const Tensor& w, const Tensor& bias) {
 }
 
 // Gradients of sum(y * dy) by the adjoint of the loops above.
-void reference_conv_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
-                             Tensor& db) {
+void reference_conv_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& db) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), K = w.size(0);
   std::vector<double> gx(B * T * C, 0.0), gw(K * C, 0.0), gb(C, 0.0);
   for (int64_t b = 0; b < B; ++b)
@@ -58,8 +57,7 @@ void reference_conv_backward(const Tensor& x, const Tensor& w, const Tensor& dy,
 }  // namespace
 
 TEST_CASE("causal_conv1d forward matches the spec's formula", "[ops][conv]") {
-  auto s =
-      GENERATE(ConvShape{2, 7, 5, 4}, ConvShape{1, 13, 11, 1}, ConvShape{3, 5, 7, 6}, ConvShape{2, 11, 1, 3});
+  auto s = GENERATE(ConvShape{2, 7, 5, 4}, ConvShape{1, 13, 11, 1}, ConvShape{3, 5, 7, 6}, ConvShape{2, 11, 1, 3});
   auto dtype = GENERATE(Dtype::f32, Dtype::f64);
   Tensor x = randn({s.B, s.T, s.C}, 1, dtype), w = randn({s.K, s.C}, 2, dtype), b = randn({s.C}, 3, dtype);
   double tol = dtype == Dtype::f32 ? 1e-5 : 1e-13;
@@ -73,8 +71,7 @@ TEST_CASE("causal_conv1d forward: weight[K-1] multiplies the current token", "[o
   Tensor x = Tensor::from_vector(xv, {1, 6, 1});
   Tensor w = Tensor::from_vector(std::vector<double>{1, 10, 100}, {3, 1});
   Tensor b = Tensor::from_vector(std::vector<double>{0.5}, {1});
-  REQUIRE(ops::causal_conv1d(x, w, b).to_vector<double>() ==
-          std::vector<double>{0.5, 0.5, 100.5, 10.5, 1.5, 0.5});
+  REQUIRE(ops::causal_conv1d(x, w, b).to_vector<double>() == std::vector<double>{0.5, 0.5, 100.5, 10.5, 1.5, 0.5});
 }
 
 TEST_CASE("causal_conv1d forward accepts a non-contiguous x", "[ops][conv]") {
@@ -129,15 +126,14 @@ TEST_CASE("causal_conv1d backward gives the same bits on 1 and 3 threads", "[ops
 }
 
 TEST_CASE("causal_conv1d gradcheck", "[ops][conv]") {
-  require_gradcheck([](auto& in) { return ops::causal_conv1d(in[0], in[1], in[2]); },
-                    {req(randn({2, 5, 3}, 15, Dtype::f64)), req(randn({3, 3}, 16, Dtype::f64)),
-                     req(randn({3}, 17, Dtype::f64))});
+  require_gradcheck(
+      [](auto& in) { return ops::causal_conv1d(in[0], in[1], in[2]); },
+      {req(randn({2, 5, 3}, 15, Dtype::f64)), req(randn({3, 3}, 16, Dtype::f64)), req(randn({3}, 17, Dtype::f64))});
 }
 
 TEST_CASE("causal_conv1d errors name the op and every operand", "[ops][conv]") {
   Tensor x = randn({2, 5, 3}, 1), w = randn({4, 6}, 2), b = randn({3}, 3);
-  REQUIRE_THROWS_WITH(ops::causal_conv1d(x, w, b), Catch::Contains("[causal_conv1d]") &&
-                                                       Catch::Contains("(2, 5, 3)") &&
+  REQUIRE_THROWS_WITH(ops::causal_conv1d(x, w, b), Catch::Contains("[causal_conv1d]") && Catch::Contains("(2, 5, 3)") &&
                                                        Catch::Contains("(4, 6)") && Catch::Contains("(3)"));
   Tensor w64 = randn({4, 3}, 4, Dtype::f64);
   REQUIRE_THROWS_WITH(ops::causal_conv1d(x, w64, b),

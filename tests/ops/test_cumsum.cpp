@@ -65,8 +65,7 @@ TEST_CASE("cumsum gradcheck", "[ops][cumsum]") {
 }
 
 TEST_CASE("cumsum errors name the op and the tensor", "[ops][cumsum]") {
-  REQUIRE_THROWS_WITH(ops::cumsum(randn({2, 3}, 6), 2),
-                      Catch::Contains("[cumsum]") && Catch::Contains("rank 2"));
+  REQUIRE_THROWS_WITH(ops::cumsum(randn({2, 3}, 6), 2), Catch::Contains("[cumsum]") && Catch::Contains("rank 2"));
   Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 2}, {2});
   REQUIRE_THROWS_WITH(ops::cumsum(ids, 0), Catch::Contains("[cumsum]") && Catch::Contains("i64 (2)"));
 }

@@ -39,8 +39,8 @@ Tensor reference_binary(const Tensor& a, const Tensor& b, char op) {
 
 namespace {
 void check_binary_forward(char op, const std::function<Tensor(const Tensor&, const Tensor&)>& f) {
-  const std::pair<Shape, Shape> shapes[] = {{{5, 7}, {5, 7}}, {{5, 7}, {7}}, {{11, 1, 3}, {1, 13, 3}}, {{}, {4, 2}},
-                                            {{2, 3, 1}, {1}}};
+  const std::pair<Shape, Shape> shapes[] = {
+      {{5, 7}, {5, 7}}, {{5, 7}, {7}}, {{11, 1, 3}, {1, 13, 3}}, {{}, {4, 2}}, {{2, 3, 1}, {1}}};
   for (const auto& [sa, sb] : shapes) {
     Tensor a = randn(sa, 1), b = randu(sb, 2, 0.5, 2.0);
     require_close(f(a, b), reference_binary(a, b, op), 1e-6, 1e-6, shape_str(sa) + " op " + shape_str(sb));
@@ -48,7 +48,8 @@ void check_binary_forward(char op, const std::function<Tensor(const Tensor&, con
 }
 // dL/da and dL/db for L = sum(dy * f(a, b)), from the analytic partial derivatives, reduced by hand.
 void check_binary_backward(const std::function<Tensor(const Tensor&, const Tensor&)>& f,
-                           const std::function<double(double, double)>& da, const std::function<double(double, double)>& db) {
+                           const std::function<double(double, double)>& da,
+                           const std::function<double(double, double)>& db) {
   Tensor a = req(randn({4, 3}, 31, Dtype::f64)), b = req(randu({3}, 32, 0.5, 2.0, Dtype::f64));
   Tensor dy = randn({4, 3}, 33, Dtype::f64);
   autograd::backward({f(a, b)}, {dy});
@@ -69,10 +70,12 @@ TEST_CASE("sub forward broadcasts like numpy", "[ops][elementwise]") { check_bin
 TEST_CASE("mul forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('*', ops::mul); }
 TEST_CASE("div forward broadcasts like numpy", "[ops][elementwise]") { check_binary_forward('/', ops::div); }
 TEST_CASE("sub backward: da = dy, db = -sum(dy)", "[ops][elementwise]") {
-  check_binary_backward(ops::sub, [](double, double) { return 1.0; }, [](double, double) { return -1.0; });
+  check_binary_backward(
+      ops::sub, [](double, double) { return 1.0; }, [](double, double) { return -1.0; });
 }
 TEST_CASE("div backward: da = dy/b, db = -sum(dy a/b^2)", "[ops][elementwise]") {
-  check_binary_backward(ops::div, [](double, double y) { return 1.0 / y; }, [](double x, double y) { return -x / (y * y); });
+  check_binary_backward(
+      ops::div, [](double, double y) { return 1.0 / y; }, [](double x, double y) { return -x / (y * y); });
 }
 
 TEST_CASE("elementwise ops accept non-contiguous views", "[ops][elementwise]") {
@@ -133,5 +136,6 @@ TEST_CASE("elementwise errors name the op and both operands", "[ops][elementwise
   Tensor a = randn({2, 3}, 1), b = randn({4}, 2);
   REQUIRE_THROWS_WITH(ops::add(a, b), Catch::Contains("[add]") && Catch::Contains("(2, 3)") && Catch::Contains("(4)"));
   Tensor c = randn({2, 3}, 3, Dtype::f64);
-  REQUIRE_THROWS_WITH(ops::mul(a, c), Catch::Contains("[mul]") && Catch::Contains("f32 (2, 3)") && Catch::Contains("f64 (2, 3)"));
+  REQUIRE_THROWS_WITH(ops::mul(a, c),
+                      Catch::Contains("[mul]") && Catch::Contains("f32 (2, 3)") && Catch::Contains("f64 (2, 3)"));
 }

@@ -41,8 +41,7 @@ TEST_CASE("embedding forward accepts non-contiguous ids and weight", "[ops][embe
   Tensor y = ops::embedding(w, ids);
   for (int64_t i = 0; i < 3; ++i)
     for (int64_t j = 0; j < 2; ++j)
-      for (int64_t c = 0; c < 5; ++c)
-        REQUIRE(y.at({i, j, c}) == w.at({static_cast<int64_t>(ids.at({i, j})), c}));
+      for (int64_t c = 0; c < 5; ++c) REQUIRE(y.at({i, j, c}) == w.at({static_cast<int64_t>(ids.at({i, j})), c}));
 }
 
 TEST_CASE("embedding backward scatter-adds in token order, bit for bit", "[ops][embedding]") {
@@ -75,8 +74,7 @@ TEST_CASE("embedding backward gives zero rows to unused ids", "[ops][embedding]"
 
 TEST_CASE("embedding gradcheck", "[ops][embedding]") {
   Tensor ids = ids_tensor({2, 0, 2, 4, 1, 2, 0}, {7}, Dtype::i32);
-  require_gradcheck([ids](auto& in) { return ops::embedding(in[0], ids); },
-                    {req(randn({5, 3}, 7, Dtype::f64))});
+  require_gradcheck([ids](auto& in) { return ops::embedding(in[0], ids); }, {req(randn({5, 3}, 7, Dtype::f64))});
 }
 
 TEST_CASE("embedding errors name the bad position and value", "[ops][embedding]") {
@@ -84,9 +82,7 @@ TEST_CASE("embedding errors name the bad position and value", "[ops][embedding]"
   REQUIRE_THROWS_WITH(ops::embedding(w, ids_tensor({0, 1, 2, 3, 4, 57}, {2, 3}, Dtype::i64)),
                       Catch::Contains("[embedding]") && Catch::Contains("ids[1, 2] = 57") &&
                           Catch::Contains("[0, 50)") && Catch::Contains("(50, 4)"));
-  REQUIRE_THROWS_WITH(ops::embedding(w, ids_tensor({0, -1}, {2}, Dtype::i32)),
-                      Catch::Contains("ids[1] = -1"));
-  REQUIRE_THROWS_WITH(ops::embedding(w, randn({3}, 9)), Catch::Contains("[embedding]") &&
-                                                            Catch::Contains("i32 or i64") &&
-                                                            Catch::Contains("f32 (3)"));
+  REQUIRE_THROWS_WITH(ops::embedding(w, ids_tensor({0, -1}, {2}, Dtype::i32)), Catch::Contains("ids[1] = -1"));
+  REQUIRE_THROWS_WITH(ops::embedding(w, randn({3}, 9)),
+                      Catch::Contains("[embedding]") && Catch::Contains("i32 or i64") && Catch::Contains("f32 (3)"));
 }

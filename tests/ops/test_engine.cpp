@@ -31,7 +31,8 @@ TEST_CASE("no_grad records nothing; reusing a freed graph is an error", "[ops][e
   Tensor l = ops::sum(ops::mul(x, x));
   autograd::backward(l);
   REQUIRE_THROWS_WITH(autograd::backward(l), Catch::Contains("already used"));
-  REQUIRE_THROWS_WITH(autograd::backward(ops::sum(randn({2}, 2, Dtype::f64))), Catch::Contains("does not require grad"));
+  REQUIRE_THROWS_WITH(autograd::backward(ops::sum(randn({2}, 2, Dtype::f64))),
+                      Catch::Contains("does not require grad"));
 }
 
 TEST_CASE("grad_ready_hook fires once per leaf after all contributions", "[ops][engine]") {

@@ -37,7 +37,8 @@ void require_same(const Fn& fused, const Fn& composed, const std::vector<Tensor>
   Tensor dy = randn(ya.shape(), 999, Dtype::f64);
   autograd::backward({ya}, {dy});
   autograd::backward({yb}, {dy});
-  for (size_t i = 0; i < inputs.size(); ++i) require_close(a[i].grad(), b[i].grad(), tol, tol, "grad of input " + std::to_string(i));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    require_close(a[i].grad(), b[i].grad(), tol, tol, "grad of input " + std::to_string(i));
 }
 
 Tensor last_dim_unsq(const Tensor& x) { return ops::unsqueeze(x, -1); }
@@ -46,14 +47,14 @@ Tensor last_dim_unsq(const Tensor& x) { return ops::unsqueeze(x, -1); }
 
 TEST_CASE("selective_scan fused == the recurrence composed of primitive ops, forward and backward", "[ops][scan]") {
   const int64_t B = 2, T = 6, Di = 3, N = 4;
-  std::vector<Tensor> in = {randn({B, T, Di}, 1, Dtype::f64),           // u
-                            randn({B, T, Di}, 2, Dtype::f64),           // delta_raw
+  std::vector<Tensor> in = {randn({B, T, Di}, 1, Dtype::f64),                   // u
+                            randn({B, T, Di}, 2, Dtype::f64),                   // delta_raw
                             ops::neg(ops::exp(randn({Di, N}, 3, Dtype::f64))),  // A
-                            randn({B, T, N}, 4, Dtype::f64),            // B
-                            randn({B, T, N}, 5, Dtype::f64),            // C
-                            randn({Di}, 6, Dtype::f64),                 // D
-                            randn({Di}, 7, Dtype::f64),                 // delta_bias
-                            randn({B, T, Di}, 8, Dtype::f64)};          // z
+                            randn({B, T, N}, 4, Dtype::f64),                    // B
+                            randn({B, T, N}, 5, Dtype::f64),                    // C
+                            randn({Di}, 6, Dtype::f64),                         // D
+                            randn({Di}, 7, Dtype::f64),                         // delta_bias
+                            randn({B, T, Di}, 8, Dtype::f64)};                  // z
   Fn fused = [](const std::vector<Tensor>& x) {
     return ops::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], 4);
   };
@@ -63,7 +64,7 @@ TEST_CASE("selective_scan fused == the recurrence composed of primitive ops, for
     std::vector<Tensor> ys;
     for (int64_t t = 0; t < T; ++t) {
       Tensor d = ops::select(delta, 1, t), u = ops::select(x[0], 1, t);  // (B, Di)
-      Tensor decay = ops::exp(ops::mul(last_dim_unsq(d), x[2]));          // (B, Di, N)
+      Tensor decay = ops::exp(ops::mul(last_dim_unsq(d), x[2]));         // (B, Di, N)
       Tensor drive = ops::mul(last_dim_unsq(ops::mul(d, u)), ops::unsqueeze(ops::select(x[3], 1, t), 1));
       h = ops::add(ops::mul(decay, h), drive);
       Tensor y = ops::add(ops::sum(ops::mul(h, ops::unsqueeze(ops::select(x[4], 1, t), 1)), {2}), ops::mul(x[5], u));
@@ -92,10 +93,10 @@ Ln ln_stats(const Tensor& z) {
 TEST_CASE("ttt_linear fused == the dual form composed of primitive ops, forward and backward", "[ops][ttt]") {
   const int64_t B = 2, H = 2, T = 12, D = 4, mb = 4;
   std::vector<double> tau = {1.0, 0.45, 0.4, 0.2};
-  std::vector<Tensor> in = {randn({B, H, T, D}, 11, Dtype::f64),  // q
-                            randn({B, H, T, D}, 12, Dtype::f64),  // k
-                            randn({B, H, T, D}, 13, Dtype::f64),  // v
-                            Tensor::from_vector(tau, {mb}),       // token_eta
+  std::vector<Tensor> in = {randn({B, H, T, D}, 11, Dtype::f64),          // q
+                            randn({B, H, T, D}, 12, Dtype::f64),          // k
+                            randn({B, H, T, D}, 13, Dtype::f64),          // v
+                            Tensor::from_vector(tau, {mb}),               // token_eta
                             randu({B, H, T}, 14, 0.05, 0.3, Dtype::f64),  // ttt_lr
                             randn({H, D, D}, 15, Dtype::f64, 0.3),        // W0
                             randn({H, D}, 16, Dtype::f64, 0.2),           // b0
@@ -145,7 +146,8 @@ Tensor gelu_derivative(const Tensor& x) {
   Tensor x2 = ops::mul(x, x);
   Tensor t = ops::tanh(ops::mul(ops::scale(x, 0.79788456), ops::add_scalar(ops::scale(x2, 0.044715), 1.0)));
   Tensor one_minus_t2 = ops::affine(ops::mul(t, t), -1.0, 1.0);
-  Tensor a = ops::mul(ops::mul(ops::scale(x, 0.5), one_minus_t2), ops::add_scalar(ops::scale(x2, 0.1070322243), 0.79788456));
+  Tensor a =
+      ops::mul(ops::mul(ops::scale(x, 0.5), one_minus_t2), ops::add_scalar(ops::scale(x2, 0.1070322243), 0.79788456));
   return ops::add(a, ops::affine(t, 0.5, 0.5));
 }
 }  // namespace
@@ -153,10 +155,10 @@ Tensor gelu_derivative(const Tensor& x) {
 TEST_CASE("ttt_mlp fused == the dual form composed of primitive ops, forward and backward", "[ops][ttt]") {
   const int64_t B = 1, H = 2, T = 8, D = 3, I = 5, mb = 4;
   std::vector<double> tau = {1.0, 0.45, 0.3, 0.2};
-  std::vector<Tensor> in = {randn({B, H, T, D}, 21, Dtype::f64),  // q
-                            randn({B, H, T, D}, 22, Dtype::f64),  // k
-                            randn({B, H, T, D}, 23, Dtype::f64),  // v
-                            Tensor::from_vector(tau, {mb}),       // token_eta
+  std::vector<Tensor> in = {randn({B, H, T, D}, 21, Dtype::f64),          // q
+                            randn({B, H, T, D}, 22, Dtype::f64),          // k
+                            randn({B, H, T, D}, 23, Dtype::f64),          // v
+                            Tensor::from_vector(tau, {mb}),               // token_eta
                             randu({B, H, T}, 24, 0.05, 0.3, Dtype::f64),  // ttt_lr
                             randn({H, D, I}, 25, Dtype::f64, 0.4),        // W1
                             randn({H, I}, 26, Dtype::f64, 0.2),           // b1
@@ -172,7 +174,8 @@ TEST_CASE("ttt_mlp fused == the dual form composed of primitive ops, forward and
   Fn composed = [&](const std::vector<Tensor>& x) {
     Tensor gamma = ops::unsqueeze(x[9], 1), beta = ops::unsqueeze(x[10], 1);
     Tensor W1 = ops::expand(x[5], {B, H, D, I}), W2 = ops::expand(x[7], {B, H, I, D});
-    Tensor b1 = ops::expand(ops::unsqueeze(x[6], 1), {B, H, 1, I}), b2 = ops::expand(ops::unsqueeze(x[8], 1), {B, H, 1, D});
+    Tensor b1 = ops::expand(ops::unsqueeze(x[6], 1), {B, H, 1, I}),
+           b2 = ops::expand(ops::unsqueeze(x[8], 1), {B, H, 1, D});
     Tensor ones_tril = ops::tril(Tensor::full({mb, mb}, 1.0, Dtype::f64));
     std::vector<Tensor> outs;
     for (int64_t s = 0; s < T; s += mb) {
@@ -188,11 +191,15 @@ TEST_CASE("ttt_mlp fused == the dual form composed of primitive ops, forward and
                                     ops::mul(st.zhat, ops::mean(ops::mul(gh, st.zhat), {-1}, true))),
                            st.std);
       Tensor g1 = ops::mul(ops::matmul(g2, ops::transpose(W2, -1, -2)), gelu_derivative(z1));
-      Tensor zb1 = ops::add(ops::sub(ops::matmul(q, W1), ops::matmul(ops::mul(eta, ops::tril(ops::matmul(q, ops::transpose(k, -1, -2)))), g1)),
-                            ops::sub(b1, ops::matmul(ops::mul(eta, ones_tril), g1)));
+      Tensor zb1 =
+          ops::add(ops::sub(ops::matmul(q, W1),
+                            ops::matmul(ops::mul(eta, ops::tril(ops::matmul(q, ops::transpose(k, -1, -2)))), g1)),
+                   ops::sub(b1, ops::matmul(ops::mul(eta, ones_tril), g1)));
       Tensor xb2 = ops::gelu(zb1);
-      Tensor zb2 = ops::add(ops::sub(ops::matmul(xb2, W2), ops::matmul(ops::mul(eta, ops::tril(ops::matmul(xb2, ops::transpose(x2, -1, -2)))), g2)),
-                            ops::sub(b2, ops::matmul(ops::mul(eta, ones_tril), g2)));
+      Tensor zb2 =
+          ops::add(ops::sub(ops::matmul(xb2, W2),
+                            ops::matmul(ops::mul(eta, ops::tril(ops::matmul(xb2, ops::transpose(x2, -1, -2)))), g2)),
+                   ops::sub(b2, ops::matmul(ops::mul(eta, ones_tril), g2)));
       Ln so = ln_stats(zb2);
       outs.push_back(ops::add(q, ops::add(ops::mul(gamma, so.zhat), beta)));
       Tensor last = ops::narrow(eta, 2, mb - 1, 1);

@@ -78,7 +78,12 @@ void check_gradcheck(const Case& c) {
 }
 
 Case reshape_case() {
-  return {"reshape", {3, 4, 5}, [](const Tensor& x) { return ops::reshape(ops::transpose(x, 0, 2), {5, -1}); }, {5, 12},
+  return {"reshape",
+          {3, 4, 5},
+          [](const Tensor& x) {
+            return ops::reshape(ops::transpose(x, 0, 2), {5, -1});
+          },
+          {5, 12},
           [](const Index& o, Index& i) {
             int64_t k = o[0] * 12 + o[1];  // element k of the (5, 4, 3) transposed view
             i = {k % 3, (k / 3) % 4, k / 12};
@@ -86,70 +91,104 @@ Case reshape_case() {
           }};
 }
 Case transpose_case() {
-  return {"transpose", {3, 4, 5}, [](const Tensor& x) { return ops::transpose(x, 0, 2); }, {5, 4, 3},
+  return {"transpose",
+          {3, 4, 5},
+          [](const Tensor& x) { return ops::transpose(x, 0, 2); },
+          {5, 4, 3},
           [](const Index& o, Index& i) {
             i = {o[2], o[1], o[0]};
             return true;
           }};
 }
 Case permute_case() {
-  return {"permute", {2, 3, 5, 7}, [](const Tensor& x) { return ops::permute(x, {2, 0, 3, 1}); }, {5, 2, 7, 3},
+  return {"permute",
+          {2, 3, 5, 7},
+          [](const Tensor& x) {
+            return ops::permute(x, {2, 0, 3, 1});
+          },
+          {5, 2, 7, 3},
           [](const Index& o, Index& i) {
             i = {o[1], o[3], o[0], o[2]};
             return true;
           }};
 }
 Case narrow_case() {
-  return {"narrow", {5, 7}, [](const Tensor& x) { return ops::narrow(x, 1, 2, 4); }, {5, 4},
+  return {"narrow",
+          {5, 7},
+          [](const Tensor& x) { return ops::narrow(x, 1, 2, 4); },
+          {5, 4},
           [](const Index& o, Index& i) {
             i = {o[0], o[1] + 2};
             return true;
           }};
 }
 Case expand_case() {
-  return {"expand", {3, 1}, [](const Tensor& x) { return ops::expand(x, {2, 3, 5}); }, {2, 3, 5},
+  return {"expand",
+          {3, 1},
+          [](const Tensor& x) {
+            return ops::expand(x, {2, 3, 5});
+          },
+          {2, 3, 5},
           [](const Index& o, Index& i) {
             i = {o[1], 0};
             return true;
           }};
 }
 Case unsqueeze_case() {
-  return {"unsqueeze", {3, 5}, [](const Tensor& x) { return ops::unsqueeze(ops::transpose(x, 0, 1), 1); }, {5, 1, 3},
+  return {"unsqueeze",
+          {3, 5},
+          [](const Tensor& x) { return ops::unsqueeze(ops::transpose(x, 0, 1), 1); },
+          {5, 1, 3},
           [](const Index& o, Index& i) {
             i = {o[2], o[0]};
             return true;
           }};
 }
 Case squeeze_case() {
-  return {"squeeze", {3, 1, 5}, [](const Tensor& x) { return ops::squeeze(x, 1); }, {3, 5},
+  return {"squeeze",
+          {3, 1, 5},
+          [](const Tensor& x) { return ops::squeeze(x, 1); },
+          {3, 5},
           [](const Index& o, Index& i) {
             i = {o[0], 0, o[1]};
             return true;
           }};
 }
 Case select_case() {
-  return {"select", {4, 3, 5}, [](const Tensor& x) { return ops::select(x, 1, 2); }, {4, 5},
+  return {"select",
+          {4, 3, 5},
+          [](const Tensor& x) { return ops::select(x, 1, 2); },
+          {4, 5},
           [](const Index& o, Index& i) {
             i = {o[0], 2, o[1]};
             return true;
           }};
 }
 Case contiguous_case() {
-  return {"contiguous", {4, 6}, [](const Tensor& x) { return ops::contiguous(ops::transpose(x, 0, 1)); }, {6, 4},
+  return {"contiguous",
+          {4, 6},
+          [](const Tensor& x) { return ops::contiguous(ops::transpose(x, 0, 1)); },
+          {6, 4},
           [](const Index& o, Index& i) {
             i = {o[1], o[0]};
             return true;
           }};
 }
 Case clone_case() {
-  return {"clone", {5, 3}, [](const Tensor& x) { return ops::clone(x); }, {5, 3},
+  return {"clone",
+          {5, 3},
+          [](const Tensor& x) { return ops::clone(x); },
+          {5, 3},
           [](const Index& o, Index& i) {
             i = o;
             return true;
           }};
 }
 Case pad_dim_case() {
-  return {"pad_dim", {3, 4}, [](const Tensor& x) { return ops::pad_dim(x, 1, 2, 1); }, {3, 7},
+  return {"pad_dim",
+          {3, 4},
+          [](const Tensor& x) { return ops::pad_dim(x, 1, 2, 1); },
+          {3, 7},
           [](const Index& o, Index& i) {
             if (o[1] < 2 || o[1] >= 6) return false;
             i = {o[0], o[1] - 2};
@@ -158,8 +197,12 @@ Case pad_dim_case() {
 }
 Case concat_case() {
   // concat of two views of the same input: rows [0, 2) and the transposed-back rows [1, 4).
-  return {"concat", {4, 5},
-          [](const Tensor& x) { return ops::concat({ops::narrow(x, 0, 0, 2), ops::narrow(x, 0, 1, 3)}, 0); }, {5, 5},
+  return {"concat",
+          {4, 5},
+          [](const Tensor& x) {
+            return ops::concat({ops::narrow(x, 0, 0, 2), ops::narrow(x, 0, 1, 3)}, 0);
+          },
+          {5, 5},
           [](const Index& o, Index& i) {
             i = {o[0] < 2 ? o[0] : o[0] - 1, o[1]};
             return true;
@@ -167,8 +210,8 @@ Case concat_case() {
 }
 
 std::vector<Case> all_cases() {
-  return {reshape_case(), transpose_case(), permute_case(), narrow_case(), expand_case(), unsqueeze_case(),
-          squeeze_case(), select_case(), contiguous_case(), clone_case(), pad_dim_case(), concat_case()};
+  return {reshape_case(), transpose_case(), permute_case(),    narrow_case(), expand_case(),  unsqueeze_case(),
+          squeeze_case(), select_case(),    contiguous_case(), clone_case(),  pad_dim_case(), concat_case()};
 }
 
 Case find(const std::string& name) {
@@ -179,9 +222,9 @@ Case find(const std::string& name) {
 
 }  // namespace
 
-#define TTT_GATHER_TESTS(OP)                                                                                     \
-  TEST_CASE(#OP " forward picks the reference elements", "[ops][view]") { check_forward(find(#OP)); }           \
-  TEST_CASE(#OP " backward scatters the gradient back", "[ops][view]") { check_backward(find(#OP)); }           \
+#define TTT_GATHER_TESTS(OP)                                                                          \
+  TEST_CASE(#OP " forward picks the reference elements", "[ops][view]") { check_forward(find(#OP)); } \
+  TEST_CASE(#OP " backward scatters the gradient back", "[ops][view]") { check_backward(find(#OP)); } \
   TEST_CASE(#OP " gradcheck (gather reference)", "[ops][view]") { check_gradcheck(find(#OP)); }
 
 TTT_GATHER_TESTS(reshape)

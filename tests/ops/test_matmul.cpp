@@ -96,8 +96,8 @@ TEST_CASE("matmul on views whose batch dims have size 1 (a narrow of length 1) u
   for (int64_t at : {0, 2}) {
     Tensor a = ops::narrow(a4, 1, at, 1), b = ops::narrow(b4, 1, at, 1);
     Tensor got = ops::matmul(a, b);
-    Tensor want = reference_matmul(ops::reshape(ops::contiguous(a), {2, 4, 5}),
-                                   ops::reshape(ops::contiguous(b), {2, 5, 6}));
+    Tensor want =
+        reference_matmul(ops::reshape(ops::contiguous(a), {2, 4, 5}), ops::reshape(ops::contiguous(b), {2, 5, 6}));
     require_close(ops::reshape(got, {2, 4, 6}), want, 1e-12, 1e-12, "narrow at " + std::to_string(at));
   }
   // Size-1 dims between real batch dims: (2,1,3,4,5) from a narrow of (2,2,3,4,5).

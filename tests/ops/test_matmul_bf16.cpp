@@ -53,8 +53,9 @@ constexpr double kTight = 1e-5, kVsF32 = 1.0 / 128;
 }  // namespace
 
 TEST_CASE("linear_bf16 forward equals an f64 product of the bf16-rounded operands", "[ops][linear_bf16]") {
-  auto dims = GENERATE(std::tuple<int64_t, int64_t, int64_t>{5, 7, 11}, std::tuple<int64_t, int64_t, int64_t>{64, 256, 96},
-                       std::tuple<int64_t, int64_t, int64_t>{33, 768, 17});
+  auto dims =
+      GENERATE(std::tuple<int64_t, int64_t, int64_t>{5, 7, 11}, std::tuple<int64_t, int64_t, int64_t>{64, 256, 96},
+               std::tuple<int64_t, int64_t, int64_t>{33, 768, 17});
   auto [M, K, N] = dims;
   for (bool tw : {false, true}) {
     Tensor x = randn({M, K}, 1);
@@ -74,12 +75,14 @@ TEST_CASE("linear_bf16 forward keeps leading dims and reads the bf16 copy, not t
   Tensor x = randn({2, 3, 16}, 3), w = randn({16, 8}, 4);
   Tensor y = ops::linear_bf16(x, w, ops::cast(w, Dtype::bf16));
   REQUIRE(shape_str(y.shape()) == shape_str(Shape{2, 3, 8}));
-  require_close(ops::reshape(y, {6, 8}), ops::linear_bf16(ops::reshape(x, {6, 16}), w, ops::cast(w, Dtype::bf16)), 0, 0);
+  require_close(ops::reshape(y, {6, 8}), ops::linear_bf16(ops::reshape(x, {6, 16}), w, ops::cast(w, Dtype::bf16)), 0,
+                0);
   // A stale copy changes the result: the op multiplies by the copy it is given.
   Tensor other = ops::cast(randn({16, 8}, 5), Dtype::bf16);
   Tensor z = ops::linear_bf16(x, w, other);
-  CHECK(violations(ops::reshape(z, {6, 8}), round_bf16(ops::reshape(x, {6, 16})), ops::cast(other, Dtype::f32), kTight) == 0);
-  CHECK_THROWS(ops::linear_bf16(x, w, w));                                  // copy not bf16
+  CHECK(violations(ops::reshape(z, {6, 8}), round_bf16(ops::reshape(x, {6, 16})), ops::cast(other, Dtype::f32),
+                   kTight) == 0);
+  CHECK_THROWS(ops::linear_bf16(x, w, w));                                          // copy not bf16
   CHECK_THROWS(ops::linear_bf16(x, w, ops::cast(randn({8, 16}, 6), Dtype::bf16)));  // shape differs
 }
 
@@ -110,11 +113,13 @@ TEST_CASE("linear_bf16 gradcheck: backward equals f64 products of the bf16-round
   Tensor g = randn({2, M / 2, N}, 12);
   autograd::backward({ops::linear_bf16(x, w, ops::cast(w, Dtype::bf16))}, {g});
   Tensor x2 = ops::reshape(x.detach(), {M, K}), g2 = ops::reshape(g, {M, N});
-  CHECK(violations(ops::reshape(x.grad(), {M, K}), round_bf16(g2), ops::transpose(round_bf16(w.detach()), 0, 1), kTight) == 0);
+  CHECK(violations(ops::reshape(x.grad(), {M, K}), round_bf16(g2), ops::transpose(round_bf16(w.detach()), 0, 1),
+                   kTight) == 0);
   CHECK(violations(w.grad(), ops::transpose(round_bf16(x2), 0, 1), round_bf16(g2), kTight) == 0);
   // The tied head's transposed weight view passes its gradient back through the view.
   Tensor e = req(randn({N, K}, 13));
   Tensor h = randn({M, K}, 14), gh = randn({M, N}, 15);
-  autograd::backward({ops::linear_bf16(h, ops::transpose(e, 0, 1), ops::transpose(ops::cast(e.detach(), Dtype::bf16), 0, 1))}, {gh});
+  autograd::backward(
+      {ops::linear_bf16(h, ops::transpose(e, 0, 1), ops::transpose(ops::cast(e.detach(), Dtype::bf16), 0, 1))}, {gh});
   CHECK(violations(e.grad(), ops::transpose(round_bf16(gh), 0, 1), round_bf16(h), kTight) == 0);
 }

@@ -37,9 +37,7 @@ Tensor norm_loops(const Tensor& x, const Tensor& w, const Tensor* b, double eps)
 }
 
 // The same norms composed of primitive differentiable ops (rsqrt(v) = exp(−½·log v)).
-Tensor rsqrt_composed(const Tensor& v) {
-  return ops::exp(ops::scale(ops::log(v), -0.5));
-}
+Tensor rsqrt_composed(const Tensor& v) { return ops::exp(ops::scale(ops::log(v), -0.5)); }
 Tensor rms_norm_composed(const Tensor& x, const Tensor& w, double eps) {
   Tensor rstd = rsqrt_composed(ops::add_scalar(ops::mean(ops::mul(x, x), {-1}, true), eps));
   return ops::mul(ops::mul(x, rstd), w);
@@ -76,8 +74,8 @@ TEST_CASE("rms_norm forward matches double loops", "[ops][norm]") {
 
 TEST_CASE("rms_norm backward matches the composition of primitive ops", "[ops][norm]") {
   for (bool transposed : {false, true}) {
-    Tensor x0 = transposed ? ops::transpose(randn({13, 3, 7}, 24, Dtype::f64), 0, 2)
-                           : randn({7, 3, 13}, 24, Dtype::f64);
+    Tensor x0 =
+        transposed ? ops::transpose(randn({13, 3, 7}, 24, Dtype::f64), 0, 2) : randn({7, 3, 13}, 24, Dtype::f64);
     Tensor x = req(x0), w = req(randn({13}, 25, Dtype::f64));
     Tensor xr = req(ops::clone(x0).detach()), wr = req(ops::clone(w).detach());
     Tensor dy = randn({7, 3, 13}, 26, Dtype::f64);
@@ -110,12 +108,10 @@ TEST_CASE("layer_norm forward matches double loops", "[ops][norm]") {
 
 TEST_CASE("layer_norm backward matches the composition of primitive ops", "[ops][norm]") {
   for (bool transposed : {false, true}) {
-    Tensor x0 =
-        transposed ? ops::transpose(randn({11, 5}, 31, Dtype::f64), 0, 1) : randn({5, 11}, 31, Dtype::f64);
+    Tensor x0 = transposed ? ops::transpose(randn({11, 5}, 31, Dtype::f64), 0, 1) : randn({5, 11}, 31, Dtype::f64);
     x0 = ops::add_scalar(x0, 2.0);
     Tensor x = req(x0), w = req(randn({11}, 32, Dtype::f64)), b = req(randn({11}, 33, Dtype::f64));
-    Tensor xr = req(ops::clone(x0).detach()), wr = req(ops::clone(w).detach()),
-           br = req(ops::clone(b).detach());
+    Tensor xr = req(ops::clone(x0).detach()), wr = req(ops::clone(w).detach()), br = req(ops::clone(b).detach());
     Tensor dy = randn({5, 11}, 34, Dtype::f64);
     autograd::backward({ops::layer_norm(x, w, b, 1e-5)}, {dy});
     autograd::backward({layer_norm_composed(xr, wr, br, 1e-5)}, {dy});
@@ -126,15 +122,13 @@ TEST_CASE("layer_norm backward matches the composition of primitive ops", "[ops]
 }
 
 TEST_CASE("layer_norm gradcheck", "[ops][norm]") {
-  require_gradcheck([](auto& in) { return ops::layer_norm(in[0], in[1], in[2], 1e-5); },
-                    {req(randn({3, 5, 7}, 35, Dtype::f64)),
-                     req(randn({7}, 36, Dtype::f64)),
-                     req(randn({7}, 37, Dtype::f64))});
+  require_gradcheck(
+      [](auto& in) { return ops::layer_norm(in[0], in[1], in[2], 1e-5); },
+      {req(randn({3, 5, 7}, 35, Dtype::f64)), req(randn({7}, 36, Dtype::f64)), req(randn({7}, 37, Dtype::f64))});
 }
 
 TEST_CASE("norm backward computes only the gradients asked for", "[ops][norm]") {
-  Tensor x = randn({5, 7}, 38, Dtype::f64), w = req(randn({7}, 39, Dtype::f64)),
-         b = randn({7}, 40, Dtype::f64);
+  Tensor x = randn({5, 7}, 38, Dtype::f64), w = req(randn({7}, 39, Dtype::f64)), b = randn({7}, 40, Dtype::f64);
   Tensor dy = randn({5, 7}, 41, Dtype::f64);
   autograd::backward({ops::layer_norm(x, w, b, 1e-5)}, {dy});
   Tensor wr = req(ops::clone(w).detach());
@@ -152,16 +146,13 @@ TEST_CASE("norm parameter gradients do not depend on the thread count", "[ops][n
   auto grads_with = [&](int threads) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
-    Tensor xr = req(ops::clone(x).detach()), wr = req(ops::clone(w).detach()),
-           br = req(ops::clone(b).detach());
+    Tensor xr = req(ops::clone(x).detach()), wr = req(ops::clone(w).detach()), br = req(ops::clone(b).detach());
     autograd::backward({ops::layer_norm(xr, wr, br, 1e-6)}, {dy});
     Tensor w2 = req(ops::clone(w).detach());
     autograd::backward({ops::rms_norm(xr.detach(), w2, 1e-6)}, {dy});
     omp_set_num_threads(saved);
-    return std::vector<std::vector<double>>{xr.grad().to_vector<double>(),
-                                            wr.grad().to_vector<double>(),
-                                            br.grad().to_vector<double>(),
-                                            w2.grad().to_vector<double>()};
+    return std::vector<std::vector<double>>{xr.grad().to_vector<double>(), wr.grad().to_vector<double>(),
+                                            br.grad().to_vector<double>(), w2.grad().to_vector<double>()};
   };
   auto one = grads_with(1);
   REQUIRE(one == grads_with(3));
@@ -177,27 +168,10 @@ TEST_CASE("norm kernels write only their outputs (guard bytes)", "[ops][norm]") 
   std::vector<double> w(cols, 1.5), b(cols, 0.25);
   auto y = guarded(rows * cols), mean = guarded(rows), rstd = guarded(rows);
   auto dx = guarded(rows * cols), dw = guarded(cols), db = guarded(cols);
-  kernels::cpu::layer_norm_forward(Dtype::f64,
-                                   x.data(),
-                                   w.data(),
-                                   b.data(),
-                                   y.data() + guard,
-                                   mean.data() + guard,
-                                   rstd.data() + guard,
-                                   rows,
-                                   cols,
-                                   1e-6);
-  kernels::cpu::layer_norm_backward(Dtype::f64,
-                                    x.data(),
-                                    w.data(),
-                                    mean.data() + guard,
-                                    rstd.data() + guard,
-                                    dy.data(),
-                                    dx.data() + guard,
-                                    dw.data() + guard,
-                                    db.data() + guard,
-                                    rows,
-                                    cols);
+  kernels::cpu::layer_norm_forward(Dtype::f64, x.data(), w.data(), b.data(), y.data() + guard, mean.data() + guard,
+                                   rstd.data() + guard, rows, cols, 1e-6);
+  kernels::cpu::layer_norm_backward(Dtype::f64, x.data(), w.data(), mean.data() + guard, rstd.data() + guard, dy.data(),
+                                    dx.data() + guard, dw.data() + guard, db.data() + guard, rows, cols);
   for (auto* v : {&y, &mean, &rstd, &dx, &dw, &db}) {
     const int64_t n = static_cast<int64_t>(v->size()) - 2 * guard;
     for (int64_t i = 0; i < guard; ++i) {
@@ -210,19 +184,16 @@ TEST_CASE("norm kernels write only their outputs (guard bytes)", "[ops][norm]") 
 
 TEST_CASE("norm errors name the op and every operand", "[ops][norm]") {
   Tensor x = randn({4, 8}, 48), w = randn({4}, 49), b = randn({8}, 50);
-  REQUIRE_THROWS_WITH(ops::rms_norm(x, w, 1e-6),
-                      Catch::Contains("[rms_norm] weight must have shape (8)") &&
-                          Catch::Contains("x: f32 (4, 8) on cpu") &&
-                          Catch::Contains("weight: f32 (4) on cpu"));
+  REQUIRE_THROWS_WITH(ops::rms_norm(x, w, 1e-6), Catch::Contains("[rms_norm] weight must have shape (8)") &&
+                                                     Catch::Contains("x: f32 (4, 8) on cpu") &&
+                                                     Catch::Contains("weight: f32 (4) on cpu"));
+  REQUIRE_THROWS_WITH(ops::layer_norm(x, b, w, 1e-6), Catch::Contains("[layer_norm] bias must have shape (8)") &&
+                                                          Catch::Contains("bias: f32 (4) on cpu"));
   REQUIRE_THROWS_WITH(
-      ops::layer_norm(x, b, w, 1e-6),
-      Catch::Contains("[layer_norm] bias must have shape (8)") && Catch::Contains("bias: f32 (4) on cpu"));
-  REQUIRE_THROWS_WITH(ops::layer_norm(x, randn({8}, 51, Dtype::f64), b, 1e-6),
-                      Catch::Contains("[layer_norm] operands must have one dtype") &&
-                          Catch::Contains("weight: f64 (8) on cpu"));
+      ops::layer_norm(x, randn({8}, 51, Dtype::f64), b, 1e-6),
+      Catch::Contains("[layer_norm] operands must have one dtype") && Catch::Contains("weight: f64 (8) on cpu"));
   REQUIRE_THROWS_WITH(
       ops::rms_norm(Tensor::zeros({3, 0}, Dtype::f32), randn({0}, 52), 1e-6),
       Catch::Contains("[rms_norm] x must have a non-empty last dimension") && Catch::Contains("(3, 0)"));
-  REQUIRE_THROWS_WITH(ops::rms_norm(x, b, -1.0),
-                      Catch::Contains("[rms_norm] eps must be finite and >= 0, got -1"));
+  REQUIRE_THROWS_WITH(ops::rms_norm(x, b, -1.0), Catch::Contains("[rms_norm] eps must be finite and >= 0, got -1"));
 }

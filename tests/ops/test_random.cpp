@@ -103,9 +103,8 @@ TEST_CASE("random bf16 draws are the f32 draws rounded", "[ops][random]") {
 }
 
 TEST_CASE("random errors name the op and the arguments", "[ops][random]") {
-  REQUIRE_THROWS_WITH(ops::random_normal({2, 3}, Dtype::i32, cpu, 0, 0), Catch::Contains("[random_normal]") &&
-                                                                             Catch::Contains("i32") &&
-                                                                             Catch::Contains("(2, 3)"));
+  REQUIRE_THROWS_WITH(ops::random_normal({2, 3}, Dtype::i32, cpu, 0, 0),
+                      Catch::Contains("[random_normal]") && Catch::Contains("i32") && Catch::Contains("(2, 3)"));
   REQUIRE_THROWS_WITH(ops::random_trunc_normal({4}, Dtype::f32, cpu, 0, uint64_t{1} << 32, 1.0),
                       Catch::Contains("[random_trunc_normal]") && Catch::Contains("2^32"));
   REQUIRE_THROWS_WITH(ops::random_trunc_normal({4}, Dtype::f32, cpu, 0, 0, 1.0, 0.1),

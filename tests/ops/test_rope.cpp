@@ -16,8 +16,7 @@ namespace {
 double angle(int64_t p, int64_t i, int64_t D, double theta, bool float_table) {
   if (!float_table) return static_cast<double>(p) * std::pow(theta, -2.0 * i / D);
   float e = static_cast<float>(2 * i) / static_cast<float>(D);
-  float pw =
-      static_cast<float>(std::pow(static_cast<double>(static_cast<float>(theta)), static_cast<double>(e)));
+  float pw = static_cast<float>(std::pow(static_cast<double>(static_cast<float>(theta)), static_cast<double>(e)));
   float omega = 1.0f / pw;
   return static_cast<double>(static_cast<float>(p) * omega);
 }
@@ -61,8 +60,7 @@ TEST_CASE("rope forward rotates interleaved pairs", "[ops][rope]") {
   for (const auto& pos : {absolute, modulo}) {
     Tensor x = randn({2, 3, 7, 10}, 1, dtype);
     double tol = dtype == Dtype::f32 ? 1e-5 : 1e-12;
-    require_close(ops::rope(x, positions_tensor(pos, pos_dtype), 10000.0), reference_rope(x, pos, 10000.0),
-                  tol, tol);
+    require_close(ops::rope(x, positions_tensor(pos, pos_dtype), 10000.0), reference_rope(x, pos, 10000.0), tol, tol);
   }
 }
 
@@ -84,8 +82,7 @@ TEST_CASE("rope forward accepts a non-contiguous x", "[ops][rope]") {
   Tensor x = ops::transpose(xbthd, 1, 2);  // (B, H, T, D)
   REQUIRE_FALSE(x.is_contiguous());
   std::vector<int64_t> pos = {4, 0, 3, 1, 2};
-  require_close(ops::rope(x, positions_tensor(pos, Dtype::i64), 10000.0), reference_rope(x, pos, 10000.0),
-                1e-5, 1e-5);
+  require_close(ops::rope(x, positions_tensor(pos, Dtype::i64), 10000.0), reference_rope(x, pos, 10000.0), 1e-5, 1e-5);
 }
 
 TEST_CASE("rope backward rotates by the opposite angle", "[ops][rope]") {
@@ -108,10 +105,8 @@ TEST_CASE("rope errors name the op and the shapes", "[ops][rope]") {
   Tensor pos = positions_tensor({0, 1, 2, 3, 4}, Dtype::i64);
   REQUIRE_THROWS_WITH(ops::rope(randn({2, 5, 7}, 1), pos, 10000.0),
                       Catch::Contains("[rope]") && Catch::Contains("even") && Catch::Contains("(2, 5, 7)"));
-  REQUIRE_THROWS_WITH(ops::rope(randn({2, 4, 6}, 2), pos, 10000.0), Catch::Contains("[rope]") &&
-                                                                        Catch::Contains("(2, 4, 6)") &&
-                                                                        Catch::Contains("i64 (5)"));
-  REQUIRE_THROWS_WITH(
-      ops::rope(randn({2, 5, 6}, 3), randn({5}, 4), 10000.0),
-      Catch::Contains("[rope]") && Catch::Contains("i32 or i64") && Catch::Contains("f32 (5)"));
+  REQUIRE_THROWS_WITH(ops::rope(randn({2, 4, 6}, 2), pos, 10000.0),
+                      Catch::Contains("[rope]") && Catch::Contains("(2, 4, 6)") && Catch::Contains("i64 (5)"));
+  REQUIRE_THROWS_WITH(ops::rope(randn({2, 5, 6}, 3), randn({5}, 4), 10000.0),
+                      Catch::Contains("[rope]") && Catch::Contains("i32 or i64") && Catch::Contains("f32 (5)"));
 }

@@ -28,8 +28,7 @@ Tensor of(const std::vector<double>& v, const Shape& shape, Dtype dtype) {
 
 // Random operands as in the upstream test: A = −exp(N(0,1)) or −0.5·U(0,1); delta_raw + delta_bias mostly in
 // softplus' curved range, with some elements above 20 (identity branch) and some below −20.
-ScanCase make_case(
-    int64_t B, int64_t T, int64_t Di, int64_t N, uint64_t seed, Dtype dtype, bool uniform_A = false) {
+ScanCase make_case(int64_t B, int64_t T, int64_t Di, int64_t N, uint64_t seed, Dtype dtype, bool uniform_A = false) {
   ScanCase c;
   c.u = randn({B, T, Di}, seed, dtype);
   auto dr = randn({B, T, Di}, seed + 1, Dtype::f64, 1.5).to_vector<double>();
@@ -104,8 +103,7 @@ TEST_CASE("selective_scan_reference matches a hand computation", "[ops][scan]") 
   const double d0 = std::log1p(std::exp(0.2)), d1 = 29.9;
   const double h0 = d0 * 2.0 * 0.5, h1 = std::exp(d1 * -0.8) * h0 + d1 * -0.5 * -1.0;
   auto silu = [](double x) { return x / (1 + std::exp(-x)); };
-  require_close(
-      r.out, t3((1.5 * h0 + 0.4 * 0.5) * silu(0.7), (0.25 * h1 + 0.4 * -1.0) * silu(-0.2)), 1e-14, 1e-14);
+  require_close(r.out, t3((1.5 * h0 + 0.4 * 0.5) * silu(0.7), (0.25 * h1 + 0.4 * -1.0) * silu(-0.2)), 1e-14, 1e-14);
   REQUIRE(r.last_state.item() == Approx(h1).epsilon(1e-14));
 }
 
@@ -114,8 +112,7 @@ TEST_CASE("selective_scan backward matches central differences of the f64 refere
   Tensor R = randn({2, 9, 5}, 77, Dtype::f64);
   std::vector<Tensor> got = out_and_grads(c, R, 4);
   auto loss = [&](const std::vector<Tensor>& x) {
-    auto out =
-        ops::selective_scan_reference(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]).out.to_vector<double>();
+    auto out = ops::selective_scan_reference(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]).out.to_vector<double>();
     auto r = R.to_vector<double>();
     double s = 0;
     for (size_t i = 0; i < out.size(); ++i) s += out[i] * r[i];
@@ -187,15 +184,14 @@ TEST_CASE("selective_scan_step decoding reproduces the full forward", "[ops][sca
     Tensor state = Tensor::zeros({B, Di, N}, Dtype::f32);
     if (P > 0) {
       auto pre = [&](const Tensor& t) { return ops::narrow(t, 1, 0, P); };
-      ops::ScanResult r = ops::selective_scan_with_state(
-          pre(c.u), pre(c.dr), c.A, pre(c.Bm), pre(c.Cm), c.D, c.bias, pre(c.z), 2);
+      ops::ScanResult r =
+          ops::selective_scan_with_state(pre(c.u), pre(c.dr), c.A, pre(c.Bm), pre(c.Cm), c.D, c.bias, pre(c.z), 2);
       require_close(r.out, pre(full), 1e-6, 1e-5, "prefill output");
       state = r.last_state;
     }
     for (int64_t t = P; t < T; ++t) {
       auto at = [&](const Tensor& x) { return ops::select(x, 1, t); };  // (B, Di) or (B, N), strided
-      Tensor o =
-          ops::selective_scan_step(state, at(c.u), at(c.dr), at(c.z), at(c.Bm), at(c.Cm), c.A, c.D, c.bias);
+      Tensor o = ops::selective_scan_step(state, at(c.u), at(c.dr), at(c.z), at(c.Bm), at(c.Cm), c.A, c.D, c.bias);
       require_close(o, at(full), 1e-6, 1e-5, "step " + std::to_string(t));
     }
   }
@@ -208,14 +204,8 @@ TEST_CASE("selective_scan kernels write nothing outside their outputs", "[ops][s
   const float kGuard = -12345.0f;
   ScanCase c = make_case(B, T, Di, N, 71, Dtype::f32);
   kernels::ScanDims d{B, T, Di, N, 4};
-  kernels::ScanInputs in{c.u.data_ptr(),
-                         c.dr.data_ptr(),
-                         c.A.data_ptr(),
-                         c.Bm.data_ptr(),
-                         c.Cm.data_ptr(),
-                         c.D.data_ptr(),
-                         c.bias.data_ptr(),
-                         c.z.data_ptr()};
+  kernels::ScanInputs in{c.u.data_ptr(),  c.dr.data_ptr(), c.A.data_ptr(),    c.Bm.data_ptr(),
+                         c.Cm.data_ptr(), c.D.data_ptr(),  c.bias.data_ptr(), c.z.data_ptr()};
   auto buffer = [&](int64_t n) { return std::vector<float>(n + guard, kGuard); };
   auto intact = [&](const std::vector<float>& v, int64_t n) {
     for (int64_t i = n; i < n + guard; ++i)
@@ -230,11 +220,7 @@ TEST_CASE("selective_scan kernels write nothing outside their outputs", "[ops][s
   auto du = buffer(B * T * Di), ddr = buffer(B * T * Di), dz = buffer(B * T * Di), dA = buffer(Di * N);
   auto dBm = buffer(B * T * N), dCm = buffer(B * T * N), dD = buffer(Di), dbias = buffer(Di);
   kernels::cpu::selective_scan_backward(
-      Dtype::f32,
-      d,
-      in,
-      ckpt.data(),
-      dy.data(),
+      Dtype::f32, d, in, ckpt.data(), dy.data(),
       {du.data(), ddr.data(), dA.data(), dBm.data(), dCm.data(), dD.data(), dbias.data(), dz.data()});
   for (auto* v : {&du, &ddr, &dz}) REQUIRE(intact(*v, B * T * Di));
   REQUIRE(intact(dA, Di * N));
@@ -253,49 +239,31 @@ TEST_CASE("selective_scan error messages name the operands", "[ops][scan]") {
   ScanCase c = make_case(2, 5, 4, 3, 81, Dtype::f32);
   using Catch::Contains;
   REQUIRE_THROWS_WITH(ops::selective_scan(c.u, c.dr, randn({4, 2}, 1), c.Bm, c.Cm, c.D, c.bias, c.z),
-                      Contains("[selective_scan] A must have shape (Di, N) = (4, 3)") &&
-                          Contains("A: f32 (4, 2)") && Contains("u: f32 (2, 5, 4)") &&
-                          Contains("Bm: f32 (2, 5, 3)"));
+                      Contains("[selective_scan] A must have shape (Di, N) = (4, 3)") && Contains("A: f32 (4, 2)") &&
+                          Contains("u: f32 (2, 5, 4)") && Contains("Bm: f32 (2, 5, 3)"));
   REQUIRE_THROWS_WITH(
       ops::selective_scan(c.u, c.dr, c.A, randn({2, 4, 3}, 1), c.Cm, c.D, c.bias, c.z),
       Contains("[selective_scan] Bm and Cm must both have shape (B, T, N)") && Contains("Bm: f32 (2, 4, 3)"));
-  REQUIRE_THROWS_WITH(
-      ops::selective_scan(c.u, randn({2, 5, 5}, 1), c.A, c.Bm, c.Cm, c.D, c.bias, c.z),
-      Contains("delta_raw and z must have u's shape") && Contains("delta_raw: f32 (2, 5, 5)"));
+  REQUIRE_THROWS_WITH(ops::selective_scan(c.u, randn({2, 5, 5}, 1), c.A, c.Bm, c.Cm, c.D, c.bias, c.z),
+                      Contains("delta_raw and z must have u's shape") && Contains("delta_raw: f32 (2, 5, 5)"));
   REQUIRE_THROWS_WITH(ops::selective_scan(c.u, c.dr, c.A, c.Bm, c.Cm, randn({5}, 1), c.bias, c.z),
                       Contains("D and delta_bias must have shape (Di) = (4)") && Contains("D: f32 (5)"));
-  REQUIRE_THROWS_WITH(
-      ops::selective_scan(c.u, c.dr, randn({4, 3}, 1, Dtype::f64), c.Bm, c.Cm, c.D, c.bias, c.z),
-      Contains("A, D and delta_bias must be f32") && Contains("A: f64 (4, 3)"));
+  REQUIRE_THROWS_WITH(ops::selective_scan(c.u, c.dr, randn({4, 3}, 1, Dtype::f64), c.Bm, c.Cm, c.D, c.bias, c.z),
+                      Contains("A, D and delta_bias must be f32") && Contains("A: f64 (4, 3)"));
   REQUIRE_THROWS_WITH(ops::selective_scan(c.u, c.dr, c.A, c.Bm, c.Cm, c.D, c.bias, c.z, 0),
                       Contains("[selective_scan] chunk must be >= 1; got 0"));
   autograd::NoGradGuard no_grad;
   auto at = [](const Tensor& x) { return ops::select(x, 1, 0); };
-  REQUIRE_THROWS_WITH(
-      ops::selective_scan_step(Tensor::zeros({2, 4, 2}, Dtype::f32),
-                               at(c.u),
-                               at(c.dr),
-                               at(c.z),
-                               at(c.Bm),
-                               at(c.Cm),
-                               c.A,
-                               c.D,
-                               c.bias),
-      Contains("[selective_scan_step] state must be a contiguous f32 tensor of shape (B, Di, N) = "
-               "(2, 4, 3)") &&
-          Contains("state: f32 (2, 4, 2)"));
+  REQUIRE_THROWS_WITH(ops::selective_scan_step(Tensor::zeros({2, 4, 2}, Dtype::f32), at(c.u), at(c.dr), at(c.z),
+                                               at(c.Bm), at(c.Cm), c.A, c.D, c.bias),
+                      Contains("[selective_scan_step] state must be a contiguous f32 tensor of shape (B, Di, N) = "
+                               "(2, 4, 3)") &&
+                          Contains("state: f32 (2, 4, 2)"));
   {
     autograd::EnableGradGuard grad;
     Tensor A = req(c.A.detach());
-    REQUIRE_THROWS_WITH(ops::selective_scan_step(Tensor::zeros({2, 4, 3}, Dtype::f32),
-                                                 at(c.u),
-                                                 at(c.dr),
-                                                 at(c.z),
-                                                 at(c.Bm),
-                                                 at(c.Cm),
-                                                 A,
-                                                 c.D,
-                                                 c.bias),
+    REQUIRE_THROWS_WITH(ops::selective_scan_step(Tensor::zeros({2, 4, 3}, Dtype::f32), at(c.u), at(c.dr), at(c.z),
+                                                 at(c.Bm), at(c.Cm), A, c.D, c.bias),
                         Contains("[selective_scan_step] is not differentiable"));
   }
 }

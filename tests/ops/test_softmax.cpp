@@ -41,33 +41,24 @@ Tensor cross_entropy_loops(const Tensor& logits, const std::vector<int64_t>& tar
 }
 
 // The same functions composed of primitive differentiable ops (small inputs, so exp does not overflow).
-Tensor softmax_composed(const Tensor& x) {
-  return ops::div(ops::exp(x), ops::sum(ops::exp(x), {-1}, true));
-}
-Tensor log_softmax_composed(const Tensor& x) {
-  return ops::sub(x, ops::log(ops::sum(ops::exp(x), {-1}, true)));
-}
+Tensor softmax_composed(const Tensor& x) { return ops::div(ops::exp(x), ops::sum(ops::exp(x), {-1}, true)); }
+Tensor log_softmax_composed(const Tensor& x) { return ops::sub(x, ops::log(ops::sum(ops::exp(x), {-1}, true))); }
 
 // Odd shapes, a one-element row, a transposed (non-contiguous) view, and large logits that would overflow
 // exp without the max subtraction.
 std::vector<Tensor> forward_inputs(Dtype dt) {
-  std::vector<Tensor> xs{randn({5, 7}, 61, dt),
-                         randn({3, 4, 13}, 62, dt),
-                         randn({2, 1}, 63, dt),
+  std::vector<Tensor> xs{randn({5, 7}, 61, dt), randn({3, 4, 13}, 62, dt), randn({2, 1}, 63, dt),
                          ops::affine(randn({11}, 64, dt), 40.0, 500.0)};
   xs.push_back(ops::transpose(randn({11, 5}, 65, dt), 0, 1));
   REQUIRE_FALSE(xs.back().is_contiguous());
   return xs;
 }
 
-Tensor targets_i64(const std::vector<int64_t>& t, const Shape& s) {
-  return Tensor::from_vector(t, s);
-}
+Tensor targets_i64(const std::vector<int64_t>& t, const Shape& s) { return Tensor::from_vector(t, s); }
 
 void check_softmax_backward(bool log) {
   for (bool transposed : {false, true}) {
-    Tensor x0 = transposed ? ops::transpose(randn({7, 3, 5}, 66, Dtype::f64), 0, 2)
-                           : randn({5, 3, 7}, 66, Dtype::f64);
+    Tensor x0 = transposed ? ops::transpose(randn({7, 3, 5}, 66, Dtype::f64), 0, 2) : randn({5, 3, 7}, 66, Dtype::f64);
     Tensor x = req(x0), xr = req(ops::clone(x0).detach());
     Tensor dy = randn({5, 3, 7}, 67, Dtype::f64);
     autograd::backward({log ? ops::log_softmax(x) : ops::softmax(x)}, {dy});
@@ -122,20 +113,14 @@ TEST_CASE("cross_entropy forward matches double loops and the composed reference
     REQUIRE(loss.dtype() == dt);
     REQUIRE(loss.shape() == Shape{3, 4});
     require_close(loss, cross_entropy_loops(logits, t), tol, tol, "fused vs loops");
-    require_close(ops::cross_entropy_reference(logits, targets_i64(t, {3, 4})),
-                  cross_entropy_loops(logits, t),
-                  tol,
-                  tol,
-                  "reference vs loops");
+    require_close(ops::cross_entropy_reference(logits, targets_i64(t, {3, 4})), cross_entropy_loops(logits, t), tol,
+                  tol, "reference vs loops");
     REQUIRE(loss.at({0, 2}) == 0.0);  // ignored
     // i32 targets and a transposed (non-contiguous) logits view give the same losses.
     Tensor lt = ops::transpose(ops::affine(randn({7, 5}, 71, dt), 3.0, 0.0), 0, 1);
     std::vector<int32_t> t32{6, -1, 0, 3, 2};
     std::vector<int64_t> t64(t32.begin(), t32.end());
-    require_close(ops::cross_entropy(lt, Tensor::from_vector(t32, {5})),
-                  cross_entropy_loops(lt, t64),
-                  tol,
-                  tol,
+    require_close(ops::cross_entropy(lt, Tensor::from_vector(t32, {5})), cross_entropy_loops(lt, t64), tol, tol,
                   "i32 targets, transposed logits");
     // One position: logits (V), a scalar target, a scalar loss.
     Tensor l1 = randn({7}, 79, dt);
@@ -147,8 +132,8 @@ TEST_CASE("cross_entropy forward matches double loops and the composed reference
 
 TEST_CASE("cross_entropy backward matches the composed reference", "[ops][softmax]") {
   for (bool transposed : {false, true}) {
-    Tensor x0 = transposed ? ops::transpose(randn({11, 2, 5}, 72, Dtype::f64), 0, 2)
-                           : randn({5, 2, 11}, 72, Dtype::f64);
+    Tensor x0 =
+        transposed ? ops::transpose(randn({11, 2, 5}, 72, Dtype::f64), 0, 2) : randn({5, 2, 11}, 72, Dtype::f64);
     Tensor x = req(x0), xr = req(ops::clone(x0).detach());
     Tensor t = targets_i64({3, -1, 10, 0, -1, 7, 2, 2, 9, 4}, {5, 2});
     Tensor dloss = randn({5, 2}, 73, Dtype::f64);
@@ -179,26 +164,13 @@ TEST_CASE("softmax kernels write only their outputs (guard bytes)", "[ops][softm
   std::vector<double> dloss{0.5, 2.0, -1.0};
   auto y = guarded(rows * cols), dx = guarded(rows * cols), loss = guarded(rows), lse = guarded(rows);
   auto dlogits = guarded(rows * cols);
-  kernels::cpu::softmax_forward(
-      kernels::SoftmaxKind::log_softmax, Dtype::f64, x.data(), y.data() + guard, rows, cols);
-  kernels::cpu::softmax_backward(kernels::SoftmaxKind::log_softmax,
-                                 Dtype::f64,
-                                 y.data() + guard,
-                                 x.data(),
-                                 dx.data() + guard,
-                                 rows,
-                                 cols);
-  kernels::cpu::cross_entropy_forward(
-      Dtype::f64, x.data(), Dtype::i64, t.data(), loss.data() + guard, lse.data() + guard, rows, cols);
-  kernels::cpu::cross_entropy_backward(Dtype::f64,
-                                       x.data(),
-                                       Dtype::i64,
-                                       t.data(),
-                                       lse.data() + guard,
-                                       dloss.data(),
-                                       dlogits.data() + guard,
-                                       rows,
-                                       cols);
+  kernels::cpu::softmax_forward(kernels::SoftmaxKind::log_softmax, Dtype::f64, x.data(), y.data() + guard, rows, cols);
+  kernels::cpu::softmax_backward(kernels::SoftmaxKind::log_softmax, Dtype::f64, y.data() + guard, x.data(),
+                                 dx.data() + guard, rows, cols);
+  kernels::cpu::cross_entropy_forward(Dtype::f64, x.data(), Dtype::i64, t.data(), loss.data() + guard,
+                                      lse.data() + guard, rows, cols);
+  kernels::cpu::cross_entropy_backward(Dtype::f64, x.data(), Dtype::i64, t.data(), lse.data() + guard, dloss.data(),
+                                       dlogits.data() + guard, rows, cols);
   for (auto* v : {&y, &dx, &loss, &lse, &dlogits}) {
     const int64_t n = static_cast<int64_t>(v->size()) - 2 * guard;
     for (int64_t i = 0; i < guard; ++i) {
@@ -212,27 +184,23 @@ TEST_CASE("softmax kernels write only their outputs (guard bytes)", "[ops][softm
 
 TEST_CASE("softmax and cross_entropy errors name the op, the operands and bad targets", "[ops][softmax]") {
   Tensor x = randn({3, 4, 5}, 76);
-  REQUIRE_THROWS_WITH(ops::softmax(x, 0),
-                      Catch::Contains("[softmax] only the last dimension is supported") &&
-                          Catch::Contains("got dim 0 for x: f32 (3, 4, 5) on cpu"));
+  REQUIRE_THROWS_WITH(ops::softmax(x, 0), Catch::Contains("[softmax] only the last dimension is supported") &&
+                                              Catch::Contains("got dim 0 for x: f32 (3, 4, 5) on cpu"));
   REQUIRE_THROWS_WITH(ops::log_softmax(x, 1), Catch::Contains("[log_softmax] only the last dimension"));
   REQUIRE_THROWS_WITH(ops::softmax(x, 3), Catch::Contains("[softmax]"));
   Tensor logits = randn({2, 3, 7}, 77);
   Tensor bad = targets_i64({0, 1, 2, 3, 7, 5}, {2, 3});
   REQUIRE_THROWS_WITH(ops::cross_entropy(logits, bad),
                       Catch::Contains("[cross_entropy] target 7 at position (1, 1) is outside [-1, 7)") &&
-                          Catch::Contains("logits: f32 (2, 3, 7) on cpu") &&
-                          Catch::Contains("targets: i64 (2, 3)"));
+                          Catch::Contains("logits: f32 (2, 3, 7) on cpu") && Catch::Contains("targets: i64 (2, 3)"));
   REQUIRE_THROWS_WITH(ops::cross_entropy(logits, targets_i64({0, -2, 2, 3, 4, 5}, {2, 3})),
                       Catch::Contains("target -2 at position (0, 1)"));
-  REQUIRE_THROWS_WITH(ops::cross_entropy_reference(logits, bad),
-                      Catch::Contains("[cross_entropy_reference] target 7"));
-  REQUIRE_THROWS_WITH(ops::cross_entropy(logits, targets_i64({0, 1, 2}, {3})),
-                      Catch::Contains("[cross_entropy] targets must have shape (2, 3)") &&
-                          Catch::Contains("targets: i64 (3) on cpu"));
+  REQUIRE_THROWS_WITH(ops::cross_entropy_reference(logits, bad), Catch::Contains("[cross_entropy_reference] target 7"));
   REQUIRE_THROWS_WITH(
-      ops::cross_entropy(logits, randn({2, 3}, 78)),
-      Catch::Contains("[cross_entropy] targets must be i32 or i64") && Catch::Contains("f32 (2, 3)"));
+      ops::cross_entropy(logits, targets_i64({0, 1, 2}, {3})),
+      Catch::Contains("[cross_entropy] targets must have shape (2, 3)") && Catch::Contains("targets: i64 (3) on cpu"));
+  REQUIRE_THROWS_WITH(ops::cross_entropy(logits, randn({2, 3}, 78)),
+                      Catch::Contains("[cross_entropy] targets must be i32 or i64") && Catch::Contains("f32 (2, 3)"));
 }
 
 TEST_CASE("a NaN logit makes its row NaN in softmax, log_softmax and cross_entropy (CPU)", "[ops][softmax]") {

@@ -68,20 +68,17 @@ std::vector<InnerCase> inner_cases() {
   linear.bitwise = sized(48, 5, 8, 4);
   linear.grad_ln = sized(21, 4, 8, 8);
   linear.grad_plain = sized(13, 5, 8, 4);
-  linear.param_errors = {{0,
-                          {2, 4, 5},
-                          {"[ttt_linear]",
-                           "w0 must have shape (H, D, D) = (2, 4, 4)",
-                           "got (2, 4, 5)",
-                           "xq: f64 (2, 2, 16, 4)"}}};
+  linear.param_errors = {
+      {0,
+       {2, 4, 5},
+       {"[ttt_linear]", "w0 must have shape (H, D, D) = (2, 4, 4)", "got (2, 4, 5)", "xq: f64 (2, 2, 16, 4)"}}};
   linear.init_swap = 1;
   linear.init_message = "b0: f64 (2, 4, 4)";
 
   InnerCase mlp;
   mlp.model = InnerModel::mlp;
   mlp.op = "ttt_mlp";
-  for (auto [T, D, I, m] :
-       {std::tuple{16, 4, 16, 4}, {21, 5, 7, 8}, {48, 4, 16, 16}, {21, 6, 11, 16}, {13, 3, 12, 4}})
+  for (auto [T, D, I, m] : {std::tuple{16, 4, 16, 4}, {21, 5, 7, 8}, {48, 4, 16, 16}, {21, 6, 11, 16}, {13, 3, 12, 4}})
     mlp.forward.push_back(sized(T, D, I, m, static_cast<uint64_t>(T * 100 + I)));
   mlp.views = sized(21, 5, 20, 8);
   mlp.decode = sized(21, 5, 9, 8);
@@ -92,9 +89,7 @@ std::vector<InnerCase> inner_cases() {
   mlp.grad_ln = sized(21, 4, 16, 8);
   mlp.grad_plain = sized(13, 3, 7, 4);
   mlp.param_errors = {
-      {2,
-       {2, 4, 8},
-       {"[ttt_mlp]", "w2 must have shape (H, I, D) = (2, 8, 4)", "got (2, 4, 8)", "w1: f64 (2, 4, 8)"}},
+      {2, {2, 4, 8}, {"[ttt_mlp]", "w2 must have shape (H, I, D) = (2, 8, 4)", "got (2, 4, 8)", "w1: f64 (2, 4, 8)"}},
       {1, {2, 4}, {"b1 must have shape (H, I) = (2, 8)"}}};
   mlp.init_swap = 2;
   mlp.init_message = "w2: f64 (2, 4, 8)";
@@ -127,18 +122,16 @@ void require_throws_containing(F&& f, const std::vector<std::string>& parts) {
 
 TEST_CASE("ttt forward matches the primal form and the independent reference", "[ops][ttt]") {
   const auto [ic, c] = GENERATE(from_range(forward_cases()));
-  auto flags = GENERATE(
-      std::pair{true, true}, std::pair{false, true}, std::pair{true, false}, std::pair{false, false});
+  auto flags = GENERATE(std::pair{true, true}, std::pair{false, true}, std::pair{true, false}, std::pair{false, false});
   TttInputs in = make_ttt_inputs(c);
   ops::TttOptions o;
   o.mini_batch = c.mini_batch;
   o.layer_norm = flags.first;
   o.residual = flags.second;
-  INFO(ic.op << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << c.mini_batch
-             << " layer_norm " << o.layer_norm << " residual " << o.residual);
+  INFO(ic.op << " T " << c.T << " D " << c.D << " I " << c.I << " mini_batch " << c.mini_batch << " layer_norm "
+             << o.layer_norm << " residual " << o.residual);
   Tensor dual = call_ttt(ttt_args(in, ic.model), o, ic.model);
-  require_close(
-      dual, call_ttt(ttt_args(in, ic.model), o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
+  require_close(dual, call_ttt(ttt_args(in, ic.model), o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
   require_close(dual, ref_ttt(in, o, ic.model), 1e-10, 1e-10, "dual vs test reference");
 }
 
@@ -154,8 +147,7 @@ TEST_CASE("ttt forward takes non-contiguous views, and f32 agrees with f64", "[o
   TttInputs nc = in;
   nc.xq = ops::permute(ops::contiguous(ops::permute(in.xq, {0, 2, 1, 3})), {0, 2, 1, 3});
   nc.xv = ops::permute(ops::contiguous(ops::permute(in.xv, {0, 2, 1, 3})), {0, 2, 1, 3});
-  for (Tensor* p : {&nc.w0, &nc.w1, &nc.w2})
-    *p = ops::transpose(ops::contiguous(ops::transpose(*p, 1, 2)), 1, 2);
+  for (Tensor* p : {&nc.w0, &nc.w1, &nc.w2}) *p = ops::transpose(ops::contiguous(ops::transpose(*p, 1, 2)), 1, 2);
   REQUIRE_FALSE(nc.xq.is_contiguous());
   REQUIRE_FALSE(nc.xv.is_contiguous());
   for (const Tensor& p : inner_params(nc, ic.model))
@@ -214,13 +206,8 @@ TEST_CASE("ttt forward by decode steps matches the sequence op token by token", 
   ops::TttDecodeState st = ops::ttt_decode_init({ic.model, inner_params(in, ic.model)}, c.B);
   for (int64_t t = 0; t < c.T; ++t) {
     Tensor z = ops::ttt_decode_step(st,
-                                    {ops::select(in.xq, 2, t),
-                                     ops::select(in.xk, 2, t),
-                                     ops::select(in.xv, 2, t),
-                                     in.token_eta,
-                                     ops::select(in.ttt_lr, 2, t),
-                                     in.ln_weight,
-                                     in.ln_bias},
+                                    {ops::select(in.xq, 2, t), ops::select(in.xk, 2, t), ops::select(in.xv, 2, t),
+                                     in.token_eta, ops::select(in.ttt_lr, 2, t), in.ln_weight, in.ln_bias},
                                     o);
     require_close(z, ops::contiguous(ops::select(want, 2, t)), 1e-10, 1e-10, "token " + std::to_string(t));
   }
@@ -236,16 +223,14 @@ TEST_CASE("ttt backward matches central differences of the primal form", "[ops][
   require_primal_spot_check(ttt_args(make_ttt_inputs(ic.spot), ic.model), o, ic.model);
 }
 
-TEST_CASE("ttt at widths that fill whole vectors: forward and backward vs the primal form, f32 vs f64",
-          "[ops][ttt]") {
+TEST_CASE("ttt at widths that fill whole vectors: forward and backward vs the primal form, f32 vs f64", "[ops][ttt]") {
   const InnerCase ic = GENERATE(from_range(inner_cases()));
   INFO(ic.op);
   const std::vector<Tensor> args = ttt_args(make_ttt_inputs(ic.wide), ic.model);
   ops::TttOptions o;
   o.mini_batch = 16;
   o.snapshot_every = 2;
-  require_close(
-      call_ttt(args, o, ic.model), call_ttt(args, o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
+  require_close(call_ttt(args, o, ic.model), call_ttt(args, o, ic.model, true), 1e-10, 1e-10, "dual vs primal kernel");
   require_primal_spot_check(args, o, ic.model);
   require_f32_matches_f64(args, o, ic.model);
 }
@@ -320,8 +305,7 @@ TEST_CASE("ttt errors name the op and the shapes", "[ops][ttt]") {
   require_throws_containing([&] { call(bad); }, {"token_eta must have shape (mini_batch) = (8)"});
   bad = good;
   bad[4] = ops::cast(in.ttt_lr, Dtype::f32);
-  require_throws_containing([&] { call(bad); },
-                            {op + " operands must have one dtype", "ttt_lr: f32 (2, 2, 16)"});
+  require_throws_containing([&] { call(bad); }, {op + " operands must have one dtype", "ttt_lr: f32 (2, 2, 16)"});
   bad = good;
   bad[n - 1] = Tensor::zeros({3, 4}, Dtype::f64);
   require_throws_containing([&] { call(bad); }, {"ln_bias must have shape (H, D) = (2, 4)"});
@@ -330,8 +314,7 @@ TEST_CASE("ttt errors name the op and the shapes", "[ops][ttt]") {
   o.mini_batch = 8;
   bad = good;
   bad[5] = req(ops::clone(bad[5]));
-  require_throws_containing([&] { call_ttt(bad, o, ic.model, true); },
-                            {"[" + ic.op + "_primal] has no backward"});
+  require_throws_containing([&] { call_ttt(bad, o, ic.model, true); }, {"[" + ic.op + "_primal] has no backward"});
   ops::TttDecodeState st = ops::ttt_decode_init({ic.model, inner_params(in, ic.model)}, 2);
   require_throws_containing(
       [&] {
@@ -341,13 +324,8 @@ TEST_CASE("ttt errors name the op and the shapes", "[ops][ttt]") {
   require_throws_containing(
       [&] {
         ops::ttt_decode_step(st,
-                             {ops::select(in.xq, 2, 0),
-                              ops::select(in.xk, 2, 0),
-                              ops::select(in.xv, 2, 0),
-                              in.token_eta,
-                              in.ttt_lr,
-                              in.ln_weight,
-                              in.ln_bias},
+                             {ops::select(in.xq, 2, 0), ops::select(in.xk, 2, 0), ops::select(in.xv, 2, 0),
+                              in.token_eta, in.ttt_lr, in.ln_weight, in.ln_bias},
                              o);
       },
       {"[" + ic.op + "_decode_step] ttt_lr must have shape (B, H) = (2, 2)"});

@@ -52,35 +52,20 @@ struct OrderedExec {
   template <class T>
   void mm_nn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
     product(
-        mode,
-        M,
-        N,
-        K,
-        [&](int64_t i, int64_t k) { return A[i * K + k]; },
-        [&](int64_t k, int64_t j) { return B[k * N + j]; },
-        C);
+        mode, M, N, K, [&](int64_t i, int64_t k) { return A[i * K + k]; },
+        [&](int64_t k, int64_t j) { return B[k * N + j]; }, C);
   }
   template <class T>
   void mm_nt(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
     product(
-        mode,
-        M,
-        N,
-        K,
-        [&](int64_t i, int64_t k) { return A[i * K + k]; },
-        [&](int64_t k, int64_t j) { return B[j * K + k]; },
-        C);
+        mode, M, N, K, [&](int64_t i, int64_t k) { return A[i * K + k]; },
+        [&](int64_t k, int64_t j) { return B[j * K + k]; }, C);
   }
   template <class T>
   void mm_tn(Mm mode, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
     product(
-        mode,
-        M,
-        N,
-        K,
-        [&](int64_t i, int64_t k) { return A[k * M + i]; },
-        [&](int64_t k, int64_t j) { return B[k * N + j]; },
-        C);
+        mode, M, N, K, [&](int64_t i, int64_t k) { return A[k * M + i]; },
+        [&](int64_t k, int64_t j) { return B[k * N + j]; }, C);
   }
 };
 
@@ -88,23 +73,18 @@ struct OrderedExec {
 template <class Inner>
 std::vector<double> run_heads(OrderedExec ex, const TttInputs& in, const kernels::TttDims& dims) {
   namespace td = kernels::ttt_dual;
-  kernels::TttSequence seq{in.xq.data_ptr(),
-                           in.xk.data_ptr(),
-                           in.xv.data_ptr(),
-                           in.token_eta.data_ptr(),
-                           in.ttt_lr.data_ptr(),
-                           in.ln_weight.data_ptr(),
-                           in.ln_bias.data_ptr()};
-  const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden, T = dims.seq,
-                m = dims.mini_batch;
+  kernels::TttSequence seq{in.xq.data_ptr(),     in.xk.data_ptr(),        in.xv.data_ptr(),     in.token_eta.data_ptr(),
+                           in.ttt_lr.data_ptr(), in.ln_weight.data_ptr(), in.ln_bias.data_ptr()};
+  const int64_t BH = dims.batch * dims.heads, d = dims.dim, I = dims.hidden, T = dims.seq, m = dims.mini_batch;
   const int64_t S = td::state_size<Inner>(d, I), nck = dims.num_snapshots();
   const int64_t group = std::min(dims.snapshot_every, dims.num_mini_batches());
   const std::vector<Tensor> params = inner_params(in, Inner::kModel);
   std::vector<double> out(BH * T * d), ckpt(BH * nck * S),
       dout = randn({BH * T * d}, 9, Dtype::f64).to_vector<double>();
-  std::vector<double> dq(BH * T * d), dk(BH * T * d), dv(BH * T * d), dlr(BH * T), dtau(BH * m), dg(BH * d),
-      db(BH * d), dstate(BH * S);
-  std::vector<double> ws(std::max(td::forward_workspace<Inner>(m, d, I), td::backward_workspace<Inner>(m, d, I, group)));
+  std::vector<double> dq(BH * T * d), dk(BH * T * d), dv(BH * T * d), dlr(BH * T), dtau(BH * m), dg(BH * d), db(BH * d),
+      dstate(BH * S);
+  std::vector<double> ws(
+      std::max(td::forward_workspace<Inner>(m, d, I), td::backward_workspace<Inner>(m, d, I, group)));
   for (int64_t bh = 0; bh < BH; ++bh) {
     const int64_t h = bh % dims.heads;
     auto hd = td::head_at<double>(dims, seq, bh);

@@ -27,7 +27,6 @@ TEST_CASE("view ops backward map gradients back", "[ops][view]") {
   for (int64_t i = 0; i < 24; ++i) REQUIRE(g[i] == ((i % 4 == 1 || i % 4 == 2) ? 1.0 : 0.0));
 }
 
-
 TEST_CASE("split returns views that concat back", "[ops][concat]") {
   Tensor a = req(randn({2, 3}, 8, Dtype::f64)), b = req(randn({2, 5}, 9, Dtype::f64));
   Tensor c = ops::concat({a, b}, 1);
@@ -37,7 +36,9 @@ TEST_CASE("split returns views that concat back", "[ops][concat]") {
   require_close(parts[1], b, 0, 0);
   autograd::backward({c}, {randn({2, 8}, 10, Dtype::f64)});
   REQUIRE(a.grad().shape() == Shape{2, 3});
-  require_gradcheck([](auto& in) { return ops::concat({in[0], in[1]}, 0); },
-                    {req(randn({2, 3}, 11, Dtype::f64)), req(randn({1, 3}, 12, Dtype::f64))});
+  require_gradcheck(
+      [](auto& in) {
+        return ops::concat({in[0], in[1]}, 0);
+      },
+      {req(randn({2, 3}, 11, Dtype::f64)), req(randn({1, 3}, 12, Dtype::f64))});
 }
-

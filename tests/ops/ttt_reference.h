@@ -48,9 +48,7 @@ namespace ref {
 
 using Vec = std::vector<double>;
 
-inline double gelu(double x) {
-  return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-}
+inline double gelu(double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); }
 inline double gelu_inner_grad(double x) {  // §2.1, literal constants
   double t = std::tanh(0.79788456 * x * (1 + 0.044715 * x * x));
   return 0.5 * x * (1 - t * t) * (0.79788456 + 0.1070322243 * x * x) + 0.5 * (1 + t);
@@ -111,8 +109,7 @@ inline Vec primal(const TttInputs& in, const Options& o, bool mlp) {
       const double *g = &gam[h * D], *be = &bet[h * D];
       auto ln = [&](const Vec& z) { return o.layer_norm ? layer_norm(z, g, be) : z; };
       // State: W (or W1), b (or b1), W2, b2.
-      Vec W(P0.begin() + h * n0, P0.begin() + (h + 1) * n0),
-          c(P1.begin() + h * n1, P1.begin() + (h + 1) * n1);
+      Vec W(P0.begin() + h * n0, P0.begin() + (h + 1) * n0), c(P1.begin() + h * n1, P1.begin() + (h + 1) * n1);
       Vec W2 = mlp ? Vec(P2.begin() + h * n2, P2.begin() + (h + 1) * n2) : Vec();
       Vec c2 = mlp ? Vec(P3.begin() + h * D, P3.begin() + (h + 1) * D) : Vec();
       for (int64_t t0 = 0; t0 < T; t0 += o.mini_batch) {
@@ -180,8 +177,7 @@ inline Vec primal(const TttInputs& in, const Options& o, bool mlp) {
             z = affine(qi, Wi, ci);
           }
           Vec y = ln(z);
-          for (int64_t x = 0; x < D; ++x)
-            out[((b * H + h) * T + t0 + i) * D + x] = (o.residual ? qi[x] : 0.0) + y[x];
+          for (int64_t x = 0; x < D; ++x) out[((b * H + h) * T + t0 + i) * D + x] = (o.residual ? qi[x] : 0.0) + y[x];
         }
         W = Wi, c = ci, W2 = W2i, c2 = c2i;  // the carry is the last row
       }
@@ -212,9 +208,7 @@ inline std::vector<Tensor> ttt_args(const TttInputs& in, ops::InnerModel model) 
 }
 
 // ops::ttt (or ops::ttt_primal) on the operands of ttt_args.
-inline Tensor call_ttt(const std::vector<Tensor>& a,
-                       const ops::TttOptions& o,
-                       ops::InnerModel model,
+inline Tensor call_ttt(const std::vector<Tensor>& a, const ops::TttOptions& o, ops::InnerModel model,
                        bool primal = false) {
   const size_t n = a.size();
   const ops::TttSequenceInputs seq{a[0], a[1], a[2], a[3], a[4], a[n - 2], a[n - 1]};
@@ -223,9 +217,7 @@ inline Tensor call_ttt(const std::vector<Tensor>& a,
 }
 
 // Gradients of sum(op(args) ⊙ R), R = randn(seed), w.r.t. every argument.
-inline std::vector<Tensor> ttt_grads(const std::vector<Tensor>& args,
-                                     const ops::TttOptions& o,
-                                     ops::InnerModel model,
+inline std::vector<Tensor> ttt_grads(const std::vector<Tensor>& args, const ops::TttOptions& o, ops::InnerModel model,
                                      uint64_t seed = 77) {
   std::vector<Tensor> leaves;
   for (const Tensor& a : args) leaves.push_back(req(ops::clone(a)));
@@ -238,8 +230,7 @@ inline std::vector<Tensor> ttt_grads(const std::vector<Tensor>& args,
 
 // The fused backward against central differences of the primal forward at the first, middle and last
 // element of every argument (f64).
-inline void require_primal_spot_check(const std::vector<Tensor>& args,
-                                      const ops::TttOptions& o,
+inline void require_primal_spot_check(const std::vector<Tensor>& args, const ops::TttOptions& o,
                                       ops::InnerModel model) {
   std::vector<Tensor> g = ttt_grads(args, o, model);
   const std::vector<double> R = randn(args[0].shape(), 77, Dtype::f64).to_vector<double>();
@@ -259,17 +250,15 @@ inline void require_primal_spot_check(const std::vector<Tensor>& args,
       minus[i].data<double>()[e] -= eps;
       const double numeric = (loss(plus) - loss(minus)) / (2 * eps);
       const double analytic = g[i].to_vector<double>()[e];
-      INFO("argument " << i << " element " << e << ": fused backward " << analytic
-                       << ", primal central difference " << numeric);
+      INFO("argument " << i << " element " << e << ": fused backward " << analytic << ", primal central difference "
+                       << numeric);
       REQUIRE(std::abs(analytic - numeric) <= 1e-7 + 1e-5 * std::abs(numeric));
     }
 }
 
 // The op in f32 against f64 (the args): the output and every gradient, within a tolerance relative to each
 // tensor's largest magnitude (f32 rounding grows through the mini-batches).
-inline void require_f32_matches_f64(const std::vector<Tensor>& args,
-                                    const ops::TttOptions& o,
-                                    ops::InnerModel model) {
+inline void require_f32_matches_f64(const std::vector<Tensor>& args, const ops::TttOptions& o, ops::InnerModel model) {
   std::vector<Tensor> f32;
   for (const Tensor& a : args) f32.push_back(ops::cast(a, Dtype::f32));
   std::vector<Tensor> want = ttt_grads(args, o, model), got = ttt_grads(f32, o, model);

@@ -11,8 +11,10 @@ int main() {
     tttlm::train::check_slurm_launch();
     // As train/communicator_factory.cpp decides: MPI only for a multi-rank launch.
     std::unique_ptr<tttlm::train::Communicator> comm;
-    if (tttlm::train::launched_under_mpi()) comm = tttlm::train::make_mpi_communicator();
-    else comm = std::make_unique<tttlm::train::SingleProcess>();
+    if (tttlm::train::launched_under_mpi())
+      comm = tttlm::train::make_mpi_communicator();
+    else
+      comm = std::make_unique<tttlm::train::SingleProcess>();
     std::printf("rank %d world %d local %d\n", comm->rank(), comm->world_size(), comm->local_rank());
     std::fflush(stdout);
     comm->barrier();

@@ -16,10 +16,10 @@ namespace fs = std::filesystem;
 TEST_CASE("safetensors round trip for every dtype", "[train][checkpoint]") {
   fs::path p = fs::temp_directory_path() / "tttlm_st_test.safetensors";
   std::map<std::string, Tensor> t = {{"a", test::randn({3, 5}, 1)},
-                                      {"b", test::randn({7}, 2, Dtype::f64)},
-                                      {"c", Tensor::from_vector(std::vector<int32_t>{1, -2, 3}, {3})},
-                                      {"d", Tensor::from_vector(std::vector<int64_t>{5, 6}, {2, 1})},
-                                      {"e", Tensor::full({2, 2}, 0.5, Dtype::bf16)}};
+                                     {"b", test::randn({7}, 2, Dtype::f64)},
+                                     {"c", Tensor::from_vector(std::vector<int32_t>{1, -2, 3}, {3})},
+                                     {"d", Tensor::from_vector(std::vector<int64_t>{5, 6}, {2, 1})},
+                                     {"e", Tensor::full({2, 2}, 0.5, Dtype::bf16)}};
   save_safetensors(p.string(), t, {{"k", "v"}});
   SafetensorsFile r = load_safetensors(p.string());
   REQUIRE(r.metadata.at("k") == "v");

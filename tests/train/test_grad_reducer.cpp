@@ -43,9 +43,14 @@ class FakeWorld final : public Communicator {
 };
 
 layers::ModelConfig tiny() {
-  return layers::ModelConfig::from_json({{"kind", "ttt-linear-mamba"}, {"vocab_size", 50}, {"hidden_size", 16},
-                                         {"num_heads", 2}, {"num_layers", 2}, {"intermediate_size", 24},
-                                         {"max_seq_len", 8}, {"mini_batch_size", 4}},
+  return layers::ModelConfig::from_json({{"kind", "ttt-linear-mamba"},
+                                         {"vocab_size", 50},
+                                         {"hidden_size", 16},
+                                         {"num_heads", 2},
+                                         {"num_layers", 2},
+                                         {"intermediate_size", 24},
+                                         {"max_seq_len", 8},
+                                         {"mini_batch_size", 4}},
                                         "test");
 }
 

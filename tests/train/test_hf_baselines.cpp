@@ -115,7 +115,8 @@ std::vector<Vec> llama_logits(const Weights& w, const nlohmann::json& cfg, const
     }
   }
   std::vector<Vec> out(T);
-  for (int64_t t = 0; t < T; ++t) out[t] = w.mat("lm_head.weight").apply(rms_norm(h[t], w.vec("model.norm.weight"), eps));
+  for (int64_t t = 0; t < T; ++t)
+    out[t] = w.mat("lm_head.weight").apply(rms_norm(h[t], w.vec("model.norm.weight"), eps));
   return out;
 }
 
@@ -174,9 +175,10 @@ std::vector<Vec> mamba_logits(const Weights& w, const nlohmann::json& cfg, const
 
 }  // namespace
 
-TEST_CASE("Transformer and Mamba export to LlamaForCausalLM / MambaForCausalLM: a second implementation of "
-          "those models gives our logits, and import restores the model exactly",
-          "[train][hf]") {
+TEST_CASE(
+    "Transformer and Mamba export to LlamaForCausalLM / MambaForCausalLM: a second implementation of "
+    "those models gives our logits, and import restores the model exactly",
+    "[train][hf]") {
   for (std::string kind : {"transformer", "mamba"}) {
     INFO(kind);
     fs::path out = fs::temp_directory_path() / ("tttlm_hf_" + kind), back = out.string() + "_back";
@@ -248,7 +250,8 @@ TEST_CASE("the RoPE permutation matters: without it the Llama reference disagree
   const auto theirs = llama_logits(w, cfg, ids);
   double worst = 0;
   for (size_t t = 0; t < ids.size(); ++t)
-    for (size_t v = 0; v < theirs[t].size(); ++v) worst = std::max(worst, std::abs(o[t * theirs[t].size() + v] - theirs[t][v]));
+    for (size_t v = 0; v < theirs[t].size(); ++v)
+      worst = std::max(worst, std::abs(o[t * theirs[t].size() + v] - theirs[t][v]));
   REQUIRE(worst > 1e-3);
   fs::remove_all(out);
 }

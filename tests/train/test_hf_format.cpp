@@ -79,8 +79,9 @@ TEST_CASE("a checkpoint with a missing tensor or a wrong shape names it", "[trai
   auto sd = m.model->state_dict();
   auto missing = sd;
   missing.erase("layers.0.seq_norm.weight");
-  REQUIRE_THROWS_WITH(m.model->load_state_dict(missing, "x.safetensors"),
-                      Catch::Contains("x.safetensors") && Catch::Contains("missing tensor \"layers.0.seq_norm.weight\""));
+  REQUIRE_THROWS_WITH(
+      m.model->load_state_dict(missing, "x.safetensors"),
+      Catch::Contains("x.safetensors") && Catch::Contains("missing tensor \"layers.0.seq_norm.weight\""));
   auto wrong = sd;
   wrong["norm.weight"] = Tensor::zeros({5}, Dtype::f32);
   REQUIRE_THROWS_WITH(m.model->load_state_dict(wrong, "y.safetensors"),

@@ -95,7 +95,8 @@ TEST_CASE("init and load refuse a model whose weights do not fit", "[train][memo
   const std::string dir = f.run_dir("model");
   {
     MemoryLimit m(weights - 1);
-    REQUIRE_THROWS_WITH(init_model_dir(c.model, 0, dir), Catch::Contains("[init]") && Catch::Contains("the weights of"));
+    REQUIRE_THROWS_WITH(init_model_dir(c.model, 0, dir),
+                        Catch::Contains("[init]") && Catch::Contains("the weights of"));
     REQUIRE_FALSE(std::filesystem::exists(dir + "/model.safetensors"));
   }
   init_model_dir(c.model, 0, dir);
@@ -109,10 +110,10 @@ TEST_CASE("init and load refuse a model whose weights do not fit", "[train][memo
 
 TEST_CASE("absurd model sizes are refused naming the key, before anything is declared", "[train][memory]") {
   test::TinyRun f("memory_absurd");
-  REQUIRE_THROWS_WITH(load_run_config(f.config, {"model.hidden_size=1000000000"}),
-                      Catch::Contains("model.hidden_size") && Catch::Contains("at most 1048576") &&
-                          Catch::Contains("1000000000"));
-  REQUIRE_THROWS_WITH(load_run_config(f.config, {"model.num_layers=100000000"}),
-                      Catch::Contains("model.num_layers") && Catch::Contains("at most 65536") &&
-                          Catch::Contains("100000000"));
+  REQUIRE_THROWS_WITH(
+      load_run_config(f.config, {"model.hidden_size=1000000000"}),
+      Catch::Contains("model.hidden_size") && Catch::Contains("at most 1048576") && Catch::Contains("1000000000"));
+  REQUIRE_THROWS_WITH(load_run_config(f.config, {"model.num_layers=100000000"}), Catch::Contains("model.num_layers") &&
+                                                                                     Catch::Contains("at most 65536") &&
+                                                                                     Catch::Contains("100000000"));
 }

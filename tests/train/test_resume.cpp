@@ -98,10 +98,10 @@ TEST_CASE("a resume whose config changes the model is refused", "[train][resume]
 TEST_CASE("a non-finite loss stops the run, names the step and keeps the last checkpoint", "[train][resume]") {
   Fixture f("nan");
   // An absurd learning rate overflows the weights after the first real update (step 1 has lr 0).
-  REQUIRE_THROWS_WITH(f.train("run", {"optimizer.lr=1e38", "optimizer.warmup_steps=0", "train.checkpoint_every=1",
-                                      "optimizer.clip_grad_norm=0"}),
-                      Catch::Contains("is not finite") && Catch::Contains("step ") &&
-                          Catch::Contains("last good checkpoint is"));
+  REQUIRE_THROWS_WITH(
+      f.train("run", {"optimizer.lr=1e38", "optimizer.warmup_steps=0", "train.checkpoint_every=1",
+                      "optimizer.clip_grad_norm=0"}),
+      Catch::Contains("is not finite") && Catch::Contains("step ") && Catch::Contains("last good checkpoint is"));
   std::string last = latest_checkpoint((f.root / "run").string());
   REQUIRE_FALSE(last.empty());
   CheckpointData c = load_checkpoint(last);  // intact and loadable
@@ -109,9 +109,7 @@ TEST_CASE("a non-finite loss stops the run, names the step and keeps the last ch
 }
 
 namespace {
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 std::vector<double> iota_steps(int n) {
   std::vector<double> v;
   for (int i = 1; i <= n; ++i) v.push_back(i);
@@ -130,8 +128,8 @@ TEST_CASE("extending a finished run trains at the lr of a run configured with th
   const std::vector<double> lr_planned = f.values("planned", "lr"), lr_ext = f.values("extended", "lr");
   REQUIRE(lr_planned.size() == 12);
   REQUIRE(lr_ext == lr_planned);
-  REQUIRE(lr_ext[6] > 0.009);     // step 7: just past the peak 0.01, not end_lr
-  REQUIRE(lr_ext[11] > 10e-5);    // step 12 (about 5e-4): still decaying towards end_lr 1e-5
+  REQUIRE(lr_ext[6] > 0.009);   // step 7: just past the peak 0.01, not end_lr
+  REQUIRE(lr_ext[11] > 10e-5);  // step 12 (about 5e-4): still decaying towards end_lr 1e-5
   REQUIRE(f.losses("extended") == f.losses("planned"));
   CheckpointData a = load_checkpoint(latest_checkpoint((f.root / "planned").string()));
   CheckpointData b = load_checkpoint(latest_checkpoint((f.root / "extended").string()));
@@ -153,7 +151,7 @@ TEST_CASE("an explicit decay_steps stays when a run is extended, and the first s
   TrainResult r = f.train("run", {"train.total_steps=9"}, /*resume=*/true);
   const std::vector<double> lr = f.values("run", "lr");
   REQUIRE(lr.size() == 9);
-  REQUIRE(lr[5] > 1e-4);  // step 6 (count 5) still decays
+  REQUIRE(lr[5] > 1e-4);                                                      // step 6 (count 5) still decays
   for (int i = 6; i < 9; ++i) REQUIRE(lr[i] == Approx(1e-5).epsilon(1e-12));  // end_lr after decay_steps
   REQUIRE(r.warnings.size() == 1);
   REQUIRE_THAT(r.warnings[0], Catch::Contains("step 7 ") && Catch::Contains("optimizer.decay_steps 6"));
@@ -181,8 +179,8 @@ TEST_CASE("metrics.jsonl: wall-clock time on every record, a start record at eac
   Fixture f("start");
   const double t0 = unix_now();
   f.train("run", {}, false, /*stop_after=*/4);
-  f.train("run", {}, true);                         // resumes at step 3
-  f.train("run", {"train.total_steps=8"}, true);    // resumes at step 6 with another config
+  f.train("run", {}, true);                       // resumes at step 3
+  f.train("run", {"train.total_steps=8"}, true);  // resumes at step 6 with another config
   const double t1 = unix_now();
   double prev = 0;
   for (const auto& r : f.records("run")) {
@@ -204,7 +202,8 @@ TEST_CASE("metrics.jsonl: wall-clock time on every record, a start record at eac
     REQUIRE(starts[i]["resume"] == (i > 0));
     REQUIRE(starts[i]["world_size"] == 1);
     const std::string commit = starts[i]["git_commit"].get<std::string>();
-    REQUIRE((commit == "unknown" || (commit.size() == 40 && commit.find_first_not_of("0123456789abcdef") == std::string::npos)));
+    REQUIRE((commit == "unknown" ||
+             (commit.size() == 40 && commit.find_first_not_of("0123456789abcdef") == std::string::npos)));
     REQUIRE(starts[i]["config_hash"].get<std::string>().size() == 16);
   }
   REQUIRE(starts[0]["config_hash"] == starts[1]["config_hash"]);  // same config

@@ -55,10 +55,10 @@ TEST_CASE("a refused resume leaves config.json byte for byte, and a plain resume
     std::vector<std::string> sets;
     const char* says;
   };
-  for (const Change& c : {Change{{"model.hidden_size=64"}, "model.hidden_size"},
-                          Change{{"model.kind=\"ttt-mlp-mamba\""}, "model.kind"},
-                          Change{{"train.global_batch_size=8"}, "global_batch 4; this run uses 8"},
-                          Change{{"data.seq_len=16", "model.max_seq_len=32"}, "samples"}}) {
+  for (const Change& c :
+       {Change{{"model.hidden_size=64"}, "model.hidden_size"}, Change{{"model.kind=\"ttt-mlp-mamba\""}, "model.kind"},
+        Change{{"train.global_batch_size=8"}, "global_batch 4; this run uses 8"},
+        Change{{"data.seq_len=16", "model.max_seq_len=32"}, "samples"}}) {
     INFO(c.sets.front());
     REQUIRE_THROWS_WITH(f.train("run", c.sets, true), Contains(c.says));
     REQUIRE(test::slurp(cfg) == before);
@@ -80,19 +80,20 @@ TEST_CASE("state.json: every key is validated and a bad one is refused naming th
     nlohmann::json value;  // null: remove the key
     std::vector<const char*> says;
   };
-  for (const Edit& e : {Edit{"step", -5, {"'step'", "expected an integer in [0, 6]", "found -5"}},
-                        Edit{"step", 1000000000000, {"'step'", "[0, 6]", "found 1000000000000"}},
-                        Edit{"step", "3", {"'step'", "found \"3\""}},
-                        Edit{"step", 2.5, {"'step'", "found 2.5"}},
-                        Edit{"optimizer_count", "abc", {"'optimizer_count'", "[0, 3]", "found \"abc\""}},
-                        Edit{"optimizer_count", 4, {"'optimizer_count'", "found 4"}},
-                        Edit{"optimizer_count", nullptr, {"'optimizer_count'", "found none"}},
-                        Edit{"sampler", 7, {"'sampler'", "expected an object", "found 7"}},
-                        Edit{"model", "x", {"'model'", "found \"x\""}},
-                        Edit{"world_size", 0, {"'world_size'", "found 0"}}}) {
+  for (const Edit& e :
+       {Edit{"step", -5, {"'step'", "expected an integer in [0, 6]", "found -5"}},
+        Edit{"step", 1000000000000, {"'step'", "[0, 6]", "found 1000000000000"}},
+        Edit{"step", "3", {"'step'", "found \"3\""}}, Edit{"step", 2.5, {"'step'", "found 2.5"}},
+        Edit{"optimizer_count", "abc", {"'optimizer_count'", "[0, 3]", "found \"abc\""}},
+        Edit{"optimizer_count", 4, {"'optimizer_count'", "found 4"}},
+        Edit{"optimizer_count", nullptr, {"'optimizer_count'", "found none"}},
+        Edit{"sampler", 7, {"'sampler'", "expected an object", "found 7"}},
+        Edit{"model", "x", {"'model'", "found \"x\""}}, Edit{"world_size", 0, {"'world_size'", "found 0"}}}) {
     nlohmann::json s = state;
-    if (e.value.is_null()) s.erase(e.key);
-    else s[e.key] = e.value;
+    if (e.value.is_null())
+      s.erase(e.key);
+    else
+      s[e.key] = e.value;
     test::spit(sp, s.dump(2));
     INFO(e.key << " = " << e.value.dump());
     try {
@@ -156,8 +157,10 @@ TEST_CASE("a shard truncated in place during a run stops it with an error naming
     const std::string shard = (f.root / "data/train.npy").string();
     TruncatingComm comm(shard, 4);  // after the checkpoint of step 3
     try {
-      f.train("run", {"train.total_steps=20", "train.eval_every=0", "train.checkpoint_every=3",
-                      "data.prefetch=" + std::to_string(prefetch)}, false, 0, comm);
+      f.train("run",
+              {"train.total_steps=20", "train.eval_every=0", "train.checkpoint_every=3",
+               "data.prefetch=" + std::to_string(prefetch)},
+              false, 0, comm);
       FAIL("the run did not stop");
     } catch (const RuntimeError& e) {
       const std::string msg = e.what();
@@ -168,8 +171,10 @@ TEST_CASE("a shard truncated in place during a run stops it with an error naming
     }
     CheckpointData c = load_checkpoint(latest_checkpoint(f.run_dir("run")));
     const int64_t step = c.state["step"].get<int64_t>();
-    if (prefetch == 0) REQUIRE(step == 3);
-    else REQUIRE((step == 3 || step == 6));  // 6 when both read-ahead batches were ready before the truncation
+    if (prefetch == 0)
+      REQUIRE(step == 3);
+    else
+      REQUIRE((step == 3 || step == 6));  // 6 when both read-ahead batches were ready before the truncation
     REQUIRE(c.model.size() == load_checkpoint(f.run_dir("run") + "/checkpoints/step_00000003").model.size());
   }
 }

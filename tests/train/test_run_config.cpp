@@ -87,12 +87,14 @@ TEST_CASE("includes merge and --set overrides apply last", "[train][config]") {
   REQUIRE(c.resolved["optimizer"]["decay_steps"] == 11);
 }
 
-TEST_CASE("run config: --set refuses bytes that are not UTF-8, in a value or a key, naming the override", "[train][config][robust]") {
+TEST_CASE("run config: --set refuses bytes that are not UTF-8, in a value or a key, naming the override",
+          "[train][config][robust]") {
   std::string f = write_tmp("utf8.json", "{}");
   // Before the check, the value became a JSON string that no dump could write: the first error message
   // (or config.json, or the hash) threw nlohmann's type_error 316 instead of a tttlm error.
-  for (const std::string& set : {std::string("optimizer.lr=0.\xb0" "01"), std::string("data.path=\xff\xfe"),
-                                 std::string("train.\xc3=1")}) {
+  for (const std::string& set : {std::string("optimizer.lr=0.\xb0"
+                                             "01"),
+                                 std::string("data.path=\xff\xfe"), std::string("train.\xc3=1")}) {
     CAPTURE(set);
     REQUIRE_THROWS_AS(load_run_config(f, {set}), InvalidArgument);
     REQUIRE_THROWS_WITH(load_run_config(f, {set}), Catch::Contains("utf8.json") && Catch::Contains("--set") &&
@@ -103,12 +105,13 @@ TEST_CASE("run config: --set refuses bytes that are not UTF-8, in a value or a k
   REQUIRE(c.hash().size() == 16);
 }
 
-TEST_CASE("a number beyond double's range is refused naming the config file, also in an include", "[train][config][robust]") {
+TEST_CASE("a number beyond double's range is refused naming the config file, also in an include",
+          "[train][config][robust]") {
   // nlohmann's parser throws out_of_range (not parse_error) for 1e999; it used to escape the loader raw.
   std::string f = write_tmp("overflow.json", R"({"optimizer": {"lr": 1e999}})");
   REQUIRE_THROWS_AS(load_run_config(f), InvalidArgument);
-  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON") &&
-                                              Catch::Contains("1e999"));
+  REQUIRE_THROWS_WITH(load_run_config(f),
+                      Catch::Contains("overflow.json") && Catch::Contains("invalid JSON") && Catch::Contains("1e999"));
   std::string top = write_tmp("overflow_top.json", R"({"include": "overflow.json"})");
   REQUIRE_THROWS_WITH(load_run_config(top), Catch::Contains("overflow.json") && Catch::Contains("invalid JSON"));
 }
@@ -154,16 +157,18 @@ TEST_CASE("config errors name the file, the key, the expected and found values",
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("bad1.json") && Catch::Contains("model.hiden_size") &&
                                               Catch::Contains("did you mean model.hidden_size"));
   f = write_tmp("bad2.json", R"({"train": {"total_steps": "ten"}})");
-  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("train.total_steps") && Catch::Contains("expected an integer") &&
-                                              Catch::Contains("\"ten\""));
+  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("train.total_steps") &&
+                                              Catch::Contains("expected an integer") && Catch::Contains("\"ten\""));
   f = write_tmp("bad3.json", R"({"model": {"kind": "ttt-linear-mamba", "hidden_size": 100, "num_heads": 12}})");
-  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.num_heads") && Catch::Contains("100") && Catch::Contains("12"));
+  REQUIRE_THROWS_WITH(load_run_config(f),
+                      Catch::Contains("model.num_heads") && Catch::Contains("100") && Catch::Contains("12"));
   f = write_tmp("bad4.json", R"({"model": {"kind": "ttt-mlp-mamba", "mini_batch_size": 12, "max_seq_len": 2048}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.mini_batch_size") && Catch::Contains("2048"));
   f = write_tmp("bad5.json", R"({"model": {"kind": "ttt-linear"}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("model.kind") && Catch::Contains("ttt-linear-mamba"));
   f = write_tmp("bad6.json", R"({"trian": {}})");
-  REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("unknown key trian") && Catch::Contains("did you mean train"));
+  REQUIRE_THROWS_WITH(load_run_config(f),
+                      Catch::Contains("unknown key trian") && Catch::Contains("did you mean train"));
   f = write_tmp("bad7.json", R"({"train": {"global_batch_size": 6, "micro_batch_size": 4}})");
   REQUIRE_THROWS_WITH(load_run_config(f), Catch::Contains("train.micro_batch_size") && Catch::Contains("6"));
 }

@@ -57,18 +57,17 @@ TEST_CASE("safetensors writer output is byte-identical to the format assembled b
   const std::vector<int32_t> c = {};  // an empty tensor: offsets [x, x], no bytes
   const std::vector<double> d = {3.0, -1e300};
   std::map<std::string, Tensor> t = {{"a", Tensor::from_vector(a, {2, 3})},
-                                      {"b", Tensor::from_vector(b, {3})},
-                                      {"c", Tensor::from_vector(c, {0, 4})},
-                                      {"d", Tensor::from_vector(d, {2, 1})}};
+                                     {"b", Tensor::from_vector(b, {3})},
+                                     {"c", Tensor::from_vector(c, {0, 4})},
+                                     {"d", Tensor::from_vector(d, {2, 1})}};
   save_safetensors(p.string(), t, {{"step", "12"}});
 
   // Offsets: a 24 bytes, b 24, c 0, d 16; keys in name order, entry fields in alphabetical order.
-  std::string header =
-      R"({"__metadata__":{"step":"12"},)"
-      R"("a":{"data_offsets":[0,24],"dtype":"F32","shape":[2,3]},)"
-      R"("b":{"data_offsets":[24,48],"dtype":"I64","shape":[3]},)"
-      R"("c":{"data_offsets":[48,48],"dtype":"I32","shape":[0,4]},)"
-      R"("d":{"data_offsets":[48,64],"dtype":"F64","shape":[2,1]}})";
+  std::string header = R"({"__metadata__":{"step":"12"},)"
+                       R"("a":{"data_offsets":[0,24],"dtype":"F32","shape":[2,3]},)"
+                       R"("b":{"data_offsets":[24,48],"dtype":"I64","shape":[3]},)"
+                       R"("c":{"data_offsets":[48,48],"dtype":"I32","shape":[0,4]},)"
+                       R"("d":{"data_offsets":[48,64],"dtype":"F64","shape":[2,1]}})";
   while (header.size() % 8) header += ' ';
   const uint64_t hlen = header.size();
   std::string expected(reinterpret_cast<const char*>(&hlen), 8);

@@ -11,7 +11,7 @@ using namespace tttlm::train;
 
 namespace {
 // Probabilities placed at shuffled ids so that "most likely" is not "lowest id".
-const std::vector<int> kIds = {3, 0, 4, 1, 2};             // id of the i-th most likely
+const std::vector<int> kIds = {3, 0, 4, 1, 2};  // id of the i-th most likely
 const std::vector<double> kProb = {0.5, 0.2, 0.15, 0.1, 0.05};
 std::vector<double> logits() {
   std::vector<double> l(5);
@@ -38,7 +38,8 @@ void require_distribution(const std::map<int, double>& f, size_t keep) {
 }
 }  // namespace
 
-TEST_CASE("sampling: greedy, temperature, top-k, top-p and their combination draw from the right set", "[train][generate]") {
+TEST_CASE("sampling: greedy, temperature, top-k, top-p and their combination draw from the right set",
+          "[train][generate]") {
   SamplingOptions o;
   o.temperature = 0;
   REQUIRE(sample_token(logits(), o, 7) == 3);
@@ -92,17 +93,16 @@ TEST_CASE("sampling: invalid options are refused", "[train][generate]") {
 
 TEST_CASE("generate decodes the prompt and its continuation together, keeping the space between them",
           "[train][generate]") {
-  const auto tok =
-      tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
-  const std::vector<int32_t> prompt = tok.encode("To be or not"), more = tok.encode("to be");  // "▁to ▁be", as generated
+  const auto tok = tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
+  const std::vector<int32_t> prompt = tok.encode("To be or not"),
+                             more = tok.encode("to be");  // "▁to ▁be", as generated
   // Decoding the continuation alone loses the leading space that SentencePiece keeps in its first piece.
   REQUIRE(std::string("To be or not") + tok.decode(more) == "To be or notto be");
   REQUIRE(decode_with_prompt(tok, prompt, more) == "To be or not to be");
 }
 
 TEST_CASE("generate refuses a tokenizer larger than the model's vocabulary", "[train][generate]") {
-  const auto tok =
-      tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
+  const auto tok = tttlm::data::Tokenizer::load(std::string(TTTLM_SOURCE_DIR) + "/tests/data/fixtures/tiny_bpe.model");
   LoadedModel m = load_model(std::string(TTTLM_SOURCE_DIR) + "/tests/golden/ttt-linear-mamba");  // vocab 61
   SamplingOptions o;
   REQUIRE_THROWS_WITH(generate_text(*m.model, tok, "hello", 3, o),

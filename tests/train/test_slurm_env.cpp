@@ -40,7 +40,8 @@ TEST_CASE("Slurm variables are read, SLURM_STEP_NUM_TASKS first", "[train][slurm
   ::setenv("SLURM_STEP_NUM_TASKS", "2", 1);
   REQUIRE(read_slurm_tasks().ntasks == 2);
   ::setenv("SLURM_PROCID", "x3", 1);
-  REQUIRE_THROWS_WITH(read_slurm_tasks(), Catch::Contains("SLURM_PROCID: expected a non-negative integer; found \"x3\""));
+  REQUIRE_THROWS_WITH(read_slurm_tasks(),
+                      Catch::Contains("SLURM_PROCID: expected a non-negative integer; found \"x3\""));
   for (const char* v : {"SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_STEP_NUM_TASKS"}) ::unsetenv(v);
   s = read_slurm_tasks();
   REQUIRE((s.ntasks == -1 && s.procid == -1 && s.localid == -1 && !s.multi_task()));

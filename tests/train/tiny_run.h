@@ -34,11 +34,14 @@ struct TinyRun {
         (*v)[i] = static_cast<uint16_t>(i % 97 == 0 ? 1 : (i * 7 + (s >> 28)) % 61);
       }
     data::write_npy((root / "data/train.npy").string(), train.data(), Dtype::u16, {static_cast<int64_t>(train.size())});
-    data::write_npy((root / "data/validation.npy").string(), val.data(), Dtype::u16, {static_cast<int64_t>(val.size())});
+    data::write_npy((root / "data/validation.npy").string(), val.data(), Dtype::u16,
+                    {static_cast<int64_t>(val.size())});
     config = (root / "run.json").string();
-    std::ofstream(config) << R"({"model": {"kind": "ttt-linear-mamba", "vocab_size": 61, "hidden_size": 32, "num_heads": 4,
+    std::ofstream(config)
+        << R"({"model": {"kind": "ttt-linear-mamba", "vocab_size": 61, "hidden_size": 32, "num_heads": 4,
       "num_layers": 2, "intermediate_size": 48, "max_seq_len": 32, "mini_batch_size": 8},
-      "data": {"path": ")" << (root / "data").string() << R"(", "seq_len": 32},
+      "data": {"path": ")"
+        << (root / "data").string() << R"(", "seq_len": 32},
       "train": {"global_batch_size": 4, "micro_batch_size": 2, "total_steps": 6, "eval_every": 3, "eval_batches": 2,
                 "checkpoint_every": 3, "keep_last": 5},
       "optimizer": {"lr": 0.01, "warmup_steps": 2},
@@ -75,8 +78,6 @@ inline std::string slurp(const std::string& path) {
   return s.str();
 }
 
-inline void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+inline void spit(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 }  // namespace tttlm::test
