@@ -16,7 +16,7 @@ for r in $(seq "$rounds"); do
     "$bin" ttt --batch 1 --reps 3 | grep -E '^\| TTT'
     for k in ttt-linear-mamba ttt-mlp-mamba; do
       echo "== round $r $side: step $k-125m --batch 1 --seq 2048 --reps 1"
-      "$bin" step "$root/configs/models/$k-125m.json" --batch 1 --seq 2048 --reps 1 | grep -iE 'tokens/s|tok/s' | head -2
+      "$bin" step "$root/configs/models/$k-125m.json" --batch 1 --seq 2048 --reps 1 | grep -E '^\| (ttt|mamba|transformer)'
     done
   done
 done

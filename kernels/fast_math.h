@@ -13,6 +13,10 @@
 
 namespace tttlm::kernels {
 
+// Always inlined: a call left in a loop body stops g++ vectorising the loop (kernels/ttt_dual.h's
+// TTT_SCALAR says what happened to TTT-MLP when g++ declined to inline fast_tanhf).
+#define TTT_FAST_MATH_INLINE inline __attribute__((always_inline))
+
 // What fast_exp does outside the range of its polynomial, and the order of its last product; each kernel
 // keeps the variant it was validated with, so its results stay bit for bit what they were:
 //   state:  x clamped to [-87, 88] first, so exp(-87) ≈ 1.6e-38 stands in for anything smaller. The
@@ -30,7 +34,7 @@ enum class ExpVariant : uint8_t { state, masked };
 // k·ln2_hi is exact (Cephes expf), exp(r) = 1 + r + r²·p(r) with Cephes' degree-5 p, and 2^k from the
 // exponent bits. Explicit fma throughout, so the result does not depend on the compiler's contraction.
 template <ExpVariant V>
-inline float fast_exp(float x) {
+TTT_FAST_MATH_INLINE float fast_exp(float x) {
   const bool nan = V == ExpVariant::masked && !(x == x);
   const float xc =
       V == ExpVariant::state ? std::min(std::max(x, -87.0f), 88.0f) : (nan ? 0.0f : std::clamp(x, -88.0f, 88.0f));
@@ -62,7 +66,7 @@ inline double fast_exp(double x) {
 // 1 − 2/(e^{2|x|} + 1) with e^y = 2^n·e^r (Cody-Waite reduction, degree-7 Taylor polynomial). That exp is
 // not fast_exp: its input is known to lie in [0, 20], and fast_exp in its place changes tanh in the last bit
 // on 638,756 of the 2^32 floats, so TTT-MLP's results would move.
-inline float fast_tanhf(float x) {
+TTT_FAST_MATH_INLINE float fast_tanhf(float x) {
   const float ax = std::fabs(x) < 10.f ? std::fabs(x) : 10.f;  // tanh(10) rounds to 1
   const float s = ax * ax;
   float p = 18888466084.f / 194896477400625.f;

@@ -16,13 +16,18 @@
 #include "kernels/fast_math.h"
 #include "kernels/ttt.h"
 
-// TTT_INNER: the per-(b, h) math (device code under nvcc); TTT_HD: layout helpers the host also calls.
+// TTT_INNER: the per-(b, h) math (device code under nvcc); TTT_HD: layout helpers the host also calls;
+// TTT_SCALAR: the scalar functions (tanh, gelu and its derivatives) called inside `omp simd` loops, always
+// inlined on the CPU, since a call left in a loop body stops g++ vectorising it (g++'s own heuristic
+// declined to inline them once gelu had enough call sites; TTT-MLP's forward ran at half speed).
 #if defined(__CUDACC__)
 #define TTT_INNER __device__
 #define TTT_HD __host__ __device__ inline
+#define TTT_SCALAR __device__
 #else
 #define TTT_INNER inline
 #define TTT_HD inline
+#define TTT_SCALAR inline __attribute__((always_inline))
 #endif
 
 // TTT_SIMD: lets g++ vectorise the next loop, whose iterations are independent; nothing under nvcc.
@@ -42,7 +47,7 @@ using kernels::fast_tanhf;  // kernels/fast_math.h
 #endif
 
 template <class T>
-TTT_INNER T tanh_of(T x) {
+TTT_SCALAR T tanh_of(T x) {
 #if defined(__CUDA_ARCH__)
   return tanh(x);
 #elif defined(__CUDACC__)
@@ -55,7 +60,7 @@ TTT_INNER T tanh_of(T x) {
 #endif
 }
 template <class T>
-TTT_INNER T sqrt_of(T x) {
+TTT_SCALAR T sqrt_of(T x) {
 #if defined(__CUDA_ARCH__)
   return sqrt(x);
 #else
@@ -66,12 +71,12 @@ TTT_INNER T sqrt_of(T x) {
 // tanh-approximate GELU with sqrt(2/pi) as flax nn.gelu computes it (docs/spec/ttt.md §2.1), and its exact
 // derivative (for the forward activations X2 = gelu(Z1), X̄2 = gelu(Z̄1)).
 template <class T>
-TTT_INNER T gelu(T x) {
+TTT_SCALAR T gelu(T x) {
   const T s = T(0.7978845608028654);
   return T(0.5) * x * (T(1) + tanh_of(s * (x + T(0.044715) * x * x * x)));
 }
 template <class T>
-TTT_INNER T gelu_grad(T x) {
+TTT_SCALAR T gelu_grad(T x) {
   const T s = T(0.7978845608028654);
   T t = tanh_of(s * (x + T(0.044715) * x * x * x));
   return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * s * (T(1) + T(3 * 0.044715) * x * x);
@@ -79,12 +84,12 @@ TTT_INNER T gelu_grad(T x) {
 // The hand-written derivative the inner loop uses (JAX diff_gelu, PT gelu_bwd; §2.1), with its literal
 // constants, and the exact derivative of that expression (needed by the outer gradient, §3.12).
 template <class T>
-TTT_INNER T gelu_hw_grad(T x) {
+TTT_SCALAR T gelu_hw_grad(T x) {
   T t = tanh_of(T(0.79788456) * x * (T(1) + T(0.044715) * x * x));
   return T(0.5) * x * ((T(1) - t * t) * (T(0.79788456) + T(0.1070322243) * x * x)) + T(0.5) * (T(1) + t);
 }
 template <class T>
-TTT_INNER T gelu_hw_grad_grad(T x) {
+TTT_SCALAR T gelu_hw_grad_grad(T x) {
   T t = tanh_of(T(0.79788456) * x * (T(1) + T(0.044715) * x * x));
   T sech2 = T(1) - t * t;
   T dt = sech2 * T(0.79788456) * (T(1) + T(3 * 0.044715) * x * x);

@@ -41,7 +41,8 @@ Tensor CausalLM::hidden(const Tensor& ids, const ForwardContext& ctx) const {
   for (const Block* b : blocks_) {
     if (config_.recompute_blocks)
       h = autograd::recompute(
-          [b, &ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; }, {h})[0];
+          // ctx by value: the closure runs again in backward, after the caller's context may be gone.
+          [b, ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; }, {h})[0];
     else
       h = b->forward(h, ctx);
   }

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# The sanitizer job: the CUDA emulator's tests and the CUDA parity suite built with AddressSanitizer (and
-# the emulator's exact-size device allocations), so an out-of-bounds or uninitialised-size access by a
-# kernel, the emulator or its stand-ins is reported. Then the hostile-input cases (the unit tests tagged
-# [robust]: crafted .npy, .bin, safetensors, state.json and config files, files changed under a run; and the
-# command line's bad options) under the same sanitizer, so a refusal that reads out of bounds first is caught.
-# Usage: scripts/sanitize.sh [BUILD_DIR]
+# The sanitizer job: the whole test suite (every ctest test but one, below: unit tests, the CUDA emulator's tests, the CUDA
+# parity suite, the end-to-end runs, the command line's hostile-input checks) built in Debug at -O1 with
+# AddressSanitizer and UndefinedBehaviorSanitizer. An out-of-bounds access, a use after free, a signed
+# overflow, a misaligned or null access, a shift or float-to-int conversion out of range stops the test that
+# did it (halt_on_error), and the job fails. assert()s are live (no NDEBUG). The CUDA backend runs under the
+# emulator with exact-size device allocations, so a kernel that reads past its buffer is caught too.
+# Usage: scripts/sanitize.sh [BUILD_DIR]     (JOBS: parallel builds and tests, default all cores)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-asan}
+jobs=${JOBS:-$(nproc)}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
-cmake -S "$root" -B "$build" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DTTTLM_CUDA=EMU \
-  -DTTTLM_SANITIZE=address -DTTTLM_BENCH=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target test_cudaemu test_cuda test_data test_train tttlm
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 OMP_NUM_THREADS=2
-"$build/tests/cudaemu/test_cudaemu"
-"$build/tests/cuda/test_cuda"
-echo "sanitize: the emulator's tests and the CUDA parity suite pass under AddressSanitizer"
-"$build/tests/data/test_data" "[robust]"
-"$build/tests/train/test_train" "[robust]"
-bash "$root/tests/train/test_cli_inputs.sh" "$build/apps/tttlm" python3
-echo "sanitize: the hostile-input tests ([robust] and the command line's) pass under AddressSanitizer"
+cmake -S "$root" -B "$build" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  -DTTTLM_CUDA=EMU -DTTTLM_SANITIZE=address,undefined ${TTTLM_WERROR:+-DTTTLM_WERROR=$TTTLM_WERROR} >/dev/null
+cmake --build "$build" -j "$jobs"
+# detect_leaks=0: the tests build models and exit through Catch2 with global caches alive (the oneDNN
+# primitive cache, the emulator's device heaps); leak reports there are not bugs. abort_on_error and
+# halt_on_error turn any report into a failing test.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+cd "$build"
+# Left out: gpu_run_script_emulated, bench/gpu/run.sh end to end under the emulator (timing skipped). It runs
+# the same kernels and training as cuda_parity and cuda_e2e_training, which run here, and under ASan at -O1
+# it had not finished after 15 minutes on two shared cores; the Release suite (scripts/test.sh) runs it.
+ctest --output-on-failure -j "$jobs" --timeout 1800 -E '^gpu_run_script_emulated$'
+echo "sanitize: the whole test suite passes under AddressSanitizer and UndefinedBehaviorSanitizer (Debug, -O1)"

@@ -60,13 +60,16 @@ struct CpuExec {
   void for_n(int64_t n, F&& f) {
     for (int64_t i = 0; i < n; ++i) f(i);
   }
+  // The simd loops are flattened: f and everything it calls (gelu, tanh) inlined into the loop body, which
+  // must hold no call to vectorise. g++'s own inlining left gelu's lambdas as calls once they grew (TTT-MLP's
+  // forward ran scalar, at half speed; bench/results/refactor_speed.md).
   template <class F>
-  void for_each(int64_t n, F&& f) {
+  __attribute__((flatten)) void for_each(int64_t n, F&& f) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) f(i);
   }
   template <class F>
-  void for_rows(int64_t rows, int64_t cols, F&& f) {
+  __attribute__((flatten)) void for_rows(int64_t rows, int64_t cols, F&& f) {
     for (int64_t i = 0; i < rows; ++i) {
 #pragma omp simd
       for (int64_t j = 0; j < cols; ++j) f(i, j);
