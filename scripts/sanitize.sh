@@ -13,8 +13,12 @@ jobs=${JOBS:-$(nproc)}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+# Warnings are not errors here, whatever TTTLM_WERROR says: GCC's manual warns that the sanitizers raise false
+# positives, -Wmaybe-uninitialized most of all, and advises against -Werror with them (GCC 12 at -O1 with ASan
+# reports one inside <regex> through catch.hpp). The Release builds (scripts/test.sh, the nvcc build) keep
+# -Werror, so no warning in our code gets through CI. The benchmarks are not built: no test here runs them.
 cmake -S "$root" -B "$build" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-  -DTTTLM_CUDA=EMU -DTTTLM_SANITIZE=address,undefined ${TTTLM_WERROR:+-DTTTLM_WERROR=$TTTLM_WERROR} >/dev/null
+  -DTTTLM_CUDA=EMU -DTTTLM_SANITIZE=address,undefined -DTTTLM_WERROR=OFF -DTTTLM_BENCH=OFF >/dev/null
 cmake --build "$build" -j "$jobs"
 # detect_leaks=0: the tests build models and exit through Catch2 with global caches alive (the oneDNN
 # primitive cache, the emulator's device heaps); leak reports there are not bugs. abort_on_error and
